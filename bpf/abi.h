@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * The one ABI between the kernel side (bpf/) and user space (dataplane/,
+ * ctl/, tests/): map names, map keys and values, counters, trace events,
+ * flag bits and capacities. Only <linux/types.h> types; every struct has
+ * explicit padding and a size assert, because hash keys are compared byte
+ * by byte and a silent layout change would corrupt pinned state.
+ */
+#ifndef XDPCTL_ABI_H
+#define XDPCTL_ABI_H
+
+#include <linux/types.h>
+
+/* Version of this ABI; bumped on any change of a pinned map's layout. */
+#define XDPCTL_ABI_VERSION 1
+
+/* Default bpffs directory for pinned maps (overridable at run time). */
+#define XDPCTL_PIN_DIR_DEFAULT "/sys/fs/bpf/xdpctl"
+
+/* Pinned map names: at most 15 characters, no dots (bpffs refuses them). */
+#define XDPCTL_MAP_BYPASS   "xdpctl_bypass"  /* addr -> bypass rule (per-CPU) */
+#define XDPCTL_MAP_PINGPONG "xdpctl_pingpong" /* addr -> ping-pong rule (per-CPU) */
+#define XDPCTL_MAP_DEVMAP   "xdpctl_devmap"  /* ifindex -> ifindex (DEVMAP_HASH) */
+#define XDPCTL_MAP_IFACES   "xdpctl_ifaces"  /* ifindex -> attached device */
+#define XDPCTL_MAP_STATS    "xdpctl_stats"   /* hook * REASON_MAX + reason -> counter */
+#define XDPCTL_MAP_CONFIG   "xdpctl_config"  /* 0 -> struct xdpctl_config */
+#define XDPCTL_MAP_EVENTS   "xdpctl_events"  /* trace ring buffer */
+
+/* Capacities (entries); the rule maps can be sized when first created. */
+#define XDPCTL_MAX_RULES_DEFAULT 1048576
+#define XDPCTL_MAX_PINGPONG      4096
+#define XDPCTL_MAX_IFACES        1024
+#define XDPCTL_EVENTS_BYTES      (256 * 1024)
+
+/* Address family tags used in struct xdpctl_addr.family. */
+enum xdpctl_family {
+	XDPCTL_AF_INET = 4,
+	XDPCTL_AF_INET6 = 6,
+};
+
+/*
+ * One lookup key for both families. addr is in network byte order; an IPv4
+ * address occupies addr[0..3] and addr[4..15] are zero. pad must be zero.
+ */
+struct xdpctl_addr {
+	__u8 addr[16];
+	__u8 family; /* enum xdpctl_family */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct xdpctl_addr) == 20, "xdpctl_addr layout");
+
+/* Hooks, as an index (counters, events) and as a bit (ping-pong rules). */
+enum xdpctl_hook {
+	XDPCTL_HOOK_XDP = 0,    /* XDP on the uplink */
+	XDPCTL_HOOK_TC_IN = 1,  /* tc clsact ingress on the uplink */
+	XDPCTL_HOOK_TC_FWD = 2, /* tc clsact ingress on a container's host veth */
+	XDPCTL_HOOK_MAX,
+};
+#define XDPCTL_HOOKBIT_XDP (1u << XDPCTL_HOOK_XDP)
+#define XDPCTL_HOOKBIT_TC  (1u << XDPCTL_HOOK_TC_IN)
+
+/*
+ * Why a packet got its verdict. Every packet a program sees counts once in
+ * XDPCTL_R_RX and exactly once in one of the other reasons.
+ */
+enum xdpctl_reason {
+	XDPCTL_R_RX = 0,        /* seen by the program */
+	XDPCTL_R_PASS,          /* no rule matched: to the stack */
+	XDPCTL_R_PINGPONG,      /* echo request answered in place */
+	XDPCTL_R_BYPASS,        /* forwarded past the stack */
+	XDPCTL_R_REDIRECT_ERR,  /* redirect target missing: to the stack untouched */
+	XDPCTL_R_MALFORMED,     /* truncated or inconsistent headers: to the stack */
+	XDPCTL_R_TOO_BIG,       /* larger than the target MTU: to the stack */
+	XDPCTL_R_TTL,           /* TTL / hop limit <= 1: to the stack */
+	XDPCTL_R_NOT_US,        /* destination MAC is not this device's */
+	XDPCTL_R_BCAST,         /* broadcast or multicast destination MAC */
+	XDPCTL_R_UNKNOWN_L3,    /* ethertype other than IPv4/IPv6 (ARP, ...) */
+	XDPCTL_R_FRAGMENT,      /* fragmented echo request: to the stack */
+	XDPCTL_R_VLAN,          /* tagged frame for a bypass rule, or > 2 tags */
+	XDPCTL_R_FIB_MISS,      /* return path: FIB lookup not a success */
+	XDPCTL_R_NOT_UPLINK,    /* return path: route leaves by a non-uplink */
+	XDPCTL_REASON_MAX,
+};
+
+/* Key of XDPCTL_MAP_STATS: hook * XDPCTL_REASON_MAX + reason. */
+#define XDPCTL_STATS_KEY(hook, reason) ((hook) * XDPCTL_REASON_MAX + (reason))
+#define XDPCTL_STATS_ENTRIES (XDPCTL_HOOK_MAX * XDPCTL_REASON_MAX)
+
+/* Value of XDPCTL_MAP_STATS (per CPU); bytes are whole frames from L2. */
+struct xdpctl_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+_Static_assert(sizeof(struct xdpctl_counter) == 16, "xdpctl_counter layout");
+
+/*
+ * Value of XDPCTL_MAP_BYPASS (per CPU: user space writes the same config
+ * to every CPU and sums the counters). Ingress (uplink -> container):
+ * rewrite dmac/smac, decrement TTL, redirect to ifindex (the host-side veth,
+ * an ifindex of the uplink's namespace; XDP through the devmap, tc through
+ * bpf_redirect_peer). Return (container -> uplink): matched by source.
+ */
+struct xdpctl_bypass {
+	__u32 ifindex;  /* host-side veth of the container */
+	__u16 mtu;      /* target MTU, L3 bytes; larger packets go to the stack */
+	__u16 flags;    /* XDPCTL_BYPASS_F_* */
+	__u8 dmac[6];   /* container's MAC (the veth peer) */
+	__u8 smac[6];   /* source MAC seen by the container (its gateway) */
+	__u64 in_packets;  /* counters, per CPU, written by the kernel */
+	__u64 in_bytes;
+	__u64 out_packets;
+	__u64 out_bytes;
+};
+_Static_assert(sizeof(struct xdpctl_bypass) == 56, "xdpctl_bypass layout");
+
+/* Value of XDPCTL_MAP_PINGPONG (per CPU, like xdpctl_bypass). */
+struct xdpctl_pingpong {
+	__u32 hooks;    /* XDPCTL_HOOKBIT_*: which hooks answer */
+	__u32 pad;
+	__u64 packets;  /* echo replies sent */
+	__u64 bytes;
+};
+_Static_assert(sizeof(struct xdpctl_pingpong) == 24, "xdpctl_pingpong layout");
+
+/* Flags of struct xdpctl_iface. */
+#define XDPCTL_IF_UPLINK    (1u << 0) /* an attached uplink */
+#define XDPCTL_IF_ENGINE_TC (1u << 1) /* bypass by tc (else XDP) */
+#define XDPCTL_IF_VETH      (1u << 2) /* a bypassed container's host veth */
+
+/*
+ * Value of XDPCTL_MAP_IFACES, key: __u32 ifindex (in the namespace of the
+ * device). mac is the device's own address: unicast frames to any other
+ * MAC are not for us. A device without an entry is not MAC-filtered.
+ */
+struct xdpctl_iface {
+	__u8 mac[6];
+	__u16 pad;
+	__u32 flags;    /* XDPCTL_IF_* */
+	__u32 refcnt;   /* bypass rules that use this veth (user space) */
+	__u32 pad2;
+};
+_Static_assert(sizeof(struct xdpctl_iface) == 20, "xdpctl_iface layout");
+
+/* Value of XDPCTL_MAP_CONFIG[0]. */
+#define XDPCTL_CFG_TRACE (1u << 0) /* emit trace events to the ring buffer */
+struct xdpctl_config {
+	__u32 flags;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct xdpctl_config) == 8, "xdpctl_config layout");
+
+/* Trace event kinds. */
+enum xdpctl_event_kind {
+	XDPCTL_EV_RX = 0,        /* program got a packet */
+	XDPCTL_EV_ICMP_REQ,      /* ICMP echo request for a ping-pong address */
+	XDPCTL_EV_PINGPONG,      /* echo reply sent back */
+	XDPCTL_EV_BYPASS,        /* forwarded past the stack to ifindex */
+	XDPCTL_EV_PASS,          /* handed to the stack, see reason */
+	XDPCTL_EV_MAX,
+};
+
+/*
+ * One record in XDPCTL_MAP_EVENTS. Addresses as in struct xdpctl_addr,
+ * ports in network byte order (0 when not TCP/UDP).
+ */
+struct xdpctl_event {
+	__u64 ts_ns;     /* bpf_ktime_get_ns() */
+	__u32 ifindex;   /* device the packet arrived on */
+	__u32 out_ifindex; /* redirect target, 0 if none */
+	__u32 pkt_len;   /* whole frame, bytes */
+	__u8 hook;       /* enum xdpctl_hook */
+	__u8 kind;       /* enum xdpctl_event_kind */
+	__u8 reason;     /* enum xdpctl_reason */
+	__u8 l4proto;    /* IPPROTO_* or 0 */
+	__u8 icmp_type;  /* ICMP/ICMPv6 type when l4proto is ICMP */
+	__u8 family;     /* enum xdpctl_family, 0 if not IP */
+	__be16 sport;
+	__be16 dport;
+	__u16 pad;
+	__u8 src[16];
+	__u8 dst[16];
+};
+_Static_assert(sizeof(struct xdpctl_event) == 64, "xdpctl_event layout");
+
+#endif /* XDPCTL_ABI_H */

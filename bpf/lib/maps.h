@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Map definitions shared by every program object. All are pinned by name
+ * (LIBBPF_PIN_BY_NAME) under the pin root chosen by user space, so the XDP
+ * and tc objects and every xdpctl call see one state. Names, key and value
+ * types come from abi.h; user space may resize the rule maps before load.
+ */
+#ifndef XDPCTL_MAPS_H
+#define XDPCTL_MAPS_H
+
+#include "compat.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, XDPCTL_MAX_RULES_DEFAULT);
+	__type(key, struct xdpctl_addr);
+	__type(value, struct xdpctl_bypass);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpctl_bypass SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, XDPCTL_MAX_PINGPONG);
+	__type(key, struct xdpctl_addr);
+	__type(value, struct xdpctl_pingpong);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpctl_pingpong SEC(".maps");
+
+/* Redirect targets of the XDP engine: key and value are the same ifindex. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, XDPCTL_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpctl_devmap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XDPCTL_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct xdpctl_iface);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpctl_ifaces SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDPCTL_STATS_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct xdpctl_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpctl_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdpctl_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpctl_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XDPCTL_EVENTS_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpctl_events SEC(".maps");
+
+#endif /* XDPCTL_MAPS_H */

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * In-place rewrites shared by XDP and tc, and the rule logic built on them:
+ * the ping-pong echo reply, and the checks and rewrite of a bypass hit. All
+ * checksums are updated incrementally; the frame keeps its length.
+ */
+#ifndef XDPCTL_REWRITE_H
+#define XDPCTL_REWRITE_H
+
+#include "compat.h"
+#include "csum.h"
+#include "maps.h"
+#include "parse.h"
+
+#define ICMP_ECHO_REQ   8
+#define ICMP_ECHO_REPLY 0
+#define ICMP6_ECHO_REQ   128
+#define ICMP6_ECHO_REPLY 129
+
+static __always_inline void swap_macs(struct ethhdr *eth)
+{
+	__u8 tmp[ETH_ALEN];
+
+	__builtin_memcpy(tmp, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, tmp, ETH_ALEN);
+}
+
+/* Is @p an echo request (v4 or v6) with its ICMP header in the frame? */
+static __always_inline int is_echo_request(const struct pkt *p)
+{
+	if (p->ip4)
+		return p->l4proto == IPPROTO_ICMP && !(p->frag & PKT_FRAG) &&
+		       p->l4 && p->icmp_type == ICMP_ECHO_REQ;
+	return p->l4proto == IPPROTO_ICMPV6 && p->l4 && p->icmp_type == ICMP6_ECHO_REQ;
+}
+
+/* Any fragment of an ICMP message (a first fragment still says echo). */
+static __always_inline int is_icmp_fragment(const struct pkt *p)
+{
+	if (!(p->frag & PKT_FRAG))
+		return 0;
+	if (p->frag & PKT_FRAG_LATE)
+		return 1; /* protocol unknown for v6; v4 says it in the header */
+	return p->l4proto == IPPROTO_ICMP || p->l4proto == IPPROTO_ICMPV6;
+}
+
+/**
+ * echo_reply - turn the echo request in @p into its reply in place: MACs
+ * and addresses swapped, TTL / hop limit reset, type changed, checksums
+ * updated incrementally. The caller checked is_echo_request().
+ */
+static __always_inline void echo_reply(struct pkt *p)
+{
+	struct icmphdr *icmp = p->l4;
+	__u16 old_word, new_word;
+
+	if ((void *)(icmp + 1) > p->data_end)
+		return; /* checked by the parser; keeps the verifier informed */
+	swap_macs(p->eth);
+
+	old_word = *(__u16 *)icmp;
+	if (p->ip4) {
+		struct iphdr *ip = p->ip4;
+		__be32 a = ip->saddr;
+		__u16 old_ttl = *(__u16 *)&ip->ttl;
+
+		if ((void *)(ip + 1) > p->data_end)
+			return;
+		ip->saddr = ip->daddr;
+		ip->daddr = a;
+		ip->ttl = XDPCTL_REPLY_TTL;
+		csum_replace16(&ip->check, old_ttl, *(__u16 *)&ip->ttl);
+		icmp->type = ICMP_ECHO_REPLY;
+	} else if (p->ip6) {
+		struct ipv6hdr *ip6 = p->ip6;
+		struct in6_addr a;
+
+		if ((void *)(ip6 + 1) > p->data_end)
+			return;
+		/* Swapping the addresses leaves the pseudo-header sum as it was. */
+		a = ip6->saddr;
+		ip6->saddr = ip6->daddr;
+		ip6->daddr = a;
+		ip6->hop_limit = XDPCTL_REPLY_TTL;
+		icmp->type = ICMP6_ECHO_REPLY;
+	}
+	new_word = *(__u16 *)icmp;
+	csum_replace16(&icmp->checksum, old_word, new_word);
+}
+
+/**
+ * pingpong_match - the ping-pong rule for @p's destination, for @hookbit.
+ * @return 1 and *rule when the echo request is to be answered here, 0 when
+ * no rule applies, or -XDPCTL_R_FRAGMENT for a fragmented echo to a
+ * configured address (the stack reassembles and answers it).
+ */
+static __always_inline int pingpong_match(struct pkt *p, __u32 hookbit,
+					  struct xdpctl_pingpong **rule)
+{
+	struct xdpctl_pingpong *r;
+
+	if (p->l4proto != IPPROTO_ICMP && p->l4proto != IPPROTO_ICMPV6 &&
+	    !(p->frag & PKT_FRAG_LATE))
+		return 0;
+	r = bpf_map_lookup_elem(&xdpctl_pingpong, &p->dst);
+	if (!r || !(r->hooks & hookbit))
+		return 0;
+	if (is_icmp_fragment(p))
+		return -XDPCTL_R_FRAGMENT;
+	if (!is_echo_request(p))
+		return 0;
+	*rule = r;
+	return 1;
+}
+
+/* TTL or hop limit of @p; 0 when @p has no IP header (never forwarded). */
+static __always_inline __u8 pkt_ttl(const struct pkt *p)
+{
+	if (p->ip4 && (void *)(p->ip4 + 1) <= p->data_end)
+		return p->ip4->ttl;
+	if (p->ip6 && (void *)(p->ip6 + 1) <= p->data_end)
+		return p->ip6->hop_limit;
+	return 0;
+}
+
+/**
+ * bypass_check - may the bypass rule @r forward @p? @extra_tags counts VLAN
+ * tags held outside the frame (tc's skb->vlan_present).
+ * @return 0 or the reason to hand the packet to the stack instead.
+ */
+static __always_inline int bypass_check(const struct pkt *p, const struct xdpctl_bypass *r,
+					int extra_tags)
+{
+	if (p->vlans || extra_tags)
+		return -XDPCTL_R_VLAN;
+	if (pkt_ttl(p) <= 1)
+		return -XDPCTL_R_TTL;
+	if (r->mtu && p->l3_len > r->mtu)
+		return -XDPCTL_R_TOO_BIG;
+	return 0;
+}
+
+/* Decrement TTL (with the IPv4 header checksum) or the hop limit. */
+static __always_inline void ttl_decrement(struct pkt *p)
+{
+	if (p->ip4) {
+		struct iphdr *ip = p->ip4;
+		__u16 old;
+
+		if ((void *)(ip + 1) > p->data_end)
+			return;
+		old = *(__u16 *)&ip->ttl;
+		ip->ttl--;
+		csum_replace16(&ip->check, old, *(__u16 *)&ip->ttl);
+	} else if (p->ip6) {
+		if ((void *)(p->ip6 + 1) > p->data_end)
+			return;
+		p->ip6->hop_limit--;
+	}
+}
+
+/* The forwarding rewrite: new MACs, one hop less. */
+static __always_inline void forward_rewrite(struct pkt *p, const __u8 *dmac, const __u8 *smac)
+{
+	__builtin_memcpy(p->eth->h_dest, dmac, ETH_ALEN);
+	__builtin_memcpy(p->eth->h_source, smac, ETH_ALEN);
+	ttl_decrement(p);
+}
+
+#endif /* XDPCTL_REWRITE_H */

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The test command: install dependencies, build, run every test suite
+# (unit, cli, e2e, ...) and print one closing line "N passed, N failed".
+# Usage: scripts/test.sh [meson test arguments, e.g. --suite unit]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+build=${XDPCTL_BUILD_DIR:-$top/build}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "Error: the tests load BPF programs and build network namespaces: run as root." >&2
+	exit 1
+fi
+
+scripts/install-deps.sh || { echo "Error: installing dependencies failed" >&2; exit 1; }
+
+if [ -f "$build/build.ninja" ]; then
+	meson setup --reconfigure "$build" >/dev/null || exit 1
+else
+	meson setup "$build" >/dev/null || exit 1
+fi
+meson compile -C "$build" || { echo "0 passed, 1 failed"; echo "Error: build failed" >&2; exit 1; }
+
+# Network-namespace tests share the machine: run one test at a time.
+meson test -C "$build" --num-processes 1 --print-errorlogs "$@"
+rc=$?
+
+log="$build/meson-logs/testlog.json"
+if [ ! -s "$log" ]; then
+	echo "0 passed, 1 failed"
+	echo "Error: no test log at $log" >&2
+	exit 1
+fi
+python3 - "$log" "$rc" <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if not line:
+        continue
+    r = json.loads(line).get("result", "")
+    if r in ("OK", "EXPECTEDFAIL"):
+        passed += 1
+    elif r == "SKIP":
+        skipped += 1
+    else:
+        failed += 1
+rc = int(sys.argv[2])
+if rc != 0 and failed == 0:
+    failed = 1  # meson itself failed
+out = f"{passed} passed, {failed} failed"
+if skipped:
+    out += f", {skipped} skipped"
+print(out)
+sys.exit(1 if failed or passed == 0 else 0)
+PY
