@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The xdpctl dataplane library: pinned state, attach and detach, bypass and
+ * ping-pong rules, counters, trace events, discovery and path diff.
+ *
+ * Conventions (libbpf's): int functions return 0 or a negative errno and set
+ * errno; pointer functions return NULL and set errno. Nothing here prints to
+ * stdout/stderr or exits; diagnostics go through xdpctl_set_print(). After a
+ * failing call on a handle, xdpctl_dp__errmsg() holds one factual line
+ * naming the thing that failed (a device, a path, an address); the caller
+ * adds the advice. A call that fails leaves the pinned state as it was.
+ */
+#ifndef XDPCTL_DATAPLANE_H
+#define XDPCTL_DATAPLANE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <net/if.h>
+#include <linux/types.h>
+
+#include "abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- options structs: size first, zeroed by the macro (as LIBBPF_OPTS) ---- */
+#define XDPCTL_OPTS(TYPE, NAME, ...)                                           \
+	struct TYPE NAME = ({                                                  \
+		memset(&NAME, 0, sizeof(struct TYPE));                         \
+		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };       \
+	})
+
+/* ---- logging ---- */
+enum xdpctl_log_level {
+	XDPCTL_LOG_WARN,
+	XDPCTL_LOG_INFO,
+	XDPCTL_LOG_DEBUG,
+};
+typedef int (*xdpctl_print_fn_t)(enum xdpctl_log_level level, const char *fmt, va_list ap);
+/* Set the print callback (NULL: silent, the default). Returns the previous one. */
+xdpctl_print_fn_t xdpctl_set_print(xdpctl_print_fn_t fn);
+
+/* ---- addresses and names (pure functions, no state) ---- */
+/* Parse an IPv4 or IPv6 address. @return 0 or -EINVAL. */
+int xdpctl_addr_parse(const char *s, struct xdpctl_addr *out);
+/* Format into buf (INET6_ADDRSTRLEN is enough). @return 0 or -EINVAL/-ENOSPC. */
+int xdpctl_addr_format(const struct xdpctl_addr *a, char *buf, size_t len);
+/* Parse "aa:bb:cc:dd:ee:ff" (also '-' separators). @return 0 or -EINVAL. */
+int xdpctl_mac_parse(const char *s, __u8 mac[6]);
+void xdpctl_mac_format(const __u8 mac[6], char buf[18]);
+const char *xdpctl_reason_name(unsigned int reason);  /* "bypass", "ttl_expired", ... */
+const char *xdpctl_hook_name(unsigned int hook);      /* "xdp", "tc_ingress", "tc_return" */
+
+/* ---- network namespaces ---- */
+/*
+ * Enter a network namespace for the rest of the process (like `ip -n`):
+ * NAME under /run/netns, or a path such as /proc/PID/ns/net. Mounts are
+ * kept, so the pinned state in bpffs stays visible (unlike `ip netns exec`).
+ */
+int xdpctl_netns_enter(const char *name_or_path);
+
+/* ---- the handle over the pinned state ---- */
+struct xdpctl_dp;
+
+struct xdpctl_dp_opts {
+	size_t sz;
+	const char *pin_dir; /* NULL: $XDPCTL_PIN_DIR, else XDPCTL_PIN_DIR_DEFAULT */
+	__u32 max_rules;     /* bypass map capacity when it is created; 0: default */
+	bool create;         /* create the pin dir and maps when missing */
+	size_t :0;
+};
+
+/*
+ * Open the state under the pin dir. Without opts->create, a missing pin dir
+ * or map is -ENOENT. -ENODEV: bpffs not mounted there; -EPERM: not allowed;
+ * -EEXIST with errmsg naming the path: a pinned map has another layout.
+ */
+int xdpctl_dp__open(const struct xdpctl_dp_opts *opts, struct xdpctl_dp **out);
+void xdpctl_dp__close(struct xdpctl_dp *dp); /* accepts NULL */
+const char *xdpctl_dp__errmsg(const struct xdpctl_dp *dp);
+const char *xdpctl_dp__pin_dir(const struct xdpctl_dp *dp);
+/* Remove every pinned object of this state and the pin dir (tests, reset). */
+int xdpctl_dp__destroy_pins(struct xdpctl_dp *dp);
+
+/* ---- kernel features, probed at run time ---- */
+struct xdpctl_features {
+	bool xdp_native_veth;  /* always true on 6.x veth, for status */
+	bool freplace;         /* program type ext: libxdp dispatcher possible */
+	bool tcx;              /* tcx attach (kernel >= 6.6) */
+	bool redirect_peer;
+	bool ringbuf;
+};
+int xdpctl_probe_features(struct xdpctl_features *f);
+
+/* ---- attach / detach ---- */
+enum xdpctl_engine {
+	XDPCTL_ENGINE_AUTO = 0, /* the default engine (see README: why) */
+	XDPCTL_ENGINE_XDP,
+	XDPCTL_ENGINE_TC,
+};
+enum xdpctl_mode {
+	XDPCTL_MODE_AUTO = 0, /* native, else generic */
+	XDPCTL_MODE_NATIVE,
+	XDPCTL_MODE_GENERIC,
+};
+const char *xdpctl_engine_name(enum xdpctl_engine e);
+const char *xdpctl_mode_name(enum xdpctl_mode m);
+
+struct xdpctl_attach_opts {
+	size_t sz;
+	enum xdpctl_engine engine;
+	enum xdpctl_mode mode;
+	bool force; /* replace another owner's XDP program */
+	size_t :0;
+};
+/*
+ * Attach the programs to uplink DEV (in the current netns). Re-attaching an
+ * attached device replaces the programs atomically and keeps every rule and
+ * counter. -EBUSY with errmsg naming the owner (program name and id) when
+ * another XDP program holds DEV and !force. -ENODEV: no such device.
+ */
+int xdpctl_dp__attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_attach_opts *opts);
+/* Remove all xdpctl added to DEV and nothing else. -ENOENT if not attached. */
+int xdpctl_dp__detach(struct xdpctl_dp *dp, const char *dev);
+
+struct xdpctl_dev_status {
+	char name[IF_NAMESIZE];
+	__u32 ifindex;
+	__u8 mac[6];
+	__u32 flags;                  /* XDPCTL_IF_* from the ifaces map */
+	enum xdpctl_engine engine;    /* as attached (XDP or TC) */
+	enum xdpctl_mode xdp_mode;    /* native/generic when XDP is attached */
+	__u32 xdp_prog_id;            /* 0: none of ours */
+	__u32 tc_prog_id;             /* 0: none of ours */
+	bool dispatcher;              /* libxdp multi-program dispatcher in use */
+	bool present;                 /* the ifindex still exists in this netns */
+	__u32 refcnt;                 /* veths: bypass rules using it */
+};
+/* One attached device or bypassed veth by name. -ENOENT if xdpctl has none. */
+int xdpctl_dp__dev_status(struct xdpctl_dp *dp, const char *dev, struct xdpctl_dev_status *st);
+/* Every device in the ifaces map; stop early when cb returns non-zero. */
+typedef int (*xdpctl_dev_cb)(const struct xdpctl_dev_status *st, void *ctx);
+int xdpctl_dp__for_each_dev(struct xdpctl_dp *dp, xdpctl_dev_cb cb, void *ctx);
+
+/* ---- bypass rules ---- */
+struct xdpctl_bypass_rule {
+	struct xdpctl_addr addr;
+	char dev[IF_NAMESIZE];   /* host-side veth ("" if gone) */
+	__u32 ifindex;
+	__u16 mtu;
+	__u8 dmac[6];            /* container MAC */
+	__u8 smac[6];            /* gateway MAC the container sees */
+	__u64 in_packets, in_bytes;   /* uplink -> container, summed over CPUs */
+	__u64 out_packets, out_bytes; /* container -> uplink */
+	bool stale;              /* veth no longer exists */
+};
+
+struct xdpctl_bypass_opts {
+	size_t sz;
+	const char *dev;        /* host-side veth in the current netns (required) */
+	const __u8 *dmac;       /* container MAC; NULL: the veth peer's MAC */
+	const __u8 *smac;       /* NULL: MAC of the veth's bridge, else of the veth */
+	const char *peer_netns; /* container netns (name or path); NULL: found from the veth */
+	size_t :0;
+};
+/*
+ * Add a rule; installs on first use of the veth: the devmap entry, the pass
+ * program on the container-side veth, the tc return-path program on the
+ * host veth. -EEXIST: rule exists; -E2BIG: map full; -ENODEV: no such veth.
+ */
+int xdpctl_dp__bypass_add(struct xdpctl_dp *dp, const struct xdpctl_addr *addr,
+			  const struct xdpctl_bypass_opts *opts);
+/* Delete; removes what the veth no longer needs. -ENOENT: no such rule. */
+int xdpctl_dp__bypass_del(struct xdpctl_dp *dp, const struct xdpctl_addr *addr);
+int xdpctl_dp__bypass_get(struct xdpctl_dp *dp, const struct xdpctl_addr *addr,
+			  struct xdpctl_bypass_rule *out);
+typedef int (*xdpctl_bypass_cb)(const struct xdpctl_bypass_rule *r, void *ctx);
+int xdpctl_dp__bypass_for_each(struct xdpctl_dp *dp, xdpctl_bypass_cb cb, void *ctx);
+/*
+ * Bulk load n rules with batch map updates (all to veths that exist, their
+ * per-veth setup done once). *done counts rules stored. Each rule is whole
+ * or absent at any instant.
+ */
+int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule *rules,
+			   size_t n, size_t *done);
+
+/* ---- ping-pong rules ---- */
+struct xdpctl_pingpong_rule {
+	struct xdpctl_addr addr;
+	__u32 hooks;             /* XDPCTL_HOOKBIT_* */
+	__u64 packets, bytes;    /* replies sent, summed over CPUs */
+};
+/* -EEXIST, -E2BIG as for bypass. hooks 0 means both. */
+int xdpctl_dp__pingpong_add(struct xdpctl_dp *dp, const struct xdpctl_addr *addr, __u32 hooks);
+int xdpctl_dp__pingpong_del(struct xdpctl_dp *dp, const struct xdpctl_addr *addr);
+typedef int (*xdpctl_pingpong_cb)(const struct xdpctl_pingpong_rule *r, void *ctx);
+int xdpctl_dp__pingpong_for_each(struct xdpctl_dp *dp, xdpctl_pingpong_cb cb, void *ctx);
+
+/* ---- counters ---- */
+/* Summed over possible CPUs: out[hook][reason]. */
+int xdpctl_dp__stats(struct xdpctl_dp *dp,
+		     struct xdpctl_counter out[XDPCTL_HOOK_MAX][XDPCTL_REASON_MAX]);
+
+/* ---- trace events ---- */
+int xdpctl_dp__trace_enable(struct xdpctl_dp *dp, bool on);
+int xdpctl_dp__trace_enabled(struct xdpctl_dp *dp, bool *on);
+struct xdpctl_trace;
+typedef int (*xdpctl_event_cb)(const struct xdpctl_event *e, void *ctx);
+/* Reader on the pinned ring buffer; cb returns non-zero to stop polling. */
+struct xdpctl_trace *xdpctl_trace__open(struct xdpctl_dp *dp, xdpctl_event_cb cb, void *ctx);
+/* Wait up to timeout_ms; @return events handled (>= 0) or negative errno. */
+int xdpctl_trace__poll(struct xdpctl_trace *t, int timeout_ms);
+void xdpctl_trace__close(struct xdpctl_trace *t);
+/*
+ * One human line for an event, e.g. "[tc_pingpong] ICMP request for
+ * 198.19.0.3 type 8", "[xdp_bypass] 198.18.0.2 > 198.19.0.3 icmp to
+ * veth1 (ifindex 7)". @return length or negative errno.
+ */
+int xdpctl_event_format(const struct xdpctl_event *e, char *buf, size_t len);
+
+/* ---- discovery ---- */
+struct xdpctl_container {
+	char name[128];              /* Docker name, or "" */
+	char id[72];                 /* Docker id, or "" */
+	pid_t pid;                   /* a process in the container's netns */
+	char netns[256];             /* path usable with setns: /proc/PID/ns/net or /run/netns/N */
+	bool has4, has6;
+	struct xdpctl_addr addr4, addr6; /* the container's addresses on eth0 */
+	char veth[IF_NAMESIZE];      /* host-side veth, in the caller's netns */
+	__u32 veth_ifindex;
+	__u8 mac[6];                 /* container-side MAC */
+};
+/* From a host-side veth name: its peer's netns, addresses and MAC. */
+int xdpctl_discover_veth(const char *veth, struct xdpctl_container *c);
+/* From a process id: its netns, then the veth whose peer lives there. */
+int xdpctl_discover_pid(pid_t pid, struct xdpctl_container *c);
+/* From a Docker container name or id (Engine API on /var/run/docker.sock). */
+int xdpctl_discover_docker(const char *name_or_id, struct xdpctl_container *c);
+
+/* ---- path diff: net:* tracepoints in a private tracefs instance ---- */
+struct xdpctl_path;   /* the (event, device) pairs one command hit, with counts */
+/*
+ * Run `/bin/sh -c cmd` with every net:* tracepoint enabled in a private
+ * tracefs instance (removed afterwards) and collect what it hit. The
+ * command's stdout/stderr go to out_fd/err_fd (-1: /dev/null). *status gets
+ * the command's exit status.
+ */
+int xdpctl_path__record(const char *cmd, int out_fd, int err_fd, int *status,
+			struct xdpctl_path **out);
+void xdpctl_path__free(struct xdpctl_path *p);
+struct xdpctl_path_entry {
+	char event[64];          /* "net:netif_receive_skb" */
+	char dev[IF_NAMESIZE];   /* "br0", "" when the event has no device */
+	__u64 count;
+};
+typedef int (*xdpctl_path_cb)(const struct xdpctl_path_entry *e, void *ctx);
+/* Entries of a that b did not hit (by event and device), sorted. */
+int xdpctl_path__diff(const struct xdpctl_path *a, const struct xdpctl_path *b,
+		      xdpctl_path_cb cb, void *ctx);
+int xdpctl_path__for_each(const struct xdpctl_path *p, xdpctl_path_cb cb, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* XDPCTL_DATAPLANE_H */
