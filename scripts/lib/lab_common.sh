@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Helpers shared by scripts/lab.sh and its netns/docker halves.
 # Sourced, never executed: relies on the caller's `set -euo pipefail`.
 
@@ -104,7 +104,7 @@ ns_create() {
 }
 
 # Processes whose network namespace is NAME (bounded: one pass over /proc).
-ns_pids() { [[ -e /run/netns/$1 ]] && ip netns pids "$1" 2>/dev/null || true; }
+ns_pids() { if [[ -e /run/netns/$1 ]]; then ip netns pids "$1" 2>/dev/null || true; fi; }
 
 # Stop every process living in a lab namespace (TERM, wait up to 5 s, then KILL),
 # otherwise the namespace outlives `ip netns delete`.
@@ -112,7 +112,7 @@ ns_kill_pids() {
     local ns=$1 pids i
     pids=$(ns_pids "$ns")
     [[ -n $pids ]] || return 0
-    log "stopping processes in namespace $ns: $(echo $pids)"
+    log "stopping processes in namespace $ns: ${pids//$'\n'/ }"
     # shellcheck disable=SC2086
     kill -TERM $pids 2>/dev/null || true
     for (( i = 0; i < 50; i++ )); do

@@ -2,8 +2,6 @@
 # netns mode of scripts/lab.sh: client, host and container namespaces, a Linux
 # bridge br0 in the host namespace in the role of docker0.
 
-netns_host() { printf '%sho' "$LAB_PREFIX"; }
-
 # Docker 20.10's netfilter for one bridge network, with FORWARD policy DROP and the
 # lab's admit rule for the client in DOCKER-USER. Loaded with iptables-restore, so
 # `up` converges whatever was there before.
@@ -187,8 +185,9 @@ netns_status() {
 netns_env() {
     local hns="${LAB_PREFIX}host" cns="${LAB_PREFIX}client" i ns n
     n=$(state_get containers 2)
-    ns_ok "$hns" && ns_ok "$cns" && link_exists "$hns" br0 ||
+    if ! ns_ok "$hns" || ! ns_ok "$cns" || ! link_exists "$hns" br0; then
         die "netns lab '$LAB_PREFIX' is not up: run 'scripts/lab.sh up --prefix $LAB_PREFIX'"
+    fi
     emit LAB_MODE netns
     emit LAB_PREFIX "$LAB_PREFIX"
     emit LAB_CONTAINERS "$n"
