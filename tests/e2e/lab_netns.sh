@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2153  # C1_IP4 and friends come from eval "$(lab.sh env)"
 # End-to-end test of scripts/lab.sh in netns mode: up, reachability over the
 # original path (client -> host eth0 -> routing/netfilter -> br0 -> container),
 # idempotent up, status, env, down, nothing left behind, down after a half-built up.
