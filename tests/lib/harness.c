@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/wait.h>
 #include <arpa/inet.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
@@ -289,6 +291,49 @@ int th_enter_private_netns(void)
 	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
 		err = -errno;
 out:
+	close(fd);
+	return err;
+}
+
+int th_cmd(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	pid_t pid;
+	int n, status, fd;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(cmd))
+		return -E2BIG;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		fd = open("/dev/null", O_WRONLY);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+int th_write_file(const char *path, const char *value)
+{
+	size_t len = strlen(value);
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, len) != (ssize_t)len)
+		err = -errno;
 	close(fd);
 	return err;
 }

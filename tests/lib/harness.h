@@ -59,6 +59,16 @@ const char *th_pin_dir(const struct th *h);
  */
 int th_enter_private_netns(void);
 
+/**
+ * th_cmd - run a shell command (printf-style) in the current namespaces,
+ * its output discarded; for lab plumbing inside the private namespace
+ * (ip link/addr/route/neigh). @return its exit status, or -errno.
+ */
+int th_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/** th_write_file - write @value into @path (sysctls under /proc/sys/net). */
+int th_write_file(const char *path, const char *value);
+
 /* Program and map access. */
 int th_prog_fd(const struct th *h, enum th_prog prog);
 const char *th_prog_name(enum th_prog prog);

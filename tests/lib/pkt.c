@@ -181,8 +181,7 @@ static int build_ext(const struct pb_spec *s, __u8 *p, size_t cap)
 			p[off + 1] = s->ext[i].len8;
 			p[off + 2] = 4; /* segment routing header */
 			p[off + 3] = 0; /* segments left: the destination is final */
-			if (len >= 24)
-				memcpy(p + off + 8, s->dst, 16);
+			/* Segment list left zero: a reply keeps it unchanged. */
 			break;
 		case IPPROTO_FRAGMENT:
 			put16(p + off + 2, (__u16)(s->frag_offset << 3 | (s->frag_more ? 1 : 0)));

@@ -32,7 +32,8 @@ struct pb_vlan {
  * hdrlen field (length in 8-octet units, not counting the first) for the
  * option-style headers, ignored for the fragment header (always 8 bytes,
  * filled from pb_spec.frag_*). Routing headers are type 4 (SRH-like) with
- * segments left 0, so the final destination is the IPv6 destination.
+ * segments left 0 (the final destination is the IPv6 destination, which
+ * the pseudo-header uses) and a zero-filled segment list.
  */
 struct pb_ext {
 	__u8 type;
