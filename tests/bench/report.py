@@ -1,0 +1,394 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Turn the raw measurements of scripts/bench.sh into the markdown report,
+the targets section and the plot (gnuplot), and, with --check, fail when a
+path did not deliver at all (the quick run's test).
+
+raw.tsv lines: SECTION PATH ROUND METRIC VALUE (tab separated).
+conditions: KEY VALUE (tab separated).
+"""
+import argparse
+import collections
+import os
+import statistics
+import subprocess
+import sys
+
+PATHS = [
+    ("base", "kernel, Docker-style netfilter"),
+    ("nonf", "kernel, no netfilter"),
+    ("xdp", "xdpctl bypass, XDP engine"),
+    ("tc", "xdpctl bypass, tc engine"),
+    ("ppxdp", "xdpctl ping-pong, XDP"),
+    ("pptc", "xdpctl ping-pong, tc"),
+    ("ref", "reference DEVMAP redirect"),
+    ("drop", "XDP_DROP on the uplink"),
+]
+DESC = dict(PATHS)
+ORDER = [p for p, _ in PATHS]
+DELIVERING = {"base", "nonf", "xdp", "tc", "ref"}
+BYPASSING = {"xdp", "tc", "ref", "drop"}
+
+
+def load(raw_path, cond_path):
+    data = collections.defaultdict(list)  # (section, path, metric) -> [(round, value)]
+    with open(raw_path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) != 5:
+                continue
+            sec, path, rnd, metric, value = parts
+            try:
+                v = float(value)
+            except ValueError:
+                continue
+            data[(sec, path, metric)].append((rnd, v))
+    cond = collections.OrderedDict()
+    with open(cond_path) as f:
+        for line in f:
+            k, _, v = line.rstrip("\n").partition("\t")
+            cond[k] = v
+    return data, cond
+
+
+def vals(data, sec, path, metric):
+    return [v for _, v in data.get((sec, path, metric), [])]
+
+
+def stats(xs):
+    if not xs:
+        return None
+    return statistics.median(xs), min(xs), max(xs), len(xs)
+
+
+def fmt_range(s, scale=1.0, digits=2):
+    if s is None:
+        return "n/a"
+    med, lo, hi, _ = s
+    f = "%%.%df" % digits
+    return (f + " (" + f + "–" + f + ")") % (med * scale, lo * scale, hi * scale)
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+class Report:
+    def __init__(self, data, cond):
+        self.data, self.cond = data, cond
+        self.lines = []
+        self.failures = []
+
+    def out(self, s=""):
+        self.lines.append(s)
+
+    def med(self, sec, path, metric):
+        s = stats(vals(self.data, sec, path, metric))
+        return s[0] if s else None
+
+    def ran(self, path):
+        return any(k[1] == path and k[0] in "ABC" for k in self.data)
+
+    # ---- sections ----
+    def conditions(self):
+        c = self.cond
+        self.out("# xdpctl benchmark")
+        self.out()
+        self.out("Made by `scripts/bench.sh%s` on %s (commit %s); rounds done: %s, "
+                 "interleaved (every path once per round, order rotated). Medians "
+                 "with (min–max) over rounds; latency pools every echo of every round."
+                 % (" --quick" if c.get("mode") == "quick" else "", c.get("date", "?"),
+                    c.get("commit", "?"), c.get("rounds_done", "?")))
+        self.out()
+        self.out("| condition | value |")
+        self.out("| --- | --- |")
+        for key, label in [("kernel", "kernel"), ("cpu", "CPU"),
+                           ("steal_rounds", "steal time during the rounds (/proc/stat), %"),
+                           ("loadavg_start", "load average at start"),
+                           ("loadavg_end", "load average at the end"),
+                           ("rounds_seconds", "rounds, wall seconds"),
+                           ("total_seconds", "whole run, wall seconds"),
+                           ("iptables", "netfilter"), ("xdpctl", "xdpctl"),
+                           ("prog_cost", "prog_cost"), ("settings", "settings")]:
+            if key in c:
+                self.out("| %s | %s |" % (label, c[key].replace("|", "\\|")))
+        self.out()
+        self.out("Paths: " + "; ".join("`%s` %s" % (p, d) for p, d in PATHS) + ".")
+        self.out()
+        failed = sorted({k[1] for k in self.data if k[0] == "X"})
+        if failed:
+            self.out("Setup failed (see the log) for: " + ", ".join(failed) + ".")
+            self.out()
+            for p in failed:
+                self.failures.append("%s: path setup failed" % p)
+
+    def section_a(self):
+        rows = [p for p in ORDER if vals(self.data, "A", p, "rtt_fast_us") or
+                vals(self.data, "A", p, "lost_fast")]
+        if not rows:
+            return
+        self.out("## A. Latency: ICMP echo RTT client → container, µs")
+        self.out()
+        self.out("| path | back-to-back (-i 0.01) median (min–max) | idle (-i 0.2) median (min–max) | echoes | lost |")
+        self.out("| --- | --- | --- | --- | --- |")
+        for p in rows:
+            f = stats(vals(self.data, "A", p, "rtt_fast_us"))
+            i = stats(vals(self.data, "A", p, "rtt_idle_us"))
+            n = (f[3] if f else 0) + (i[3] if i else 0)
+            lost = int(sum(vals(self.data, "A", p, "lost_fast") + vals(self.data, "A", p, "lost_idle")))
+            self.out("| %s | %s | %s | %d | %d |" % (p, fmt_range(f, digits=0), fmt_range(i, digits=0), n, lost))
+            if n == 0:
+                self.failures.append("%s: no echo reply" % p)
+            elif lost > n:
+                self.failures.append("%s: more than half of the echoes lost" % p)
+        self.out()
+
+    def section_b(self):
+        rows = [p for p in ORDER if vals(self.data, "B", p, "sent") or vals(self.data, "B", p, "error")]
+        if not rows:
+            return
+        self.out("## B. Packet rate: 64-byte UDP from a single-core generator")
+        self.out()
+        self.out("Received = delivered to the container's IP layer (`drop`: dropped at the uplink). "
+                 "Host forwarded = the host namespace's `Ip ForwDatagrams`, per packet sent.")
+        self.out()
+        self.out("| path | received, Mpps | sent, Mpps | loss, % | host forwarded / sent | steal, % |")
+        self.out("| --- | --- | --- | --- | --- | --- |")
+        for p in rows:
+            if vals(self.data, "B", p, "error"):
+                self.failures.append("%s: generator failed" % p)
+            sent = dict(self.data.get(("B", p, "sent"), []))
+            rx = dict(self.data.get(("B", p, "rx"), []))
+            fwd = dict(self.data.get(("B", p, "fwd"), []))
+            loss = [100.0 * (sent[r] - rx[r]) / sent[r] for r in sent if r in rx and sent[r]]
+            fwdr = [fwd[r] / sent[r] for r in sent if r in fwd and sent[r]]
+            self.out("| %s | %s | %s | %s | %s | %s |" % (
+                p, fmt_range(stats(vals(self.data, "B", p, "rx_pps")), 1e-6, 3),
+                fmt_range(stats(vals(self.data, "B", p, "tx_pps")), 1e-6, 3),
+                fmt_range(stats(loss), digits=1), fmt_range(stats(fwdr), digits=3),
+                fmt_range(stats(vals(self.data, "B", p, "steal_pct")), digits=1)))
+            for r in sent:
+                if not sent[r]:
+                    self.failures.append("%s: generator sent nothing (round %s)" % (p, r))
+                    continue
+                got = rx.get(r, 0) / sent[r]
+                if (p in DELIVERING or p == "drop") and got < 0.01:
+                    self.failures.append("%s: %.2f%% of the UDP frames arrived (round %s)" % (p, 100 * got, r))
+                f = fwd.get(r, 0) / sent[r]
+                if p in BYPASSING and f > 0.01:
+                    self.failures.append("%s: host stack forwarded %.1f%% of the frames (round %s)" % (p, 100 * f, r))
+                if p in ("base", "nonf") and rx.get(r, 0) and fwd.get(r, 0) < 0.9 * rx[r]:
+                    self.failures.append("%s: host forwarded fewer frames than arrived (round %s)" % (p, r))
+        self.out()
+
+    def section_c(self):
+        rows = [p for p in ORDER if any(vals(self.data, "C", p, m) for m in
+                                        ("gbps_fwd", "gbps_rev", "error_fwd", "error_rev"))]
+        if not rows:
+            return
+        self.out("## C. TCP: single-stream iperf3, Gbit/s and retransmits")
+        self.out()
+        self.out("| path | client → container | retransmits | container → client (-R) | retransmits |")
+        self.out("| --- | --- | --- | --- | --- |")
+        for p in rows:
+            cells = []
+            for d in ("fwd", "rev"):
+                g = stats(vals(self.data, "C", p, "gbps_" + d))
+                rt = stats(vals(self.data, "C", p, "retr_" + d))
+                cells += [fmt_range(g), fmt_range(rt, digits=0)]
+                if vals(self.data, "C", p, "error_" + d) or not g or g[1] <= 0:
+                    self.failures.append("%s: TCP %s did not run" % (p, d))
+            self.out("| %s | %s |" % (p, " | ".join(cells)))
+        self.out()
+
+    def section_d(self):
+        keys = sorted({k[1] for k in self.data if k[0] == "D"})
+        if not keys:
+            self.out("## D. Per-packet cost")
+            self.out()
+            self.out("Not measured: %s" % self.cond.get("prog_cost", "prog_cost gave no results"))
+            self.out()
+            return
+        rules = sorted({int(r) for k, rv in self.data.items() if k[0] == "D" for r, _ in rv})
+        self.out("## D. Per-packet cost (BPF_PROG_TEST_RUN), ns per packet")
+        self.out()
+        self.out("| case | " + " | ".join("%d rules" % n for n in rules) + " |")
+        self.out("| --- |" + " --- |" * len(rules))
+        for name in keys:
+            by = dict(self.data[("D", name, "ns")])
+            self.out("| %s | %s |" % (name, " | ".join(
+                "%.1f" % by[str(n)] if str(n) in by else "n/a" for n in rules)))
+        self.out()
+
+    def section_e(self):
+        bulk = vals(self.data, "E", "bulk", "rules_per_s")
+        adds = stats(vals(self.data, "E", "add", "ms"))
+        errs = vals(self.data, "E", "bulk", "error") + vals(self.data, "E", "add", "error")
+        if not bulk and not adds and not errs:
+            return
+        self.out("## E. Control plane")
+        self.out()
+        self.out("| measurement | value |")
+        self.out("| --- | --- |")
+        if bulk:
+            n = vals(self.data, "E", "bulk", "rules")
+            s = vals(self.data, "E", "bulk", "seconds")
+            self.out("| `xdpctl bypass load` of %d rules | %.2f s, %.0f rules/s |" % (n[0], s[0], bulk[0]))
+        if adds:
+            self.out("| one `xdpctl bypass add` (whole process), ms | %s, %d runs |" % (fmt_range(adds), adds[3]))
+        if errs:
+            self.out("| errors | %d (see the log) |" % len(errs))
+            self.failures.append("control plane: %d xdpctl commands failed" % len(errs))
+        self.out()
+
+    def targets(self):
+        t = []
+
+        def add(name, value, goal, higher_better, what):
+            if value is None:
+                t.append((name, "n/a", "n/a (%s)" % what))
+                return
+            met = value >= goal if higher_better else value <= goal
+            t.append((name, "%.2f" % value, "met" if met else "missed"))
+
+        m = self.med
+        add("B: XDP bypass ≥ 2.5× baseline (received pps)",
+            ratio(m("B", "xdp", "rx_pps"), m("B", "base", "rx_pps")), 2.5, True, "no data")
+        add("B: XDP bypass ≥ 0.9× reference redirect",
+            ratio(m("B", "xdp", "rx_pps"), m("B", "ref", "rx_pps")), 0.9, True, "no data")
+        add("B: tc bypass vs baseline (no target, for the record)",
+            ratio(m("B", "tc", "rx_pps"), m("B", "base", "rx_pps")), 0, True, "no data")
+        for p in ("ppxdp", "pptc"):
+            add("A: ping-pong (%s) RTT ≤ 0.6× baseline" % p,
+                ratio(m("A", p, "rtt_fast_us"), m("A", "base", "rtt_fast_us")), 0.6, False, "no data")
+        for p in ("xdp", "tc"):
+            add("A: bypass (%s) RTT ≤ 1.0× baseline" % p,
+                ratio(m("A", p, "rtt_fast_us"), m("A", "base", "rtt_fast_us")), 1.0, False, "no data")
+        for p in ("xdp", "tc"):
+            for d, label in (("fwd", "client → container"), ("rev", "container → client")):
+                add("C: TCP %s via %s bypass ≥ 1.0× baseline" % (label, p),
+                    ratio(m("C", p, "gbps_" + d), m("C", "base", "gbps_" + d)), 1.0, True, "no data")
+                rb, rp = m("C", "base", "retr_" + d), m("C", p, "retr_" + d)
+                if rb is None or rp is None:
+                    t.append(("C: retransmits %s via %s ≤ baseline" % (label, p), "n/a", "n/a (no data)"))
+                else:
+                    t.append(("C: retransmits %s via %s ≤ baseline" % (label, p),
+                              "%d vs %d" % (rp, rb), "met" if rp <= rb else "missed"))
+        hit, parse = self.d_case("hit"), self.d_case("parse")
+        add("D: bypass hit ≤ 1.3× parse-only", ratio(hit.get(1), parse.get(1)), 1.3, False,
+            "prog_cost results missing")
+        add("D: bypass hit with 1M rules ≤ 1.2× with 1 rule",
+            ratio(hit.get(1000000), hit.get(1)), 1.2, False, "prog_cost results missing")
+        bulk = vals(self.data, "E", "bulk", "rules_per_s")
+        add("E: bulk load ≥ 1M rules/s (value in M rules/s)", bulk[0] / 1e6 if bulk else None, 1.0, True,
+            "not measured")
+        add("E: one bypass add ≤ 5 ms (value in ms)", m("E", "add", "ms"), 5.0, False, "not measured")
+
+        self.out("## Targets (ratios within this run)")
+        self.out()
+        self.out("| target | measured | status |")
+        self.out("| --- | --- | --- |")
+        for name, value, status in t:
+            self.out("| %s | %s | %s |" % (name, value, status))
+        self.out()
+
+    def d_case(self, kind):
+        """Cost by rule count of the prog_cost case whose name says kind."""
+        names = [k[1] for k in self.data if k[0] == "D" and kind in k[1].lower()]
+        if kind == "hit":
+            names = [n for n in names if "bypass" in n.lower() or "hit" in n.lower()]
+        if not names:
+            return {}
+        return {int(r): v for r, v in self.data[("D", sorted(names)[0], "ns")]}
+
+    def build(self):
+        self.conditions()
+        self.section_a()
+        self.section_b()
+        self.section_c()
+        self.section_d()
+        self.section_e()
+        self.targets()
+        return "\n".join(self.lines).rstrip() + "\n"
+
+    # ---- plot ----
+    def plot(self, png, work):
+        bdat = os.path.join(work, "plot_b.dat")
+        cdat = os.path.join(work, "plot_c.dat")
+        with open(bdat, "w") as f:
+            for p in ORDER:
+                s = stats(vals(self.data, "B", p, "rx_pps"))
+                if s:
+                    f.write('"%s" %.4f %.4f %.4f\n' % (p, s[0] / 1e6, s[1] / 1e6, s[2] / 1e6))
+        with open(cdat, "w") as f:
+            for p in ORDER:
+                a = stats(vals(self.data, "C", p, "gbps_fwd"))
+                b = stats(vals(self.data, "C", p, "gbps_rev"))
+                if a or b:
+                    a = a or (0, 0, 0, 0)
+                    b = b or (0, 0, 0, 0)
+                    f.write('"%s" %.4f %.4f %.4f %.4f %.4f %.4f\n' % ((p,) + a[:3] + b[:3]))
+        title = "xdpctl bench, %s, %s rounds" % (self.cond.get("date", ""), self.cond.get("rounds_done", "?"))
+        gp = """
+set terminal pngcairo size 1200,540 font "DejaVu Sans,11"
+set output "%(png)s"
+set multiplot layout 1,2 title "%(title)s"
+set style data histogram
+set style histogram errorbars gap 1 lw 1
+set style fill solid 0.7 border -1
+set boxwidth 0.85
+set grid ytics
+set yrange [0:*]
+set offsets 0, 0, graph 0.12, 0
+set xtics nomirror
+set key top left
+set title "B: 64-byte UDP received at the container, Mpps\\n(median of rounds, bars min-max)"
+plot "%(b)s" using 2:3:4:xtic(1) title "received" lc rgb "#3b75af", \\
+     "" using 0:4:(sprintf("%%.2f", $2)) with labels offset 0,0.8 notitle
+set title "C: single-stream TCP (iperf3), Gbit/s\\n(median of rounds, bars min-max)"
+plot "%(c)s" using 2:3:4:xtic(1) title "client -> container" lc rgb "#3b75af", \\
+     "" using 5:6:7 title "container -> client (-R)" lc rgb "#ef8636", \\
+     "" using ($0-0.17):4:(sprintf("%%.1f", $2)) with labels offset 0,0.8 notitle, \\
+     "" using ($0+0.17):7:(sprintf("%%.1f", $5)) with labels offset 0,0.8 notitle
+unset multiplot
+""" % {"png": png, "title": title, "b": bdat, "c": cdat}
+        gpf = os.path.join(work, "plot.gp")
+        with open(gpf, "w") as f:
+            f.write(gp)
+        if os.path.getsize(bdat) == 0 or os.path.getsize(cdat) == 0:
+            print("report: nothing to plot for B or C", file=sys.stderr)
+            return 1
+        return subprocess.call(["gnuplot", gpf])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--conditions", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--md", required=True)
+    ap.add_argument("--plot")
+    ap.add_argument("--check", action="store_true",
+                    help="exit 1 when a path did not deliver or a command failed")
+    a = ap.parse_args()
+    data, cond = load(a.raw, a.conditions)
+    rep = Report(data, cond)
+    text = rep.build()
+    with open(a.md, "w") as f:
+        f.write(text)
+    rc = 0
+    if a.plot and rep.plot(a.plot, a.work) != 0:
+        print("report: gnuplot failed", file=sys.stderr)
+        rc = 1
+    if rep.failures:
+        for msg in rep.failures:
+            print("bench: FAIL: %s" % msg, file=sys.stderr)
+        if a.check:
+            rc = 1
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
