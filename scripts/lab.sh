@@ -84,7 +84,12 @@ main() {
             fi
             LAB_CONTAINERS=${LAB_CONTAINERS:-$(state_get containers 2)}
             mkdir -p "$(lab_state_dir)"
-            if [[ $mode == docker ]]; then docker_up; else netns_up; fi
+            if [[ $mode == docker ]]; then
+                [[ $LAB_NETFILTER -eq 1 ]] || warn "--no-netfilter is ignored in docker mode (dockerd owns the netfilter rules)"
+                docker_up
+            else
+                netns_up
+            fi
             ;;
         down)
             mode=${mode:-$recorded}

@@ -129,7 +129,8 @@ ns_delete() {
     [[ -e /run/netns/$ns || -L /run/netns/$ns ]] || return 0
     if [[ -L /run/netns/$ns ]]; then rm -f "/run/netns/$ns"; return 0; fi
     ns_kill_pids "$ns"
-    ip netns delete "$ns" 2>/dev/null || rm -f "/run/netns/$ns"
+    ip netns delete "$ns" 2>/dev/null || rm -f "/run/netns/$ns" 2>/dev/null || true
+    if [[ -e /run/netns/$ns ]]; then warn "cannot delete namespace $ns"; return 1; fi
     log "deleted namespace $ns"
 }
 
@@ -148,6 +149,7 @@ ns_with_prefix() {
 }
 
 link_exists() { ipn "$1" link show dev "$2" >/dev/null 2>&1; } # link_exists NS DEV
+link_gone() { ! link_exists "$1" "$2"; }
 link_mac() { ipn "$1" -o link show dev "$2" 2>/dev/null | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
 link_ifindex() { ipn "$1" -o link show dev "$2" 2>/dev/null | sed -n 's/^\([0-9]*\):.*/\1/p'; }
 # Peer ifindex of a veth (as seen from the peer's namespace).
@@ -179,7 +181,9 @@ client_up() {
     local hostns=$1 updev=$2 upmac=$3 cns="${LAB_PREFIX}client"
     ns_create "$cns"
     if link_exists "$hostns" "$updev" && ! link_exists "$cns" eth0; then
-        ipn "$hostns" link delete "$updev"
+        # Left from a deleted client namespace (that cleanup is asynchronous).
+        ipn "$hostns" link delete "$updev" 2>/dev/null || true
+        wait_until 50 0.1 link_gone "$hostns" "$updev" || die "cannot delete the stale link $updev"
     fi
     if ! link_exists "$hostns" "$updev"; then
         link_exists "$cns" eth0 && ip -n "$cns" link delete eth0
@@ -199,6 +203,9 @@ client_up() {
     # Behave like a wire: no CHECKSUM_PARTIAL packets from the client.
     tx_csum_off "$cns" eth0
 }
+
+DOWN_ERRORS=0
+down_err() { warn "$*"; DOWN_ERRORS=$(( DOWN_ERRORS + 1 )); }
 
 status_line() { # status_line OK|MISSING what
     printf '  %-8s %s\n' "$1" "$2"

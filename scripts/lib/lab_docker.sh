@@ -33,6 +33,14 @@ lab_dockerd_pid() {
     printf '%s' "$pid"
 }
 
+# pid in dockerd's own pid file, if it names a running dockerd.
+dockerd_from_pidfile() {
+    local own
+    own=$(cat /var/run/docker.pid 2>/dev/null || true)
+    [[ $own =~ ^[0-9]+$ && $(cat "/proc/$own/comm" 2>/dev/null) == dockerd ]] || return 1
+    printf '%s' "$own"
+}
+
 dockerd_start() {
     local pid i stale
     # A dockerd that died uncleanly leaves its pid file; the next start refuses it.
@@ -59,9 +67,16 @@ dockerd_start() {
     pid=$!
     printf '%s\n' "$pid" >"$LAB_DOCKERD_PIDFILE"
     printf '%s\n' "$LAB_PREFIX" >"$LAB_DOCKERD_OWNER"
+    local dead=0 own
     for (( i = 0; i < 120; i++ )); do
+        # $! is dockerd itself unless setsid had to fork (a caller with job
+        # control): dockerd's own pid file is the authority once it exists.
+        if own=$(dockerd_from_pidfile); then
+            pid=$own
+            printf '%s\n' "$pid" >"$LAB_DOCKERD_PIDFILE"
+        fi
         if docker_answers; then log "dockerd is up (pid $pid)"; return 0; fi
-        if [[ ! -e /proc/$pid ]]; then
+        if [[ ! -e /proc/$pid ]] && (( ++dead >= 6 )); then
             tail -n 15 "$LAB_DOCKERD_LOG" >&2 || true
             rm -f "$LAB_DOCKERD_PIDFILE" "$LAB_DOCKERD_OWNER"
             die "dockerd exited while starting: see $LAB_DOCKERD_LOG (last lines above)"
@@ -74,7 +89,9 @@ dockerd_start() {
 dockerd_stop() {
     local pid i
     [[ -r $LAB_DOCKERD_OWNER && $(cat "$LAB_DOCKERD_OWNER") == "$LAB_PREFIX" ]] || return 0
-    if pid=$(lab_dockerd_pid); then
+    # The recorded pid; or, when `up` was killed before dockerd wrote its own pid
+    # file, the dockerd that file names (the lab started one, none answered before).
+    if pid=$(lab_dockerd_pid) || pid=$(dockerd_from_pidfile); then
         log "stopping dockerd (pid $pid), which the lab started"
         kill -TERM "$pid" 2>/dev/null || true
         for (( i = 0; i < 200; i++ )); do
@@ -333,32 +350,42 @@ docker_up() {
 }
 
 docker_down() {
-    local purge=${1:-0} name
+    local purge=${1:-0} name f
+    DOWN_ERRORS=0
     if docker_answers; then
-        for name in $(dk ps -a --filter "label=xdpctl-lab=$LAB_PREFIX" --format '{{.Names}}'); do
-            dk rm -f "$name" >/dev/null && log "removed container $name"
+        for name in $(dk ps -a --filter "label=xdpctl-lab=$LAB_PREFIX" --format '{{.Names}}' || true); do
+            if dk rm -f "$name" >/dev/null; then log "removed container $name"; else down_err "cannot remove container $name"; fi
         done
         if dk network inspect "$(docker_net)" >/dev/null 2>&1 &&
             [[ $(dk network inspect -f '{{index .Labels "xdpctl-lab"}}' "$(docker_net)") == "$LAB_PREFIX" ]]; then
-            dk network rm "$(docker_net)" >/dev/null && log "removed docker network $(docker_net)"
+            if dk network rm "$(docker_net)" >/dev/null; then log "removed docker network $(docker_net)"
+            else down_err "cannot remove docker network $(docker_net)"; fi
         fi
         if [[ $purge == 1 ]] && dk image inspect "$LAB_IMAGE" >/dev/null 2>&1; then
-            dk rmi "$LAB_IMAGE" >/dev/null && log "removed image $LAB_IMAGE"
+            if dk rmi "$LAB_IMAGE" >/dev/null; then log "removed image $LAB_IMAGE"; else down_err "cannot remove image $LAB_IMAGE"; fi
         fi
     elif [[ $(state_get mode) == docker ]]; then
-        warn "no Docker daemon answers: cannot remove containers or network ${LAB_PREFIX}*"
+        down_err "no Docker daemon answers: cannot remove containers or network ${LAB_PREFIX}* (start dockerd, then run down again)"
     fi
-    docker_rule_del
-    local f
+    docker_rule_del || down_err "cannot remove the DOCKER-USER rule xdpctl-lab:$LAB_PREFIX"
     if [[ -d /run/netns ]]; then
         for f in /run/netns/"$LAB_PREFIX"c*; do
-            [[ -L $f ]] && rm -f "$f"
+            [[ -L $f && ${f#/run/netns/"$LAB_PREFIX"c} =~ ^[0-9]+$ ]] || continue
+            rm -f "$f"
         done
     fi
-    ns_delete "${LAB_PREFIX}client"
-    if link_exists "" "$(docker_uplink)"; then ip link delete "$(docker_uplink)"; fi
-    dockerd_stop
-    sysctls_restore
+    ns_delete "${LAB_PREFIX}client" || down_err "cannot delete namespace ${LAB_PREFIX}client"
+    # The uplink veth dies with the client namespace, but asynchronously (netns
+    # cleanup runs from a workqueue): wait for it, delete it if it stays.
+    if ! wait_until 50 0.1 link_gone "" "$(docker_uplink)"; then
+        ip link delete "$(docker_uplink)" 2>/dev/null || true
+        link_gone "" "$(docker_uplink)" || down_err "cannot delete link $(docker_uplink)"
+    fi
+    dockerd_stop || down_err "cannot stop dockerd"
+    sysctls_restore || down_err "cannot restore the forwarding sysctls"
+    if (( DOWN_ERRORS > 0 )); then
+        die "down left $DOWN_ERRORS thing(s) behind (see above): fix that, then run 'scripts/lab.sh down --docker --prefix $LAB_PREFIX' again"
+    fi
     rm -rf "$(lab_state_dir)"
 }
 
@@ -381,7 +408,10 @@ docker_status() {
     fi
     for (( i = 1; i <= n; i++ )); do
         name="${LAB_PREFIX}c$i"
-        if docker_answers && [[ $(dk inspect -f '{{.State.Running}}' "$name" 2>/dev/null) == true ]]; then
+        if docker_answers && dk inspect "$name" >/dev/null 2>&1 &&
+            [[ $(dk inspect -f '{{index .Config.Labels "xdpctl-lab"}}' "$name") != "$LAB_PREFIX" ]]; then
+            status_line missing "container $name exists but is not the lab's (no label xdpctl-lab=$LAB_PREFIX)"
+        elif docker_answers && [[ $(dk inspect -f '{{.State.Running}}' "$name" 2>/dev/null) == true ]]; then
             pid=$(dk inspect -f '{{.State.Pid}}' "$name")
             if [[ $(readlink "/run/netns/$name" 2>/dev/null) == "/proc/$pid/ns/net" ]]; then
                 status_line ok "container $name (pid $pid, /run/netns/$name)"

@@ -98,7 +98,8 @@ netns_up() {
         ns="${LAB_PREFIX}c$i"; veth="${LAB_PREFIX}vc$i"
         ns_create "$ns"
         if link_exists "$hns" "$veth" && ! link_exists "$ns" eth0; then
-            ip -n "$hns" link delete "$veth"
+            ip -n "$hns" link delete "$veth" 2>/dev/null || true
+            wait_until 50 0.1 link_gone "$hns" "$veth" || die "cannot delete the stale link $veth in $hns"
         fi
         if ! link_exists "$hns" "$veth"; then
             link_exists "$ns" eth0 && ip -n "$ns" link delete eth0
@@ -145,10 +146,14 @@ netns_up() {
 
 netns_down() {
     local ns
-    # Delete containers first, then host, then client; each deletion drops its veths.
-    for ns in $(ns_with_prefix | sort -r); do
-        ns_delete "$ns"
+    DOWN_ERRORS=0
+    # Every veth of the lab lives in a lab namespace and goes with it.
+    for ns in $(ns_with_prefix); do
+        ns_delete "$ns" || down_err "cannot delete namespace $ns"
     done
+    if (( DOWN_ERRORS > 0 )); then
+        die "down left $DOWN_ERRORS namespace(s) behind (see above): run 'scripts/lab.sh down --prefix $LAB_PREFIX' again"
+    fi
     rm -rf "$(lab_state_dir)"
 }
 
