@@ -90,7 +90,12 @@ dockerd_check() {
 if timeout 1200 "$LAB" up --docker --prefix "$P" >"$LOG" 2>&1; then
     pass up
 else
-    fail up "lab.sh up --docker exited $?: $(tail -n 4 "$LOG" | tr '\n' ' ')"
+    rc=$?
+    if ! command -v dockerd >/dev/null 2>&1; then
+        skip lab_docker "dockerd is not installed and lab.sh could not install docker.io: $(tail -n 2 "$LOG" | tr '\n' ' ')"
+        exit 77
+    fi
+    fail up "lab.sh up --docker exited $rc: $(tail -n 4 "$LOG" | tr '\n' ' ')"
     exit 1
 fi
 LAB_DOCKERD_PID=$(cat /run/xdpctl-lab/dockerd.pid 2>/dev/null || true)
