@@ -126,6 +126,11 @@ _Static_assert(sizeof(struct xdpctl_pingpong) == 24, "xdpctl_pingpong layout");
 #define XDPCTL_IF_UPLINK    (1u << 0) /* an attached uplink */
 #define XDPCTL_IF_ENGINE_TC (1u << 1) /* bypass by tc (else XDP) */
 #define XDPCTL_IF_VETH      (1u << 2) /* a bypassed container's host veth */
+/* Bookkeeping of user space, so a later process undoes exactly what an
+ * earlier one did; the programs ignore these bits. */
+#define XDPCTL_IF_CLSACT_OURS (1u << 8)  /* xdpctl created the clsact qdisc */
+#define XDPCTL_IF_XDP_DIRECT  (1u << 9)  /* XDP by bpf_xdp_attach, not libxdp */
+#define XDPCTL_IF_PASS_OURS   (1u << 10) /* veth: xdpctl put the pass program on the peer */
 
 /*
  * Value of XDPCTL_MAP_IFACES, key: __u32 ifindex (in the namespace of the

@@ -80,6 +80,11 @@ struct xdpctl_dp_opts {
  */
 int xdpctl_dp__open(const struct xdpctl_dp_opts *opts, struct xdpctl_dp **out);
 void xdpctl_dp__close(struct xdpctl_dp *dp); /* accepts NULL */
+/*
+ * The last error on @dp. With NULL: the last error of a call without a
+ * handle in this thread (xdpctl_dp__open, xdpctl_netns_enter,
+ * xdpctl_discover_veth).
+ */
 const char *xdpctl_dp__errmsg(const struct xdpctl_dp *dp);
 const char *xdpctl_dp__pin_dir(const struct xdpctl_dp *dp);
 /* Remove every pinned object of this state and the pin dir (tests, reset). */
@@ -138,6 +143,13 @@ struct xdpctl_dev_status {
 	bool dispatcher;              /* libxdp multi-program dispatcher in use */
 	bool present;                 /* the ifindex still exists in this netns */
 	__u32 refcnt;                 /* veths: bypass rules using it */
+	/*
+	 * How the XDP program got there: "libxdp-dispatcher" (multi-program),
+	 * "libxdp" (libxdp without dispatcher: one program, kernels without
+	 * freplace), "bpf_xdp_attach" (libbpf directly: atomic replace on
+	 * re-attach or --force, or libxdp refused); "" when none of ours.
+	 */
+	char xdp_path[24];
 };
 /* One attached device or bypassed veth by name. -ENOENT if xdpctl has none. */
 int xdpctl_dp__dev_status(struct xdpctl_dp *dp, const char *dev, struct xdpctl_dev_status *st);

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Internals shared by the files of the dataplane library (never installed):
+ * the handle over the pinned state, error and log helpers, the lock, and the
+ * netlink / network-namespace helpers that attach.c and rules.c build on.
+ * trace.c, pathdiff.c and discover.c may use everything declared here.
+ */
+#ifndef XDPCTL_DP_INTERNAL_H
+#define XDPCTL_DP_INTERNAL_H
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <string.h>
+#include <net/if.h>
+#include <linux/types.h>
+#include <linux/bpf.h>
+
+#include "xdpctl/dataplane.h"
+
+/* The pinned maps, in the order of dp->map_fd[]. */
+enum dp_map {
+	DP_MAP_BYPASS = 0,
+	DP_MAP_PINGPONG,
+	DP_MAP_DEVMAP,
+	DP_MAP_IFACES,
+	DP_MAP_STATS,
+	DP_MAP_CONFIG,
+	DP_MAP_EVENTS,
+	DP_MAP_MAX,
+};
+
+/*
+ * Our tc filters: one fixed handle and priority for every clsact filter
+ * xdpctl adds (uplink ingress and host-veth ingress), so a later process
+ * finds exactly what an earlier one added and nothing else.
+ */
+#define DP_TC_HANDLE   0x7864u /* "xd" */
+#define DP_TC_PRIORITY 0x7864u
+
+/* Program names as the kernel reports them (bpf_prog_info.name). */
+#define DP_PROG_XDP    "xdpctl_xdp"
+#define DP_PROG_TC_IN  "xdpctl_tc_in"
+#define DP_PROG_TC_FWD "xdpctl_tc_fwd"
+#define DP_PROG_PASS   "xdpctl_pass"
+
+struct xdpctl_dp {
+	char pin_dir[PATH_MAX];
+	char errmsg[512];
+	int dir_fd;              /* O_DIRECTORY fd of the pin dir: flock target */
+	int lock_depth;          /* dp_lock() nesting */
+	int map_fd[DP_MAP_MAX];  /* -1 when not open */
+	__u32 map_id[DP_MAP_MAX];
+	__u32 max_rules;         /* max_entries of the bypass map as pinned */
+	int ncpus;               /* libbpf_num_possible_cpus() */
+};
+
+/* ---- errors and logging (state.c, util.c) ---- */
+/*
+ * Record a one-line errmsg on @dp (NULL: the thread's open error, see
+ * xdpctl_dp__errmsg(NULL)), log it at debug level, set errno and return
+ * @err (a negative errno), so callers can `return dp_err(dp, -ENOENT, ...)`.
+ */
+int dp_err(struct xdpctl_dp *dp, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void dp_log(enum xdpctl_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Route libbpf's and libxdp's messages through our print callback. */
+void dp_hook_lib_prints(void);
+/*
+ * The path of the last "couldn't reuse pinned map" libbpf reported in this
+ * thread ("" if none); dp_libbpf_clear() forgets it.
+ */
+const char *dp_libbpf_stale_path(void);
+void dp_libbpf_clear(void);
+
+/* Set errno from a negative return value and return it. */
+static inline int dp_ret(int err)
+{
+	if (err < 0)
+		errno = -err;
+	return err;
+}
+
+/* ---- the handle (state.c) ---- */
+int dp_map_fd(const struct xdpctl_dp *dp, enum dp_map m);
+const char *dp_map_name(enum dp_map m);
+/* flock(LOCK_EX) on the pin dir around edits; nests. */
+int dp_lock(struct xdpctl_dp *dp);
+void dp_unlock(struct xdpctl_dp *dp);
+/*
+ * Before loading a skeleton opened with .pin_root_path = dp->pin_dir: every
+ * map this handle has open is reused as it is; a missing bypass map gets
+ * the size chosen at open.
+ */
+struct bpf_object;
+int dp_prepare_obj(struct xdpctl_dp *dp, struct bpf_object *obj);
+/* Name of a program by id; 0 or negative errno (-ENOENT: no such program). */
+int dp_prog_name(__u32 id, char name[BPF_OBJ_NAME_LEN]);
+/* Does program @id carry @name and use this state's maps? */
+bool dp_prog_is_ours(const struct xdpctl_dp *dp, __u32 id, const char *name);
+
+/* ---- programs and hooks (attach.c) ---- */
+struct xdpctl_xdp;
+struct xdpctl_tc;
+/* Open and load a skeleton reusing the pinned maps (-EEXIST: a stale pin). */
+int dp_load_xdp(struct xdpctl_dp *dp, struct xdpctl_xdp **out);
+int dp_load_tc(struct xdpctl_dp *dp, struct xdpctl_tc **out);
+/*
+ * Put @prog_fd at clsact ingress of @ifindex under our handle and priority,
+ * creating clsact if needed (*created tells). Replaces our own filter there;
+ * -EBUSY when another program holds our handle and priority and !force.
+ */
+int dp_tc_add(struct xdpctl_dp *dp, __u32 ifindex, int prog_fd, const char *prog_name,
+	      bool force, bool *created);
+/*
+ * Remove our filter named @prog_name from clsact ingress of @ifindex, and
+ * the clsact qdisc too when @clsact_ours and no filter is left on it.
+ */
+int dp_tc_del(struct xdpctl_dp *dp, __u32 ifindex, const char *prog_name, bool clsact_ours);
+/* Id of our filter's program at clsact ingress of @ifindex, 0 if none. */
+__u32 dp_tc_prog_id(__u32 ifindex);
+/*
+ * The pass program on a container-side veth, in the current netns:
+ * *ours is set when the device now runs xdpctl_pass (attached now or
+ * before); another owner's XDP program is left alone (*ours false).
+ */
+int dp_pass_attach(__u32 ifindex, bool *ours);
+int dp_pass_detach(__u32 ifindex);
+
+/* ---- rules (rules.c) ---- */
+/* Undo the per-veth setup of the host veth @ifindex (entry @e), best effort. */
+int dp_veth_teardown(struct xdpctl_dp *dp, __u32 ifindex, const struct xdpctl_iface *e);
+
+/* ---- netlink and namespaces (netns.c) ---- */
+struct dp_link {
+	__u32 ifindex;
+	char name[IF_NAMESIZE];
+	__u8 mac[6];
+	__u32 mtu;
+	__u32 master;            /* ifindex of the bridge, 0 if none */
+	__u32 link;              /* veth: the peer's ifindex (in its netns) */
+	int link_nsid;           /* nsid of the peer's netns, -1: this netns */
+	char kind[16];           /* "veth", "bridge", "" */
+	__u32 xdp_prog_id;
+};
+/*
+ * RTM_GETLINK by name (ifindex 0) or by ifindex, in the current netns or,
+ * with nsid >= 0, in the netns with that id as seen from the current one.
+ * -ENODEV when there is no such device.
+ */
+int dp_link_get(const char *name, __u32 ifindex, int nsid, struct dp_link *out);
+/* Name of @ifindex in the current netns; -ENODEV if gone. */
+int dp_ifname(__u32 ifindex, char name[IF_NAMESIZE]);
+/* nsid (as seen from the current netns) of the netns open at @fd; -1 none. */
+int dp_nsid_of_fd(int fd, int *nsid);
+/*
+ * Find the netns with id @nsid among /run/netns/ *, /var/run/docker/netns/ *
+ * and /proc/ * /ns/net; returns an open fd and fills @path, or -ENOENT.
+ */
+int dp_netns_find(int nsid, char *path, size_t len);
+/* Open NAME (under /run/netns) or a path; fd or negative errno. */
+int dp_netns_open(const char *name_or_path);
+/*
+ * Run fn(arg) inside the netns open at @nsfd (this thread enters it and
+ * comes back); @nsfd < 0: here. Returns fn's value or a negative errno.
+ */
+int dp_in_netns(int nsfd, int (*fn)(void *), void *arg);
+/* Number of tc filters under @parent of @ifindex (0: none); negative errno. */
+int dp_tc_filter_count(__u32 ifindex, __u32 parent);
+
+#endif /* XDPCTL_DP_INTERNAL_H */

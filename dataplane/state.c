@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The handle over the pinned state: find or create the pin dir and the maps
+ * in it, check every pinned map's layout against abi.h, the edit lock, error
+ * messages, and removal of the pins. Maps are created by loading the XDP
+ * skeleton with pin_root_path (the maps are LIBBPF_PIN_BY_NAME); read-only
+ * users only open the pins by path and never load a program.
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+#include "xdp.skel.h"
+
+/* The layout abi.h promises for each pinned map (max_entries 0: any). */
+static const struct map_spec {
+	const char *name;
+	enum bpf_map_type type;
+	__u32 key_size;
+	__u32 value_size;
+	__u32 max_entries;
+} map_specs[DP_MAP_MAX] = {
+	[DP_MAP_BYPASS] = { XDPCTL_MAP_BYPASS, BPF_MAP_TYPE_PERCPU_HASH,
+			    sizeof(struct xdpctl_addr), sizeof(struct xdpctl_bypass), 0 },
+	[DP_MAP_PINGPONG] = { XDPCTL_MAP_PINGPONG, BPF_MAP_TYPE_PERCPU_HASH,
+			      sizeof(struct xdpctl_addr), sizeof(struct xdpctl_pingpong),
+			      XDPCTL_MAX_PINGPONG },
+	[DP_MAP_DEVMAP] = { XDPCTL_MAP_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH,
+			    sizeof(__u32), sizeof(__u32), XDPCTL_MAX_IFACES },
+	[DP_MAP_IFACES] = { XDPCTL_MAP_IFACES, BPF_MAP_TYPE_HASH,
+			    sizeof(__u32), sizeof(struct xdpctl_iface), XDPCTL_MAX_IFACES },
+	[DP_MAP_STATS] = { XDPCTL_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY,
+			   sizeof(__u32), sizeof(struct xdpctl_counter), XDPCTL_STATS_ENTRIES },
+	[DP_MAP_CONFIG] = { XDPCTL_MAP_CONFIG, BPF_MAP_TYPE_ARRAY,
+			    sizeof(__u32), sizeof(struct xdpctl_config), 1 },
+	[DP_MAP_EVENTS] = { XDPCTL_MAP_EVENTS, BPF_MAP_TYPE_RINGBUF, 0, 0,
+			    XDPCTL_EVENTS_BYTES },
+};
+
+/* The failure of the last xdpctl_dp__open() (or other handle-less call) here. */
+static __thread char open_errmsg[512];
+
+int dp_err(struct xdpctl_dp *dp, int err, const char *fmt, ...)
+{
+	char *buf = dp ? dp->errmsg : open_errmsg;
+	size_t len = dp ? sizeof(dp->errmsg) : sizeof(open_errmsg);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	dp_log(XDPCTL_LOG_DEBUG, "error: %s\n", buf);
+	return dp_ret(err);
+}
+
+const char *xdpctl_dp__errmsg(const struct xdpctl_dp *dp)
+{
+	return dp ? dp->errmsg : open_errmsg;
+}
+
+const char *xdpctl_dp__pin_dir(const struct xdpctl_dp *dp)
+{
+	return dp ? dp->pin_dir : NULL;
+}
+
+int dp_map_fd(const struct xdpctl_dp *dp, enum dp_map m)
+{
+	return dp && m < DP_MAP_MAX ? dp->map_fd[m] : -EINVAL;
+}
+
+const char *dp_map_name(enum dp_map m)
+{
+	return m < DP_MAP_MAX ? map_specs[m].name : NULL;
+}
+
+int dp_lock(struct xdpctl_dp *dp)
+{
+	if (dp->lock_depth++)
+		return 0;
+	if (flock(dp->dir_fd, LOCK_EX)) {
+		dp->lock_depth = 0;
+		return dp_err(dp, -errno, "%s: cannot lock: %s", dp->pin_dir, strerror(errno));
+	}
+	return 0;
+}
+
+void dp_unlock(struct xdpctl_dp *dp)
+{
+	if (dp->lock_depth > 0 && !--dp->lock_depth)
+		flock(dp->dir_fd, LOCK_UN);
+}
+
+int dp_prepare_obj(struct xdpctl_dp *dp, struct bpf_object *obj)
+{
+	struct bpf_map *map;
+	int m, err;
+
+	for (m = 0; m < DP_MAP_MAX; m++) {
+		map = bpf_object__find_map_by_name(obj, map_specs[m].name);
+		if (!map)
+			continue;
+		if (dp->map_fd[m] < 0) {
+			/* Created by this load (only the bypass map is sized at run time). */
+			if (m == DP_MAP_BYPASS) {
+				err = bpf_map__set_max_entries(map, dp->max_rules ? dp->max_rules :
+									XDPCTL_MAX_RULES_DEFAULT);
+				if (err)
+					return err;
+			}
+			continue;
+		}
+		/*
+		 * Take the pinned map's definition: libbpf 1.1 compares map_flags
+		 * when it reuses a pin, and the kernel adds BPF_F_RDONLY_PROG to
+		 * every devmap, which no definition can ask for at creation.
+		 */
+		err = bpf_map__reuse_fd(map, dp->map_fd[m]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int dp_prog_name(__u32 id, char name[BPF_OBJ_NAME_LEN])
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err = 0;
+
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	else
+		memcpy(name, info.name, BPF_OBJ_NAME_LEN);
+	close(fd);
+	return err;
+}
+
+bool dp_prog_is_ours(const struct xdpctl_dp *dp, __u32 id, const char *name)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), map_ids[64], i;
+	bool ours = false;
+	int fd;
+
+	if (!id)
+		return false;
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return false;
+	info.nr_map_ids = sizeof(map_ids) / sizeof(map_ids[0]);
+	info.map_ids = (__u64)(unsigned long)map_ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    strncmp(info.name, name, BPF_OBJ_NAME_LEN))
+		goto out;
+	/* The pass program uses no map: its name is its mark. */
+	if (!strcmp(name, DP_PROG_PASS)) {
+		ours = true;
+		goto out;
+	}
+	for (i = 0; i < info.nr_map_ids && i < sizeof(map_ids) / sizeof(map_ids[0]); i++)
+		if (map_ids[i] == dp->map_id[DP_MAP_STATS])
+			ours = true;
+out:
+	close(fd);
+	return ours;
+}
+
+/* Nearest existing ancestor of @path (or @path itself) must be on a bpffs. */
+static int check_bpffs(const char *path, char *where, size_t len)
+{
+	char p[PATH_MAX];
+	struct statfs st;
+	char *slash;
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (;;) {
+		if (!statfs(p, &st)) {
+			snprintf(where, len, "%s", p);
+			return (unsigned long)st.f_type == BPF_FS_MAGIC ? 0 : -ENODEV;
+		}
+		if (errno != ENOENT)
+			return -errno;
+		slash = strrchr(p, '/');
+		if (!slash || slash == p)
+			return -ENODEV;
+		*slash = '\0';
+	}
+}
+
+static int pin_path(const struct xdpctl_dp *dp, const char *name, char path[PATH_MAX])
+{
+	int n = snprintf(path, PATH_MAX, "%s/%s", dp->pin_dir, name);
+
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+/* Open the pin of map @m; 0, -ENOENT when missing, -EEXIST when stale. */
+static int open_map(struct xdpctl_dp *dp, enum dp_map m)
+{
+	const struct map_spec *s = &map_specs[m];
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	if (pin_path(dp, s->name, path))
+		return dp_err(dp, -ENAMETOOLONG, "%s: path too long", dp->pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return -ENOENT;
+		return dp_err(dp, -errno, "%s: %s", path, strerror(errno));
+	}
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		int err = -errno;
+
+		close(fd);
+		return dp_err(dp, err == -EINVAL ? -EEXIST : err, "%s: not a map (%s)",
+			      path, strerror(-err));
+	}
+	if (info.type != s->type || info.key_size != s->key_size ||
+	    info.value_size != s->value_size ||
+	    (s->max_entries && info.max_entries != s->max_entries)) {
+		close(fd);
+		return dp_err(dp, -EEXIST,
+			      "%s: pinned map has another layout (type %u key %u value %u entries %u, expected type %u key %u value %u%s): stale state of another xdpctl version, remove it",
+			      path, info.type, info.key_size, info.value_size, info.max_entries,
+			      s->type, s->key_size, s->value_size,
+			      s->max_entries ? "" : " any entries");
+	}
+	dp->map_fd[m] = fd;
+	dp->map_id[m] = info.id;
+	if (m == DP_MAP_BYPASS)
+		dp->max_rules = info.max_entries;
+	return 0;
+}
+
+/* Create what is missing by loading the XDP object with the pin root set. */
+static int create_maps(struct xdpctl_dp *dp, __u32 max_rules)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, o, .pin_root_path = dp->pin_dir);
+	struct xdpctl_xdp *skel;
+	int err;
+
+	skel = xdpctl_xdp__open_opts(&o);
+	if (!skel)
+		return dp_err(dp, -errno, "opening the XDP object: %s", strerror(errno));
+	if (!dp->max_rules && dp->map_fd[DP_MAP_BYPASS] < 0)
+		dp->max_rules = max_rules;
+	err = dp_prepare_obj(dp, skel->obj);
+	if (!err) {
+		dp_libbpf_clear();
+		err = xdpctl_xdp__load(skel);
+	}
+	if (err) {
+		if (*dp_libbpf_stale_path())
+			err = dp_err(dp, -EEXIST,
+				     "%s: pinned map has another layout: stale state of another xdpctl version, remove it",
+				     dp_libbpf_stale_path());
+		else
+			err = dp_err(dp, err, "creating the maps under %s: %s", dp->pin_dir,
+				     strerror(-err));
+	}
+	xdpctl_xdp__destroy(skel);
+	return err;
+}
+
+static int open_all(struct xdpctl_dp *dp, bool create, bool *missing)
+{
+	int m, err;
+
+	*missing = false;
+	for (m = 0; m < DP_MAP_MAX; m++) {
+		if (dp->map_fd[m] >= 0)
+			continue;
+		err = open_map(dp, m);
+		if (err == -ENOENT) {
+			if (!create)
+				return dp_err(dp, -ENOENT, "%s/%s: no such pinned map", dp->pin_dir,
+					      map_specs[m].name);
+			*missing = true;
+			continue;
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void dp_free(struct xdpctl_dp *dp)
+{
+	int m;
+
+	if (!dp)
+		return;
+	for (m = 0; m < DP_MAP_MAX; m++)
+		if (dp->map_fd[m] >= 0)
+			close(dp->map_fd[m]);
+	if (dp->dir_fd >= 0)
+		close(dp->dir_fd);
+	free(dp);
+}
+
+int xdpctl_dp__open(const struct xdpctl_dp_opts *opts, struct xdpctl_dp **out)
+{
+	const char *dir = NULL, *base;
+	bool create = false, missing;
+	__u32 max_rules = XDPCTL_MAX_RULES_DEFAULT;
+	char where[PATH_MAX];
+	struct xdpctl_dp *dp;
+	int m, err;
+
+	if (!out)
+		return dp_err(NULL, -EINVAL, "no handle to return");
+	*out = NULL;
+	if (opts && opts->sz >= offsetof(struct xdpctl_dp_opts, pin_dir) + sizeof(opts->pin_dir))
+		dir = opts->pin_dir;
+	if (opts && opts->sz >= offsetof(struct xdpctl_dp_opts, max_rules) + sizeof(opts->max_rules) &&
+	    opts->max_rules)
+		max_rules = opts->max_rules;
+	if (opts && opts->sz >= offsetof(struct xdpctl_dp_opts, create) + sizeof(opts->create))
+		create = opts->create;
+	if (!dir || !*dir)
+		dir = getenv("XDPCTL_PIN_DIR");
+	if (!dir || !*dir)
+		dir = XDPCTL_PIN_DIR_DEFAULT;
+	if (dir[0] != '/' || strlen(dir) >= PATH_MAX - 32)
+		return dp_err(NULL, -EINVAL, "pin dir %s: expected an absolute path in bpffs", dir);
+	base = strrchr(dir, '/') + 1;
+	if (strchr(base, '.'))
+		return dp_err(NULL, -EINVAL, "pin dir %s: bpffs refuses names with a dot", dir);
+	dp_hook_lib_prints();
+
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return dp_err(NULL, -ENOMEM, "out of memory");
+	dp->dir_fd = -1;
+	for (m = 0; m < DP_MAP_MAX; m++)
+		dp->map_fd[m] = -1;
+	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", dir);
+	/* Trailing slashes would break the names we build. */
+	while (strlen(dp->pin_dir) > 1 && dp->pin_dir[strlen(dp->pin_dir) - 1] == '/')
+		dp->pin_dir[strlen(dp->pin_dir) - 1] = '\0';
+	dp->ncpus = libbpf_num_possible_cpus();
+	if (dp->ncpus <= 0) {
+		err = dp_err(NULL, dp->ncpus ? dp->ncpus : -EINVAL, "cannot count possible CPUs");
+		goto fail;
+	}
+
+	if (geteuid() != 0) {
+		err = dp_err(NULL, -EPERM, "needs root (CAP_BPF and CAP_NET_ADMIN)");
+		goto fail;
+	}
+	err = check_bpffs(dp->pin_dir, where, sizeof(where));
+	if (err == -ENODEV) {
+		err = dp_err(NULL, -ENODEV, "%s: not on a bpffs (%s is not one; mount -t bpf bpf /sys/fs/bpf)",
+			     dp->pin_dir, where);
+		goto fail;
+	} else if (err) {
+		err = dp_err(NULL, err, "%s: %s", dp->pin_dir, strerror(-err));
+		goto fail;
+	}
+
+	dp->dir_fd = open(dp->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dp->dir_fd < 0 && errno == ENOENT && create) {
+		if (mkdir(dp->pin_dir, 0700) && errno != EEXIST) {
+			err = dp_err(NULL, -errno, "%s: cannot create: %s", dp->pin_dir, strerror(errno));
+			goto fail;
+		}
+		dp->dir_fd = open(dp->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (dp->dir_fd < 0) {
+		if (errno == ENOENT)
+			err = dp_err(NULL, -ENOENT, "%s: no xdpctl state here (nothing attached or added yet)",
+				     dp->pin_dir);
+		else
+			err = dp_err(NULL, -errno, "%s: %s", dp->pin_dir, strerror(errno));
+		goto fail;
+	}
+
+	if (create) {
+		err = dp_lock(dp);
+		if (err)
+			goto fail_msg;
+	}
+	err = open_all(dp, create, &missing);
+	if (!err && missing) {
+		err = create_maps(dp, max_rules);
+		if (!err)
+			err = open_all(dp, false, &missing);
+	}
+	if (create)
+		dp_unlock(dp);
+	if (err)
+		goto fail_msg;
+	*out = dp;
+	return 0;
+
+fail_msg:
+	/* Keep the handle's message for the caller, who gets no handle. */
+	snprintf(open_errmsg, sizeof(open_errmsg), "%s", dp->errmsg);
+fail:
+	dp_free(dp);
+	return dp_ret(err);
+}
+
+void xdpctl_dp__close(struct xdpctl_dp *dp)
+{
+	dp_free(dp);
+}
+
+int xdpctl_dp__destroy_pins(struct xdpctl_dp *dp)
+{
+	char path[PATH_MAX];
+	int m, err = 0;
+
+	if (!dp)
+		return dp_ret(-EINVAL);
+	err = dp_lock(dp);
+	if (err)
+		return err;
+	for (m = 0; m < DP_MAP_MAX; m++) {
+		if (pin_path(dp, map_specs[m].name, path))
+			continue;
+		if (unlink(path) && errno != ENOENT && !err)
+			err = dp_err(dp, -errno, "%s: %s", path, strerror(errno));
+	}
+	dp_unlock(dp);
+	if (!err && rmdir(dp->pin_dir) && errno != ENOENT)
+		err = dp_err(dp, -errno, "%s: %s", dp->pin_dir, strerror(errno));
+	return dp_ret(err);
+}
