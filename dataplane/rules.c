@@ -1,0 +1,815 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Bypass and ping-pong rules. A bypass rule names a container's host-side
+ * veth; the first rule for a veth sets it up (devmap entry, tc return-path
+ * program on the host veth, pass program on the container-side peer, an
+ * ifaces entry counting the rules), the last one removes that again. Rule
+ * maps are per-CPU: the same value goes to every possible CPU and counters
+ * are summed. Bulk loads use batch updates with per-veth setup done once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+#include "tc.skel.h"
+
+/* Rules per batch update of a bulk load, and per batch lookup of a listing. */
+#define LOAD_CHUNK 65536
+#define LIST_CHUNK 4096
+
+static bool addr_valid(const struct xdpctl_addr *a)
+{
+	static const __u8 zero[12];
+
+	if (!a || a->pad[0] || a->pad[1] || a->pad[2])
+		return false;
+	if (a->family == XDPCTL_AF_INET)
+		return !memcmp(a->addr + 4, zero, 12);
+	return a->family == XDPCTL_AF_INET6;
+}
+
+static const char *addr_str(const struct xdpctl_addr *a, char buf[64])
+{
+	if (xdpctl_addr_format(a, buf, 64))
+		snprintf(buf, 64, "(invalid address)");
+	return buf;
+}
+
+static bool mac_zero(const __u8 m[6])
+{
+	return !(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]);
+}
+
+/* ---- veth resolution and per-veth setup ---- */
+
+struct veth {
+	struct dp_link host;     /* the host-side veth, current netns */
+	struct dp_link peer;     /* the container side, its own netns */
+	__u8 smac[6];            /* default source MAC: the bridge's, else the veth's */
+	__u16 mtu;
+};
+
+static int veth_resolve(struct xdpctl_dp *dp, const char *dev, __u32 ifindex, struct veth *v)
+{
+	char name[IF_NAMESIZE];
+	struct dp_link br;
+	int err;
+
+	memset(v, 0, sizeof(*v));
+	err = dp_link_get(dev && *dev ? dev : NULL, ifindex, -1, &v->host);
+	if (err) {
+		if (dev && *dev)
+			return dp_err(dp, err, "no such device: %s", dev);
+		return dp_err(dp, err, "no such device: ifindex %u", ifindex);
+	}
+	dev = v->host.name;
+	if (strcmp(v->host.kind, "veth"))
+		return dp_err(dp, -EINVAL, "%s is not a veth (%s)", dev,
+			      v->host.kind[0] ? v->host.kind : "no link kind");
+	/* A devmap entry is resolved in the writer's netns: make sure it names DEV here. */
+	err = dp_ifname(v->host.ifindex, name);
+	if (err || strcmp(name, dev))
+		return dp_err(dp, -ENODEV, "%s: ifindex %u names %s in this netns", dev,
+			      v->host.ifindex, err ? "nothing" : name);
+	err = dp_link_get(NULL, v->host.link, v->host.link_nsid, &v->peer);
+	if (err)
+		return dp_err(dp, err, "%s: cannot see its peer (ifindex %u, nsid %d)", dev,
+			      v->host.link, v->host.link_nsid);
+	memcpy(v->smac, v->host.mac, 6);
+	if (v->host.master && !dp_link_get(NULL, v->host.master, -1, &br))
+		memcpy(v->smac, br.mac, 6);
+	v->mtu = v->host.mtu < v->peer.mtu ? v->host.mtu : v->peer.mtu;
+	if (v->host.mtu > 0xffff && v->peer.mtu > 0xffff)
+		v->mtu = 0xffff;
+	return 0;
+}
+
+/* The peer's netns: given by the caller (checked), or found by nsid; -1: here. */
+static int veth_netns(struct xdpctl_dp *dp, const struct veth *v, const char *given)
+{
+	char path[PATH_MAX];
+	struct stat a, b;
+	int fd, nsid;
+
+	if (given && *given) {
+		fd = dp_netns_open(given);
+		if (fd < 0)
+			return dp_err(dp, fd, "network namespace %s: %s", given, strerror(-fd));
+		if (v->host.link_nsid < 0) {
+			/* The peer is here: the given netns must be this one. */
+			if (fstat(fd, &a) || stat("/proc/thread-self/ns/net", &b) ||
+			    a.st_ino != b.st_ino || a.st_dev != b.st_dev) {
+				close(fd);
+				return dp_err(dp, -EINVAL, "the peer of %s is not in %s", v->host.name,
+					      given);
+			}
+			close(fd);
+			return -1;
+		}
+		if (dp_nsid_of_fd(fd, &nsid) || nsid != v->host.link_nsid) {
+			close(fd);
+			return dp_err(dp, -EINVAL, "the peer of %s is not in %s", v->host.name, given);
+		}
+		return fd;
+	}
+	if (v->host.link_nsid < 0)
+		return -1;
+	fd = dp_netns_find(v->host.link_nsid, path, sizeof(path));
+	if (fd < 0)
+		return dp_err(dp, fd, "%s: cannot find its peer's netns (nsid %d): pass it explicitly",
+			      v->host.name, v->host.link_nsid);
+	return fd;
+}
+
+struct pass_call {
+	__u32 ifindex;
+	bool ours;
+};
+
+static int pass_attach_cb(void *arg)
+{
+	struct pass_call *c = arg;
+
+	return dp_pass_attach(c->ifindex, &c->ours);
+}
+
+static int pass_detach_cb(void *arg)
+{
+	struct pass_call *c = arg;
+
+	return dp_pass_detach(c->ifindex);
+}
+
+/*
+ * First rule for veth @v: devmap entry, tc return path on the host veth,
+ * pass program on the peer (netns @nsfd). Fills @ent; undoes itself on error.
+ */
+static int veth_setup(struct xdpctl_dp *dp, const struct veth *v, int nsfd,
+		      struct xdpctl_iface *ent)
+{
+	int devmap = dp_map_fd(dp, DP_MAP_DEVMAP);
+	__u32 idx = v->host.ifindex;
+	struct pass_call pc = { .ifindex = v->peer.ifindex };
+	struct xdpctl_tc *skel = NULL;
+	bool created = false;
+	int err;
+
+	memset(ent, 0, sizeof(*ent));
+	memcpy(ent->mac, v->host.mac, 6);
+	ent->flags = XDPCTL_IF_VETH;
+
+	if (bpf_map_update_elem(devmap, &idx, &idx, BPF_ANY)) {
+		err = errno == E2BIG ?
+			dp_err(dp, -E2BIG, "%s: the devmap is full (%u devices)", v->host.name,
+			       XDPCTL_MAX_IFACES) :
+			dp_err(dp, -errno, "%s: writing the devmap entry: %s", v->host.name,
+			       strerror(errno));
+		return err;
+	}
+	err = dp_load_tc(dp, &skel);
+	if (err)
+		goto fail_devmap;
+	err = dp_tc_add(dp, idx, bpf_program__fd(skel->progs.xdpctl_tc_fwd), DP_PROG_TC_FWD,
+			false, &created);
+	xdpctl_tc__destroy(skel);
+	if (err)
+		goto fail_devmap;
+	if (created)
+		ent->flags |= XDPCTL_IF_CLSACT_OURS;
+	err = dp_in_netns(nsfd, pass_attach_cb, &pc);
+	if (err) {
+		err = dp_err(dp, err, "%s: attaching the pass program to its peer (ifindex %u): %s",
+			     v->host.name, v->peer.ifindex, strerror(-err));
+		goto fail_tc;
+	}
+	if (pc.ours)
+		ent->flags |= XDPCTL_IF_PASS_OURS;
+	else
+		dp_log(XDPCTL_LOG_INFO, "%s: its peer runs another XDP program; left as it is\n",
+		       v->host.name);
+	return 0;
+
+fail_tc:
+	dp_tc_del(dp, idx, DP_PROG_TC_FWD, created);
+fail_devmap:
+	bpf_map_delete_elem(devmap, &idx);
+	return err;
+}
+
+int dp_veth_teardown(struct xdpctl_dp *dp, __u32 ifindex, const struct xdpctl_iface *e)
+{
+	struct pass_call pc = {};
+	char path[PATH_MAX];
+	struct dp_link host;
+	int err = 0, e2, nsfd = -1;
+
+	if (!dp_link_get(NULL, ifindex, -1, &host)) {
+		e2 = dp_tc_del(dp, ifindex, DP_PROG_TC_FWD, e->flags & XDPCTL_IF_CLSACT_OURS);
+		if (e2)
+			err = e2;
+		if (e->flags & XDPCTL_IF_PASS_OURS) {
+			if (host.link_nsid >= 0)
+				nsfd = dp_netns_find(host.link_nsid, path, sizeof(path));
+			if (host.link_nsid >= 0 && nsfd < 0) {
+				err = dp_err(dp, -ENOENT,
+					     "%s: cannot find its peer's netns (nsid %d) to remove the pass program",
+					     host.name, host.link_nsid);
+			} else {
+				pc.ifindex = host.link;
+				e2 = dp_in_netns(nsfd, pass_detach_cb, &pc);
+				if (e2 && !err)
+					err = dp_err(dp, e2, "%s: removing the pass program of its peer: %s",
+						     host.name, strerror(-e2));
+			}
+			if (nsfd >= 0)
+				close(nsfd);
+		}
+	}
+	/* Gone devices took their programs with them; the map entries stay ours to remove. */
+	bpf_map_delete_elem(dp_map_fd(dp, DP_MAP_DEVMAP), &ifindex);
+	if (!err)
+		bpf_map_delete_elem(dp_map_fd(dp, DP_MAP_IFACES), &ifindex);
+	return dp_ret(err);
+}
+
+/* ---- single rules ---- */
+
+static void fill_value(struct xdpctl_bypass *val, __u32 ifindex, __u16 mtu, const __u8 *dmac,
+		       const __u8 *smac)
+{
+	memset(val, 0, sizeof(*val));
+	val->ifindex = ifindex;
+	val->mtu = mtu;
+	memcpy(val->dmac, dmac, 6);
+	memcpy(val->smac, smac, 6);
+}
+
+int xdpctl_dp__bypass_add(struct xdpctl_dp *dp, const struct xdpctl_addr *addr,
+			  const struct xdpctl_bypass_opts *opts)
+{
+	int bypass = dp_map_fd(dp, DP_MAP_BYPASS), ifaces = dp_map_fd(dp, DP_MAP_IFACES);
+	const char *dev = NULL, *peer_netns = NULL;
+	const __u8 *dmac = NULL, *smac = NULL;
+	struct xdpctl_bypass *vals = NULL;
+	struct xdpctl_iface ent;
+	bool have_ent, set_up = false, written = false;
+	struct veth v;
+	char a[64];
+	int i, err, nsfd = -1;
+
+	if (!dp)
+		return dp_ret(-EINVAL);
+	if (!addr_valid(addr))
+		return dp_err(dp, -EINVAL, "bypass rule: not a valid IPv4 or IPv6 key");
+	if (opts && opts->sz >= offsetof(struct xdpctl_bypass_opts, dev) + sizeof(opts->dev))
+		dev = opts->dev;
+	if (opts && opts->sz >= offsetof(struct xdpctl_bypass_opts, dmac) + sizeof(opts->dmac))
+		dmac = opts->dmac;
+	if (opts && opts->sz >= offsetof(struct xdpctl_bypass_opts, smac) + sizeof(opts->smac))
+		smac = opts->smac;
+	if (opts && opts->sz >= offsetof(struct xdpctl_bypass_opts, peer_netns) +
+				sizeof(opts->peer_netns))
+		peer_netns = opts->peer_netns;
+	addr_str(addr, a);
+	if (!dev || !*dev)
+		return dp_err(dp, -EINVAL, "%s: a bypass rule needs the container's host veth", a);
+
+	err = veth_resolve(dp, dev, 0, &v);
+	if (err)
+		return err;
+	vals = calloc(dp->ncpus, sizeof(*vals));
+	if (!vals)
+		return dp_err(dp, -ENOMEM, "out of memory");
+	err = dp_lock(dp);
+	if (err)
+		goto out_free;
+
+	if (!bpf_map_lookup_elem(bypass, addr, vals)) {
+		char other[IF_NAMESIZE] = "";
+
+		dp_ifname(vals[0].ifindex, other);
+		err = dp_err(dp, -EEXIST, "%s: bypass rule exists (to %s)", a,
+			     other[0] ? other : "a device that is gone");
+		goto out;
+	}
+	have_ent = !bpf_map_lookup_elem(ifaces, &v.host.ifindex, &ent);
+	if (have_ent && (ent.flags & XDPCTL_IF_UPLINK)) {
+		err = dp_err(dp, -EINVAL, "%s: an attached uplink, not a container veth", dev);
+		goto out;
+	}
+	if (!have_ent || !ent.refcnt) {
+		nsfd = veth_netns(dp, &v, peer_netns);
+		if (nsfd < -1) {
+			err = nsfd;
+			goto out;
+		}
+		err = veth_setup(dp, &v, nsfd, &ent);
+		if (err)
+			goto out;
+		set_up = true;
+	}
+
+	fill_value(&vals[0], v.host.ifindex, v.mtu, dmac ? dmac : v.peer.mac,
+		   smac ? smac : v.smac);
+	for (i = 1; i < dp->ncpus; i++)
+		vals[i] = vals[0];
+	if (bpf_map_update_elem(bypass, addr, vals, BPF_NOEXIST)) {
+		if (errno == E2BIG)
+			err = dp_err(dp, -E2BIG, "%s: the bypass map is full (%u rules)", a,
+				     dp->max_rules);
+		else if (errno == EEXIST)
+			err = dp_err(dp, -EEXIST, "%s: bypass rule exists", a);
+		else
+			err = dp_err(dp, -errno, "%s: writing the rule: %s", a, strerror(errno));
+		goto rollback;
+	}
+	written = true;
+	ent.refcnt++;
+	if (bpf_map_update_elem(ifaces, &v.host.ifindex, &ent, BPF_ANY)) {
+		err = errno == E2BIG ?
+			dp_err(dp, -E2BIG, "%s: the ifaces map is full (%u devices)", dev,
+			       XDPCTL_MAX_IFACES) :
+			dp_err(dp, -errno, "%s: writing the ifaces entry: %s", dev, strerror(errno));
+		goto rollback;
+	}
+	goto out;
+
+rollback:
+	if (written)
+		bpf_map_delete_elem(bypass, addr);
+	if (set_up) {
+		ent.refcnt = 0;
+		dp_veth_teardown(dp, v.host.ifindex, &ent);
+		/* Teardown deletes only what setup wrote; no entry was there before. */
+		if (!have_ent)
+			bpf_map_delete_elem(ifaces, &v.host.ifindex);
+	}
+out:
+	if (nsfd >= 0)
+		close(nsfd);
+	dp_unlock(dp);
+out_free:
+	free(vals);
+	return dp_ret(err);
+}
+
+int xdpctl_dp__bypass_del(struct xdpctl_dp *dp, const struct xdpctl_addr *addr)
+{
+	int bypass = dp_map_fd(dp, DP_MAP_BYPASS), ifaces = dp_map_fd(dp, DP_MAP_IFACES);
+	struct xdpctl_bypass *vals;
+	struct xdpctl_iface ent;
+	__u32 ifindex;
+	char a[64];
+	int err;
+
+	if (!dp)
+		return dp_ret(-EINVAL);
+	if (!addr_valid(addr))
+		return dp_err(dp, -EINVAL, "bypass rule: not a valid IPv4 or IPv6 key");
+	addr_str(addr, a);
+	vals = calloc(dp->ncpus, sizeof(*vals));
+	if (!vals)
+		return dp_err(dp, -ENOMEM, "out of memory");
+	err = dp_lock(dp);
+	if (err)
+		goto out_free;
+	if (bpf_map_lookup_elem(bypass, addr, vals)) {
+		err = dp_err(dp, -ENOENT, "%s: no such bypass rule", a);
+		goto out;
+	}
+	ifindex = vals[0].ifindex;
+	if (bpf_map_delete_elem(bypass, addr)) {
+		err = dp_err(dp, -errno, "%s: deleting the rule: %s", a, strerror(errno));
+		goto out;
+	}
+	if (bpf_map_lookup_elem(ifaces, &ifindex, &ent) || !(ent.flags & XDPCTL_IF_VETH))
+		goto out;
+	if (ent.refcnt)
+		ent.refcnt--;
+	if (ent.refcnt) {
+		bpf_map_update_elem(ifaces, &ifindex, &ent, BPF_EXIST);
+		goto out;
+	}
+	/*
+	 * The rule is gone either way; what the veth no longer needs goes now.
+	 * If some of it cannot, the entry stays with no rule, and `detach VETH`
+	 * retries; the rule's deletion still counts as done.
+	 */
+	bpf_map_update_elem(ifaces, &ifindex, &ent, BPF_EXIST);
+	if (dp_veth_teardown(dp, ifindex, &ent))
+		dp_log(XDPCTL_LOG_WARN, "%s: %s\n", a, dp->errmsg);
+out:
+	dp_unlock(dp);
+out_free:
+	free(vals);
+	return dp_ret(err);
+}
+
+/* ifindex -> name, remembered for a listing (most rules share few veths). */
+struct name_cache {
+	__u32 ifindex[64];
+	char name[64][IF_NAMESIZE];
+	bool present[64];
+	unsigned int n, next;
+};
+
+static bool cache_name(struct name_cache *c, __u32 ifindex, char name[IF_NAMESIZE])
+{
+	unsigned int i, slot;
+
+	for (i = 0; i < c->n; i++) {
+		if (c->ifindex[i] == ifindex) {
+			memcpy(name, c->name[i], IF_NAMESIZE);
+			return c->present[i];
+		}
+	}
+	slot = c->n < 64 ? c->n++ : c->next++ % 64;
+	c->ifindex[slot] = ifindex;
+	c->present[slot] = !dp_ifname(ifindex, c->name[slot]);
+	if (!c->present[slot])
+		c->name[slot][0] = '\0';
+	memcpy(name, c->name[slot], IF_NAMESIZE);
+	return c->present[slot];
+}
+
+static void fill_rule(struct xdpctl_dp *dp, const struct xdpctl_addr *key,
+		      const struct xdpctl_bypass *vals, struct name_cache *nc,
+		      struct xdpctl_bypass_rule *r)
+{
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	r->addr = *key;
+	r->ifindex = vals[0].ifindex;
+	r->mtu = vals[0].mtu;
+	memcpy(r->dmac, vals[0].dmac, 6);
+	memcpy(r->smac, vals[0].smac, 6);
+	for (i = 0; i < dp->ncpus; i++) {
+		r->in_packets += vals[i].in_packets;
+		r->in_bytes += vals[i].in_bytes;
+		r->out_packets += vals[i].out_packets;
+		r->out_bytes += vals[i].out_bytes;
+	}
+	r->stale = !cache_name(nc, r->ifindex, r->dev);
+}
+
+int xdpctl_dp__bypass_get(struct xdpctl_dp *dp, const struct xdpctl_addr *addr,
+			  struct xdpctl_bypass_rule *out)
+{
+	struct xdpctl_bypass *vals;
+	struct name_cache *nc;
+	char a[64];
+	int err = 0;
+
+	if (!dp || !out)
+		return dp_ret(-EINVAL);
+	if (!addr_valid(addr))
+		return dp_err(dp, -EINVAL, "bypass rule: not a valid IPv4 or IPv6 key");
+	vals = calloc(dp->ncpus, sizeof(*vals));
+	nc = calloc(1, sizeof(*nc));
+	if (!vals || !nc) {
+		err = dp_err(dp, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (bpf_map_lookup_elem(dp_map_fd(dp, DP_MAP_BYPASS), addr, vals)) {
+		err = dp_err(dp, -ENOENT, "%s: no such bypass rule", addr_str(addr, a));
+		goto out;
+	}
+	fill_rule(dp, addr, vals, nc, out);
+out:
+	free(vals);
+	free(nc);
+	return dp_ret(err);
+}
+
+int xdpctl_dp__bypass_for_each(struct xdpctl_dp *dp, xdpctl_bypass_cb cb, void *ctx)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	int fd = dp_map_fd(dp, DP_MAP_BYPASS);
+	struct xdpctl_addr *keys = NULL, in, out;
+	struct xdpctl_bypass *vals = NULL;
+	struct xdpctl_bypass_rule r;
+	struct name_cache *nc = NULL;
+	__u32 chunk = LIST_CHUNK, count, i;
+	bool first = true, last = false;
+	int err = 0;
+
+	if (!dp || !cb)
+		return dp_ret(-EINVAL);
+	nc = calloc(1, sizeof(*nc));
+	if (!nc)
+		return dp_err(dp, -ENOMEM, "out of memory");
+	while (!last) {
+		if (!keys) {
+			keys = calloc(chunk, sizeof(*keys));
+			vals = calloc((size_t)chunk * dp->ncpus, sizeof(*vals));
+			if (!keys || !vals) {
+				err = dp_err(dp, -ENOMEM, "out of memory");
+				break;
+			}
+		}
+		count = chunk;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, &bo);
+		if (err == -ENOSPC && !count) {
+			/* A hash bucket larger than the chunk: grow it. */
+			free(keys);
+			free(vals);
+			keys = NULL;
+			vals = NULL;
+			chunk *= 2;
+			err = 0;
+			continue;
+		}
+		if (err == -ENOENT) {
+			last = true;
+			err = 0;
+		} else if (err) {
+			err = dp_err(dp, err, "reading the bypass map: %s", strerror(-err));
+			break;
+		}
+		for (i = 0; i < count && !err; i++) {
+			fill_rule(dp, &keys[i], &vals[(size_t)i * dp->ncpus], nc, &r);
+			err = cb(&r, ctx);
+		}
+		if (err)
+			break;
+		in = out;
+		first = false;
+	}
+	free(keys);
+	free(vals);
+	free(nc);
+	return err < 0 ? dp_ret(err) : err;
+}
+
+/* ---- bulk load ---- */
+
+struct load_veth {
+	struct veth v;
+	struct xdpctl_iface ent;
+	bool set_up;             /* set up by this call */
+	size_t stored;           /* rules stored by this call */
+};
+
+static int find_veth(struct xdpctl_dp *dp, struct load_veth *lv, size_t *n,
+		     const struct xdpctl_bypass_rule *r)
+{
+	struct veth v;
+	size_t i;
+	int err;
+
+	for (i = 0; i < *n; i++) {
+		if (r->dev[0] ? !strcmp(lv[i].v.host.name, r->dev) :
+				lv[i].v.host.ifindex == r->ifindex)
+			return i;
+	}
+	err = veth_resolve(dp, r->dev, r->ifindex, &v);
+	if (err)
+		return err;
+	/* The same veth by another spelling (name vs ifindex). */
+	for (i = 0; i < *n; i++)
+		if (lv[i].v.host.ifindex == v.host.ifindex)
+			return i;
+	if (*n == XDPCTL_MAX_IFACES)
+		return dp_err(dp, -E2BIG, "more than %u veths in one load", XDPCTL_MAX_IFACES);
+	memset(&lv[*n], 0, sizeof(lv[*n]));
+	lv[*n].v = v;
+	return (*n)++;
+}
+
+int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule *rules,
+			   size_t n, size_t *done)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_NOEXIST);
+	int bypass = dp_map_fd(dp, DP_MAP_BYPASS), ifaces = dp_map_fd(dp, DP_MAP_IFACES);
+	struct load_veth *lv = NULL;
+	struct xdpctl_addr *keys = NULL;
+	struct xdpctl_bypass *vals = NULL;
+	__u16 *which = NULL;
+	size_t nv = 0, i, base, stored = 0;
+	char a[64];
+	int err = 0, idx, c;
+
+	if (done)
+		*done = 0;
+	if (!dp || (!rules && n))
+		return dp_ret(-EINVAL);
+	for (i = 0; i < n; i++)
+		if (!addr_valid(&rules[i].addr) || (!rules[i].dev[0] && !rules[i].ifindex))
+			return dp_err(dp, -EINVAL, "rule #%zu: %s", i,
+				      addr_valid(&rules[i].addr) ? "no device" : "not a valid address");
+	lv = calloc(XDPCTL_MAX_IFACES, sizeof(*lv));
+	which = calloc(n ? n : 1, sizeof(*which));
+	keys = calloc(LOAD_CHUNK, sizeof(*keys));
+	vals = calloc((size_t)LOAD_CHUNK * dp->ncpus, sizeof(*vals));
+	if (!lv || !which || !keys || !vals) {
+		err = dp_err(dp, -ENOMEM, "out of memory");
+		goto out_free;
+	}
+	err = dp_lock(dp);
+	if (err)
+		goto out_free;
+
+	/* Resolve each veth once; the last one found is the likely next one. */
+	for (i = 0, idx = -1; i < n; i++) {
+		const struct xdpctl_bypass_rule *r = &rules[i];
+
+		if (idx < 0 || (r->dev[0] ? strcmp(lv[idx].v.host.name, r->dev) :
+					    lv[idx].v.host.ifindex != r->ifindex)) {
+			idx = find_veth(dp, lv, &nv, r);
+			if (idx < 0) {
+				err = idx;
+				goto undo;
+			}
+		}
+		which[i] = idx;
+	}
+	/* Per-veth setup, once. */
+	for (i = 0; i < nv; i++) {
+		bool have = !bpf_map_lookup_elem(ifaces, &lv[i].v.host.ifindex, &lv[i].ent);
+		int nsfd;
+
+		if (have && (lv[i].ent.flags & XDPCTL_IF_UPLINK)) {
+			err = dp_err(dp, -EINVAL, "%s: an attached uplink, not a container veth",
+				     lv[i].v.host.name);
+			goto undo;
+		}
+		if (have && lv[i].ent.refcnt)
+			continue;
+		nsfd = veth_netns(dp, &lv[i].v, NULL);
+		if (nsfd < -1) {
+			err = nsfd;
+			goto undo;
+		}
+		err = veth_setup(dp, &lv[i].v, nsfd, &lv[i].ent);
+		if (nsfd >= 0)
+			close(nsfd);
+		if (err)
+			goto undo;
+		lv[i].set_up = true;
+	}
+
+	for (base = 0; base < n; base += LOAD_CHUNK) {
+		__u32 k = n - base < LOAD_CHUNK ? n - base : LOAD_CHUNK, count, j;
+
+		for (j = 0; j < k; j++) {
+			const struct xdpctl_bypass_rule *r = &rules[base + j];
+			const struct veth *v = &lv[which[base + j]].v;
+			struct xdpctl_bypass *val = &vals[(size_t)j * dp->ncpus];
+
+			keys[j] = r->addr;
+			fill_value(val, v->host.ifindex, r->mtu ? r->mtu : v->mtu,
+				   mac_zero(r->dmac) ? v->peer.mac : r->dmac,
+				   mac_zero(r->smac) ? v->smac : r->smac);
+			for (c = 1; c < dp->ncpus; c++)
+				val[c] = val[0];
+		}
+		count = k;
+		err = bpf_map_update_batch(bypass, keys, vals, &count, &bo);
+		for (j = 0; j < count && j < k; j++)
+			lv[which[base + j]].stored++;
+		stored += count < k ? count : k;
+		if (err) {
+			i = base + count;
+			if (err == -E2BIG)
+				err = dp_err(dp, -E2BIG, "the bypass map is full (%u rules): %zu of %zu stored",
+					     dp->max_rules, stored, n);
+			else if (err == -EEXIST)
+				err = dp_err(dp, -EEXIST, "rule #%zu: %s: bypass rule exists (%zu of %zu stored)",
+					     i, addr_str(&rules[i].addr, a), stored, n);
+			else
+				err = dp_err(dp, err, "rule #%zu: %s (%zu of %zu stored)", i,
+					     strerror(-err), stored, n);
+			break;
+		}
+	}
+
+undo:
+	/* Rules stored stay stored (*done says how many); their veths count them. */
+	for (i = 0; i < nv; i++) {
+		if (!lv[i].stored) {
+			if (lv[i].set_up) {
+				dp_veth_teardown(dp, lv[i].v.host.ifindex, &lv[i].ent);
+				bpf_map_delete_elem(ifaces, &lv[i].v.host.ifindex);
+			}
+			continue;
+		}
+		lv[i].ent.refcnt += lv[i].stored;
+		if (bpf_map_update_elem(ifaces, &lv[i].v.host.ifindex, &lv[i].ent, BPF_ANY) && !err)
+			err = dp_err(dp, -errno, "%s: writing the ifaces entry: %s",
+				     lv[i].v.host.name, strerror(errno));
+	}
+	if (done)
+		*done = stored;
+	dp_unlock(dp);
+out_free:
+	free(lv);
+	free(which);
+	free(keys);
+	free(vals);
+	return dp_ret(err);
+}
+
+/* ---- ping-pong ---- */
+
+int xdpctl_dp__pingpong_add(struct xdpctl_dp *dp, const struct xdpctl_addr *addr, __u32 hooks)
+{
+	struct xdpctl_pingpong *vals;
+	char a[64];
+	int i, err = 0;
+
+	if (!dp)
+		return dp_ret(-EINVAL);
+	if (!addr_valid(addr))
+		return dp_err(dp, -EINVAL, "ping-pong rule: not a valid IPv4 or IPv6 key");
+	if (hooks & ~(XDPCTL_HOOKBIT_XDP | XDPCTL_HOOKBIT_TC))
+		return dp_err(dp, -EINVAL, "hooks 0x%x: expected xdp, tc or both", hooks);
+	if (!hooks)
+		hooks = XDPCTL_HOOKBIT_XDP | XDPCTL_HOOKBIT_TC;
+	addr_str(addr, a);
+	vals = calloc(dp->ncpus, sizeof(*vals));
+	if (!vals)
+		return dp_err(dp, -ENOMEM, "out of memory");
+	for (i = 0; i < dp->ncpus; i++)
+		vals[i].hooks = hooks;
+	err = dp_lock(dp);
+	if (err)
+		goto out;
+	if (bpf_map_update_elem(dp_map_fd(dp, DP_MAP_PINGPONG), addr, vals, BPF_NOEXIST)) {
+		if (errno == EEXIST)
+			err = dp_err(dp, -EEXIST, "%s: ping-pong rule exists", a);
+		else if (errno == E2BIG)
+			err = dp_err(dp, -E2BIG, "%s: the ping-pong map is full (%u rules)", a,
+				     XDPCTL_MAX_PINGPONG);
+		else
+			err = dp_err(dp, -errno, "%s: writing the rule: %s", a, strerror(errno));
+	}
+	dp_unlock(dp);
+out:
+	free(vals);
+	return dp_ret(err);
+}
+
+int xdpctl_dp__pingpong_del(struct xdpctl_dp *dp, const struct xdpctl_addr *addr)
+{
+	char a[64];
+	int err;
+
+	if (!dp)
+		return dp_ret(-EINVAL);
+	if (!addr_valid(addr))
+		return dp_err(dp, -EINVAL, "ping-pong rule: not a valid IPv4 or IPv6 key");
+	err = dp_lock(dp);
+	if (err)
+		return err;
+	if (bpf_map_delete_elem(dp_map_fd(dp, DP_MAP_PINGPONG), addr))
+		err = errno == ENOENT ?
+			dp_err(dp, -ENOENT, "%s: no such ping-pong rule", addr_str(addr, a)) :
+			dp_err(dp, -errno, "%s: deleting the rule: %s", addr_str(addr, a),
+			       strerror(errno));
+	dp_unlock(dp);
+	return dp_ret(err);
+}
+
+int xdpctl_dp__pingpong_for_each(struct xdpctl_dp *dp, xdpctl_pingpong_cb cb, void *ctx)
+{
+	int fd = dp_map_fd(dp, DP_MAP_PINGPONG);
+	struct xdpctl_addr *keys, key;
+	struct xdpctl_pingpong *vals;
+	struct xdpctl_pingpong_rule r;
+	size_t n = 0, i;
+	int c, err = 0;
+
+	if (!dp || !cb)
+		return dp_ret(-EINVAL);
+	keys = calloc(XDPCTL_MAX_PINGPONG, sizeof(*keys));
+	vals = calloc(dp->ncpus, sizeof(*vals));
+	if (!keys || !vals) {
+		err = dp_err(dp, -ENOMEM, "out of memory");
+		goto out;
+	}
+	/* Keys first: a callback may edit the map. */
+	while (n < XDPCTL_MAX_PINGPONG &&
+	       !bpf_map_get_next_key(fd, n ? &keys[n - 1] : NULL, &key))
+		keys[n++] = key;
+	for (i = 0; i < n && !err; i++) {
+		if (bpf_map_lookup_elem(fd, &keys[i], vals))
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.addr = keys[i];
+		r.hooks = vals[0].hooks;
+		for (c = 0; c < dp->ncpus; c++) {
+			r.packets += vals[c].packets;
+			r.bytes += vals[c].bytes;
+		}
+		err = cb(&r, ctx);
+	}
+out:
+	free(keys);
+	free(vals);
+	return err < 0 ? dp_ret(err) : err;
+}
