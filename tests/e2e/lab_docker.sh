@@ -12,7 +12,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LAB="$ROOT/scripts/lab.sh"
 P="t$(( $$ % 100000 ))"      # unique per run, short enough for "${P}h" + 15-char names
 FAILS=0
-LOG=$(mktemp /tmp/lab_docker.XXXXXX)
+LOG=""
 
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; FAILS=$((FAILS + 1)); }
@@ -40,10 +40,11 @@ FWD_BEFORE=$(sysctl -n net.ipv4.ip_forward)
 cleanup() {
     "$LAB" down --docker --prefix "$P" >/dev/null 2>&1 || true
     "$LAB" down --docker --prefix "${P}h" >/dev/null 2>&1 || true
-    rm -f "$LOG"
+    [[ -z $LOG ]] || rm -f "$LOG"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+LOG=$(mktemp /tmp/lab_docker.XXXXXX)
 
 ping_check() { # NAME NS ADDR: reply within 3 tries, routed once by the host (ttl 63)
     local name=$1 ns=$2 addr=$3 out="" i

@@ -10,7 +10,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LAB="$ROOT/scripts/lab.sh"
 P="t$(( $$ % 100000 ))"      # unique per run, short enough for "${P}h" + 15-char names
 FAILS=0
-LOG=$(mktemp /tmp/lab_netns.XXXXXX)
+LOG=""
 
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; FAILS=$((FAILS + 1)); }
@@ -25,10 +25,11 @@ done
 cleanup() {
     "$LAB" down --prefix "$P" >/dev/null 2>&1 || true
     "$LAB" down --prefix "${P}h" >/dev/null 2>&1 || true
-    rm -f "$LOG"
+    [[ -z $LOG ]] || rm -f "$LOG"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+LOG=$(mktemp /tmp/lab_netns.XXXXXX)
 
 # ping_check NAME NS ADDR: one echo reply within 3 tries, routed once (ttl/hlim 63).
 ping_check() {
