@@ -15,7 +15,17 @@
 #
 # Addresses: uplink 198.18.0.1 (host) / 198.18.0.2 (client), 2001:db8:18::1/::2;
 # containers 198.19.0.0/24 and 2001:db8:19::/64, gateway .1/::1, container i has
-# 198.19.0.(i+1) and 2001:db8:19::(i+1). `env` prints shell assignments to eval.
+# 198.19.0.(i+1) and 2001:db8:19::(i+1), MAC 02:42:c6:13:00:(i+1) like Docker's.
+# Each container serves its name over HTTP on port 80 (busybox httpd).
+#
+# `env` prints shell assignments to eval:
+#   LAB_MODE (netns|docker) LAB_PREFIX LAB_CONTAINERS LAB_NET4 LAB_NET6 LAB_HTTP_PORT
+#   CLIENT_NS CLIENT_DEV CLIENT_IP4 CLIENT_IP6 CLIENT_MAC
+#   HOST_NS (empty in docker mode: the root namespace) UPLINK UPLINK_IP4 UPLINK_IP6
+#   UPLINK_MAC BRIDGE GW_IP4 GW_IP6 GW_MAC
+#   per container i: Ci_NAME Ci_NS (name under /run/netns, for ip -n / nsenter)
+#   Ci_NS_PATH Ci_IP4 Ci_IP6 Ci_VETH (host side) Ci_MAC (container eth0)
+#   docker mode also: LAB_DOCKER_NETWORK Ci_PID Ci_ID
 set -euo pipefail
 
 LAB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

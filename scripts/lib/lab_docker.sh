@@ -6,6 +6,19 @@
 # ${P}client with the veth ${P}up, the DOCKER-USER rule commented xdpctl-lab:$P, the
 # forwarding sysctls it changed, and dockerd itself when the lab started it (with
 # the netfilter chains that dockerd left behind).
+#
+# Measured on the Debian 12 VM (kernel 6.18, no systemd, cgroup v1 hierarchies
+# mounted under /sys/fs/cgroup plus cgroup2 at /sys/fs/cgroup/unified):
+# - docker.io 20.10.24 from Debian runs as is: cgroupfs driver, cgroup v1, overlay2;
+#   no extra cgroup mounts needed (only "kernel does not support cgroup blkio
+#   weight" warnings). Its postinst does not start the daemon (policy-rc.d denies).
+# - The newer /usr/local/bin/docker CLI (28.x) talks to it, downgrading to API 1.41.
+# - dockerd sets net.ipv4.ip_forward=1 (and IPv6 forwarding once an IPv6 network
+#   exists) and on exit leaves its chains, FORWARD policy DROP and the iptables-nft
+#   tables behind: `down` puts back what the lab's dockerd changed.
+# - dockerd only manages iptables (IPv4); ip6tables stays untouched (20.10 needs
+#   experimental for --ip6tables), so IPv6 to the containers is not filtered.
+# - Deleting a namespace frees its veths asynchronously: wait for ${P}up to go.
 
 LAB_DOCKERD_PIDFILE=$LAB_STATE_ROOT/dockerd.pid     # pid of a dockerd the lab started
 LAB_DOCKERD_OWNER=$LAB_STATE_ROOT/dockerd.owner     # prefix of the lab that started it
