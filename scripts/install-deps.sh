@@ -11,6 +11,8 @@ PKGS=(
 	# run and test: the lab, traffic, inspection
 	iproute2 iputils-ping iptables ethtool netcat-openbsd socat iperf3
 	tcpdump jq python3 xdp-tools busybox-static kmod procps psmisc
+	# the Docker lab (dockerd 20.10; images are imported from busybox-static)
+	docker.io nftables
 )
 
 if [ "$(id -u)" -ne 0 ]; then
