@@ -23,6 +23,7 @@ struct pkt {
 	struct iphdr *ip4;     /* set for IPv4 */
 	struct ipv6hdr *ip6;   /* set for IPv6 */
 	void *l4;              /* first L4 byte; NULL for a non-first fragment */
+	void *l3_end;          /* end of the IP packet: headers must end before it */
 	__u32 len;             /* whole frame, bytes */
 	__u32 l3_len;          /* IP total length (v6: payload + 40) */
 	__be16 proto;          /* ethertype after the tags, network order */
@@ -114,6 +115,7 @@ static __always_inline int parse_ipv4(struct pkt *p, void **pos)
 
 	p->ip4 = ip;
 	p->l3_len = tot;
+	p->l3_end = (void *)ip + tot; /* bytes after it are padding, not headers */
 	p->l4proto = ip->protocol;
 	if (ip->frag_off & (BE_IP_MF | BE_IP_OFFSET))
 		p->frag |= PKT_FRAG;
@@ -159,6 +161,7 @@ static __always_inline int parse_ipv6(struct pkt *p, void **pos)
 	if ((void *)ip6 + p->l3_len > p->data_end)
 		return -XDPCTL_R_MALFORMED;
 	p->ip6 = ip6;
+	p->l3_end = (void *)ip6 + p->l3_len;
 	addr_v6(&p->src, &ip6->saddr);
 	addr_v6(&p->dst, &ip6->daddr);
 	nh = ip6->nexthdr;
@@ -172,13 +175,13 @@ static __always_inline int parse_ipv6(struct pkt *p, void **pos)
 		case IPPROTO_HOPOPTS:
 		case IPPROTO_ROUTING:
 		case IPPROTO_DSTOPTS:
-			if ((void *)(ext + 1) > p->data_end)
+			if ((void *)(ext + 1) > p->data_end || (void *)(ext + 1) > p->l3_end)
 				return -XDPCTL_R_MALFORMED;
 			nh = ext->nexthdr;
 			cur += (ext->hdrlen + 1) * 8;
 			break;
 		case IPPROTO_AH:
-			if ((void *)(ext + 1) > p->data_end)
+			if ((void *)(ext + 1) > p->data_end || (void *)(ext + 1) > p->l3_end)
 				return -XDPCTL_R_MALFORMED;
 			nh = ext->nexthdr;
 			cur += (ext->hdrlen + 2) * 4;
@@ -186,7 +189,7 @@ static __always_inline int parse_ipv6(struct pkt *p, void **pos)
 		case IPPROTO_FRAGMENT: {
 			struct ipv6_frag *fh = cur;
 
-			if ((void *)(fh + 1) > p->data_end)
+			if ((void *)(fh + 1) > p->data_end || (void *)(fh + 1) > p->l3_end)
 				return -XDPCTL_R_MALFORMED;
 			p->frag |= PKT_FRAG;
 			nh = fh->nexthdr;
@@ -204,6 +207,9 @@ static __always_inline int parse_ipv6(struct pkt *p, void **pos)
 			*pos = cur;
 			return 0;
 		}
+		/* The extension header just walked must end inside the packet. */
+		if (cur > p->l3_end)
+			return -XDPCTL_R_MALFORMED;
 	}
 	/* Still an extension header after the bound: too deep to own. */
 	return -XDPCTL_R_MALFORMED;
@@ -211,7 +217,8 @@ static __always_inline int parse_ipv6(struct pkt *p, void **pos)
 
 /**
  * parse_l4 - ICMP/ICMPv6 type or TCP/UDP ports at *pos, when present.
- * @return 0 or -XDPCTL_R_MALFORMED when the header is cut short. A non-first
+ * @return 0 or -XDPCTL_R_MALFORMED when the header is cut short by the end
+ * of the frame or of the IP packet (Ethernet padding is not a header). A non-first
  * fragment has no L4 header: p->l4 stays NULL.
  */
 static __always_inline int parse_l4(struct pkt *p, void *pos)
@@ -224,7 +231,7 @@ static __always_inline int parse_l4(struct pkt *p, void *pos)
 	case IPPROTO_ICMPV6: {
 		struct icmphdr *icmp = pos; /* type/code/checksum/id/seq: 8 bytes either family */
 
-		if ((void *)(icmp + 1) > p->data_end)
+		if ((void *)(icmp + 1) > p->data_end || (void *)(icmp + 1) > p->l3_end)
 			return -XDPCTL_R_MALFORMED;
 		p->icmp_type = icmp->type;
 		break;
@@ -232,7 +239,7 @@ static __always_inline int parse_l4(struct pkt *p, void *pos)
 	case IPPROTO_TCP: {
 		struct tcphdr *th = pos;
 
-		if ((void *)(th + 1) > p->data_end)
+		if ((void *)(th + 1) > p->data_end || (void *)(th + 1) > p->l3_end)
 			return -XDPCTL_R_MALFORMED;
 		p->sport = th->source;
 		p->dport = th->dest;
@@ -241,7 +248,7 @@ static __always_inline int parse_l4(struct pkt *p, void *pos)
 	case IPPROTO_UDP: {
 		struct udphdr *uh = pos;
 
-		if ((void *)(uh + 1) > p->data_end)
+		if ((void *)(uh + 1) > p->data_end || (void *)(uh + 1) > p->l3_end)
 			return -XDPCTL_R_MALFORMED;
 		p->sport = uh->source;
 		p->dport = uh->dest;
