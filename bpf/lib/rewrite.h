@@ -35,14 +35,22 @@ static __always_inline int is_echo_request(const struct pkt *p)
 	return p->l4proto == IPPROTO_ICMPV6 && p->l4 && p->icmp_type == ICMP6_ECHO_REQ;
 }
 
-/* Any fragment of an ICMP message (a first fragment still says echo). */
+/*
+ * A fragment of what is, or may be, an echo request: a first fragment says
+ * its ICMP type, a later IPv4 fragment its protocol; a later IPv6 fragment
+ * says neither (the parser stops at the fragment header).
+ */
 static __always_inline int is_icmp_fragment(const struct pkt *p)
 {
 	if (!(p->frag & PKT_FRAG))
 		return 0;
 	if (p->frag & PKT_FRAG_LATE)
-		return 1; /* protocol unknown for v6; v4 says it in the header */
-	return p->l4proto == IPPROTO_ICMP || p->l4proto == IPPROTO_ICMPV6;
+		return p->ip6 || p->l4proto == IPPROTO_ICMP;
+	if (!p->l4)
+		return 0;
+	if (p->ip4)
+		return p->l4proto == IPPROTO_ICMP && p->icmp_type == ICMP_ECHO_REQ;
+	return p->l4proto == IPPROTO_ICMPV6 && p->icmp_type == ICMP6_ECHO_REQ;
 }
 
 /**
