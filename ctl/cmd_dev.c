@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* xdpctl attach, detach, status: the devices xdpctl runs on. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xdpctl.h"
+
+static const char *const mode_choices[] = { "auto", "native", "generic", NULL };
+static const char *const engine_choices[] = { "auto", "xdp", "tc", NULL };
+
+/* ---- attach ---- */
+
+enum { AT_DEV, AT_MODE, AT_ENGINE, AT_FORCE, AT_MAX_RULES };
+static const struct arg_spec attach_args[] = {
+	[AT_DEV] = { .metavar = "DEV", .type = ARG_DEVICE, .required = true,
+		     .help = "the uplink device, e.g. eth0" },
+	[AT_MODE] = { .name = "--mode", .type = ARG_ENUM, .choices = mode_choices,
+		      .help = "XDP mode; auto: native, else generic (default auto)" },
+	[AT_ENGINE] = { .name = "--engine", .type = ARG_ENUM, .choices = engine_choices,
+			.help = "bypass by XDP redirect or by tc redirect_peer (default auto)" },
+	[AT_FORCE] = { .name = "--force", .type = ARG_FLAG,
+		       .help = "replace another owner's XDP program on DEV" },
+	[AT_MAX_RULES] = { .name = "--max-rules", .metavar = "N", .type = ARG_UINT, .min = 1,
+			   .max = 1u << 26,
+			   .help = "bypass rule capacity when the state is first created (default 1048576)" },
+	{ 0 },
+};
+
+static void dev_json(struct ctx *c, const struct xdpctl_dev_status *st)
+{
+	char mac[18];
+	bool uplink = st->flags & XDPCTL_IF_UPLINK;
+
+	jw_obj_open(c->jw);
+	jw_kstr(c->jw, "dev", st->name);
+	jw_ku64(c->jw, "ifindex", st->ifindex);
+	jw_kstr(c->jw, "role", uplink ? (st->flags & XDPCTL_IF_VETH ? "uplink+veth" : "uplink") : "veth");
+	jw_kstr(c->jw, "mac", fmt_mac(st->mac, mac));
+	jw_kstr(c->jw, "engine", uplink ? xdpctl_engine_name(st->engine) : NULL);
+	jw_kstr(c->jw, "xdp_mode", st->xdp_prog_id ? xdpctl_mode_name(st->xdp_mode) : NULL);
+	jw_ku64(c->jw, "xdp_prog_id", st->xdp_prog_id);
+	jw_ku64(c->jw, "tc_prog_id", st->tc_prog_id);
+	jw_kbool(c->jw, "dispatcher", st->dispatcher);
+	jw_kbool(c->jw, "present", st->present);
+	jw_ku64(c->jw, "rules", st->refcnt);
+	jw_obj_close(c->jw);
+}
+
+static int run_attach(struct ctx *c, struct args *a)
+{
+	const char *dev = a->v[AT_DEV].str;
+	XDPCTL_OPTS(xdpctl_attach_opts, o,
+		    .engine = a->v[AT_ENGINE].set ? (enum xdpctl_engine)a->v[AT_ENGINE].choice
+						   : XDPCTL_ENGINE_AUTO,
+		    .mode = a->v[AT_MODE].set ? (enum xdpctl_mode)a->v[AT_MODE].choice
+					      : XDPCTL_MODE_AUTO,
+		    .force = a->v[AT_FORCE].set);
+	struct xdpctl_dev_status st = {};
+	int err, r;
+
+	/* the choices are listed in enum order */
+	_Static_assert(XDPCTL_MODE_AUTO == 0 && XDPCTL_MODE_NATIVE == 1 && XDPCTL_MODE_GENERIC == 2,
+		       "mode_choices order");
+	_Static_assert(XDPCTL_ENGINE_AUTO == 0 && XDPCTL_ENGINE_XDP == 1 && XDPCTL_ENGINE_TC == 2,
+		       "engine_choices order");
+
+	r = open_state(c, true, a->v[AT_MAX_RULES].set ? (__u32)a->v[AT_MAX_RULES].u : 0, false, NULL);
+	if (r)
+		return r;
+	err = xdpctl_dp__attach(c->dp, dev, &o);
+	if (err) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", xdpctl_dp__errmsg(c->dp) ? xdpctl_dp__errmsg(c->dp) : "");
+		/* a state made by this call goes again: a failed command changes nothing */
+		if (!c->pin_dir_existed)
+			xdpctl_dp__destroy_pins(c->dp);
+		switch (err) {
+		case -EBUSY:
+			/* tc filters chain: --engine tc helps only when XDP was the conflict */
+			if (!strstr(msg, "XDP") || o.engine == XDPCTL_ENGINE_TC)
+				return fail(c, "%s: use '--force' to replace it", *msg ? msg : dev);
+			return fail(c, "%s: use '--engine tc' to run beside it, or '--force' to replace it",
+				    *msg ? msg : "another XDP program owns the device");
+		case -EOPNOTSUPP:
+			if (o.mode == XDPCTL_MODE_NATIVE)
+				return fail(c, "native XDP is not supported on %s: try '--mode generic'", dev);
+			return fail(c, "%s: %s", dev, *msg ? msg : "not supported");
+		case -ENODEV:
+			return fail(c, "no such device: %s", dev);
+		case -EPERM:
+		case -EACCES:
+			return fail(c, "attach %s: %s: needs root (CAP_BPF and CAP_NET_ADMIN)", dev,
+				    *msg ? msg : strerror(-err));
+		default:
+			return fail(c, "attach %s: %s", dev, *msg ? msg : strerror(-err));
+		}
+	}
+	err = xdpctl_dp__dev_status(c->dp, dev, &st);
+	if (err)
+		return fail_dp(c, err, dev);
+	if (c->json) {
+		dev_json(c, &st);
+	} else {
+		printf("%s: attached, engine %s", dev, xdpctl_engine_name(st.engine));
+		if (st.xdp_prog_id)
+			printf(", XDP %s (prog %u)", xdpctl_mode_name(st.xdp_mode), st.xdp_prog_id);
+		if (st.tc_prog_id)
+			printf(", tc ingress (prog %u)", st.tc_prog_id);
+		printf("\n");
+	}
+	return 0;
+}
+
+const struct cmd cmd_attach = {
+	.name = "attach", .run = run_attach, .args = attach_args, .flags = CMD_PRIV,
+	.summary = "Attach the dataplane to an uplink device (again: replace, keep rules).",
+	.details = "With engine xdp the XDP program does bypass and XDP ping-pong and a tc\n"
+		   "program answers tc ping-pong; with engine tc both run at tc ingress.\n"
+		   "Another XDP program on DEV is never replaced silently: xdpctl refuses and\n"
+		   "names it, unless --force.",
+};
+
+/* ---- detach ---- */
+
+enum { DT_DEV };
+static const struct arg_spec detach_args[] = {
+	[DT_DEV] = { .metavar = "DEV", .type = ARG_DEVNAME, .required = true,
+		     .help = "an attached uplink device" },
+	{ 0 },
+};
+
+static int not_attached(struct ctx *c, const char *dev)
+{
+	return fail(c, "%s is not attached: run 'xdpctl attach %s' first", dev, dev);
+}
+
+static int run_detach(struct ctx *c, struct args *a)
+{
+	const char *dev = a->v[DT_DEV].str;
+	bool missing;
+	int err, r;
+
+	r = open_state(c, false, 0, true, &missing);
+	if (r)
+		return r;
+	if (missing)
+		return not_attached(c, dev);
+	err = xdpctl_dp__detach(c->dp, dev);
+	if (err == -ENOENT) {
+		struct xdpctl_dev_status st = {};
+
+		if (!xdpctl_dp__dev_status(c->dp, dev, &st) && !(st.flags & XDPCTL_IF_UPLINK))
+			return fail(c, "%s is a bypassed veth, not an uplink: it goes with its last bypass "
+				    "rule (see 'xdpctl bypass list')", dev);
+		return not_attached(c, dev);
+	}
+	if (err)
+		return fail_dp(c, err, dev);
+	if (c->json) {
+		jw_obj_open(c->jw);
+		jw_kstr(c->jw, "dev", dev);
+		jw_kbool(c->jw, "detached", true);
+		jw_obj_close(c->jw);
+	}
+	return 0;
+}
+
+const struct cmd cmd_detach = {
+	.name = "detach", .run = run_detach, .args = detach_args, .flags = CMD_PRIV,
+	.summary = "Remove everything xdpctl added to a device; rules stay in the maps.",
+};
+
+/* ---- status ---- */
+
+enum { ST_DEV };
+static const struct arg_spec status_args[] = {
+	[ST_DEV] = { .metavar = "DEV", .type = ARG_DEVNAME,
+		     .help = "one device (default: every device xdpctl uses)" },
+	{ 0 },
+};
+
+struct dev_list {
+	struct xdpctl_dev_status *v;
+	size_t n, cap;
+};
+
+static int collect_dev(const struct xdpctl_dev_status *st, void *ctx)
+{
+	struct dev_list *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct xdpctl_dev_status *nv = realloc(l->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *st;
+	return 0;
+}
+
+static int dev_order(const void *x, const void *y)
+{
+	const struct xdpctl_dev_status *a = x, *b = y;
+	bool ua = a->flags & XDPCTL_IF_UPLINK, ub = b->flags & XDPCTL_IF_UPLINK;
+
+	if (ua != ub)
+		return ua ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+static void id_col(__u32 id, char *buf, size_t len)
+{
+	if (id)
+		snprintf(buf, len, "%u", id);
+	else
+		snprintf(buf, len, "-");
+}
+
+static int run_status(struct ctx *c, struct args *a)
+{
+	struct dev_list l = {};
+	bool missing;
+	size_t i;
+	int err = 0, r;
+
+	r = open_state(c, false, 0, true, &missing);
+	if (r)
+		return r;
+	if (missing && a->v[ST_DEV].set)
+		return not_attached(c, a->v[ST_DEV].str);
+	if (!missing && a->v[ST_DEV].set) {
+		struct xdpctl_dev_status st = {};
+
+		err = xdpctl_dp__dev_status(c->dp, a->v[ST_DEV].str, &st);
+		if (err == -ENOENT)
+			return not_attached(c, a->v[ST_DEV].str);
+		if (!err)
+			err = collect_dev(&st, &l);
+	} else if (!missing) {
+		err = xdpctl_dp__for_each_dev(c->dp, collect_dev, &l);
+	}
+	if (err) {
+		free(l.v);
+		return fail_dp(c, err, "status");
+	}
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof(*l.v), dev_order);
+
+	if (c->json) {
+		jw_arr_open(c->jw);
+		for (i = 0; i < l.n; i++)
+			dev_json(c, &l.v[i]);
+		jw_arr_close(c->jw);
+		free(l.v);
+		return 0;
+	}
+	printf("%-16s %7s %-11s %-6s %-8s %8s %8s %5s %-17s\n", "DEVICE", "IFINDEX", "ROLE",
+	       "ENGINE", "XDP_MODE", "XDP_PROG", "TC_PROG", "RULES", "MAC");
+	for (i = 0; i < l.n; i++) {
+		const struct xdpctl_dev_status *st = &l.v[i];
+		bool uplink = st->flags & XDPCTL_IF_UPLINK;
+		char name[IF_NAMESIZE + 8], xp[16], tp[16], mac[18];
+
+		snprintf(name, sizeof(name), "%s%s", st->name, st->present ? "" : "(gone)");
+		id_col(st->xdp_prog_id, xp, sizeof(xp));
+		id_col(st->tc_prog_id, tp, sizeof(tp));
+		printf("%-16s %7u %-11s %-6s %-8s %8s %8s %5u %-17s\n", name, st->ifindex,
+		       uplink ? (st->flags & XDPCTL_IF_VETH ? "uplink+veth" : "uplink") : "veth",
+		       uplink ? xdpctl_engine_name(st->engine) : "-",
+		       st->xdp_prog_id ? xdpctl_mode_name(st->xdp_mode) : "-", xp, tp, st->refcnt,
+		       fmt_mac(st->mac, mac));
+	}
+	free(l.v);
+	return 0;
+}
+
+const struct cmd cmd_status = {
+	.name = "status", .run = run_status, .args = status_args, .flags = CMD_PRIV,
+	.summary = "Show the attached uplinks and the bypassed veths.",
+	.details = "ROLE uplink: attached with 'xdpctl attach'; veth: a container's host-side\n"
+		   "veth that bypass rules use (RULES counts them).",
+};

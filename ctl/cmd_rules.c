@@ -1,0 +1,718 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* xdpctl bypass ... and xdpctl pingpong ...: the rules in the pinned maps. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <net/if.h>
+
+#include "xdpctl.h"
+
+/* ---- shared ---- */
+
+static int map_full(struct ctx *c, const char *what)
+{
+	return fail(c, "the %s map is full: delete rules first (bypass capacity: 'xdpctl attach DEV "
+		    "--max-rules N' on a fresh state)", what);
+}
+
+/* ---- bypass add ---- */
+
+enum { BA_ADDR, BA_DEV, BA_CONTAINER, BA_MAC };
+static const struct arg_spec bypass_add_args[] = {
+	[BA_ADDR] = { .metavar = "ADDR", .type = ARG_ADDR, .required = true,
+		      .help = "the container's IPv4 or IPv6 address" },
+	[BA_DEV] = { .name = "dev", .metavar = "VETH", .type = ARG_DEVICE, .required = true,
+		     .group = 1, .help = "the container's host-side veth" },
+	[BA_CONTAINER] = { .name = "--container", .metavar = "NAME|ID|PID", .type = ARG_CONTAINER,
+			   .required = true, .group = 1,
+			   .help = "find the veth from a Docker container or a process id" },
+	[BA_MAC] = { .name = "--mac", .metavar = "MAC", .type = ARG_MAC,
+		     .help = "the container's MAC (default: the veth peer's)" },
+	{ 0 },
+};
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* Resolve --container into c->veth etc.; messages for each way it fails. */
+static int find_container(struct ctx *c, const char *what, struct xdpctl_container *ct)
+{
+	bool pid = all_digits(what);
+	const char *sock = getenv("DOCKER_HOST");
+	int err;
+
+	if (pid) {
+		long v = strtol(what, NULL, 10);
+
+		if (v <= 0 || v > 0x3fffffff)
+			return fail(c, "'%s' is not a process id", what);
+		err = xdpctl_discover_pid((pid_t)v, ct);
+	} else {
+		err = xdpctl_discover_docker(what, ct);
+	}
+	switch (err) {
+	case 0:
+		return 0;
+	case -ESRCH:
+		if (pid)
+			return fail(c, "no such process: %s", what);
+		return fail(c, "container %s is not running: start it first", what);
+	case -ENOENT:
+		return fail(c, "no such container: %s (see 'docker ps')", what);
+	case -ENODEV:
+		return fail(c, "no veth in %s leads to %s: is it on a bridge network here? "
+			    "(for another host namespace use -n NAME)",
+			    c->netns ? c->netns : "this network namespace", what);
+	case -ECONNREFUSED:
+		return fail(c, "Docker does not answer on %s: start dockerd, or give the container's "
+			    "process id", sock && *sock ? sock : "/var/run/docker.sock");
+	case -EPERM:
+	case -EACCES:
+		return fail(c, "cannot look into %s: needs root (CAP_SYS_ADMIN)", what);
+	default:
+		return fail(c, "cannot resolve container %s: %s", what, strerror(-err));
+	}
+}
+
+static int run_bypass_add(struct ctx *c, struct args *a)
+{
+	const struct xdpctl_addr *addr = &a->v[BA_ADDR].addr;
+	struct xdpctl_container ct = {};
+	XDPCTL_OPTS(xdpctl_bypass_opts, o);
+	char abuf[INET6_ADDRSTRLEN];
+	int err, r;
+
+	fmt_addr(addr, abuf, sizeof(abuf));
+	if (a->v[BA_CONTAINER].set) {
+		r = find_container(c, a->v[BA_CONTAINER].str, &ct);
+		if (r)
+			return r;
+		o.dev = ct.veth;
+		o.peer_netns = ct.netns[0] ? ct.netns : NULL;
+		o.dmac = ct.mac;
+		if (c->verbose) {
+			char a4[INET6_ADDRSTRLEN] = "-", a6[INET6_ADDRSTRLEN] = "-", mac[18];
+
+			if (ct.has4)
+				fmt_addr(&ct.addr4, a4, sizeof(a4));
+			if (ct.has6)
+				fmt_addr(&ct.addr6, a6, sizeof(a6));
+			note(c, "container %s: pid %d, veth %s, mac %s, addresses %s %s",
+			     ct.name[0] ? ct.name : a->v[BA_CONTAINER].str, (int)ct.pid, ct.veth,
+			     fmt_mac(ct.mac, mac), a4, a6);
+		}
+		if ((ct.has4 || ct.has6) && addr_cmp(addr, &ct.addr4) && addr_cmp(addr, &ct.addr6))
+			note(c, "%s is not an address of %s's eth0; adding the rule anyway", abuf,
+			     a->v[BA_CONTAINER].str);
+	} else {
+		o.dev = a->v[BA_DEV].str;
+	}
+	if (a->v[BA_MAC].set)
+		o.dmac = a->v[BA_MAC].mac;
+
+	r = open_state(c, false, 0, false, NULL);
+	if (r)
+		return r;
+	err = xdpctl_dp__bypass_add(c->dp, addr, &o);
+	switch (err) {
+	case 0:
+		break;
+	case -EEXIST:
+		return fail(c, "a bypass rule for %s exists: delete it first with 'xdpctl bypass del %s'",
+			    abuf, abuf);
+	case -E2BIG:
+	case -ENOSPC:
+		return map_full(c, "bypass");
+	case -ENODEV:
+		return fail(c, "no such device: %s", o.dev);
+	default:
+		return fail_dp(c, err, abuf);
+	}
+	if (c->json) {
+		struct xdpctl_bypass_rule rule = {};
+		char mac[18];
+
+		jw_obj_open(c->jw);
+		jw_kstr(c->jw, "addr", abuf);
+		jw_kstr(c->jw, "dev", o.dev);
+		if (!xdpctl_dp__bypass_get(c->dp, addr, &rule)) {
+			jw_ku64(c->jw, "ifindex", rule.ifindex);
+			jw_kstr(c->jw, "mac", fmt_mac(rule.dmac, mac));
+		}
+		jw_obj_close(c->jw);
+	}
+	return 0;
+}
+
+/* ---- bypass del ---- */
+
+enum { BD_ADDR };
+static const struct arg_spec addr_only_args[] = {
+	[BD_ADDR] = { .metavar = "ADDR", .type = ARG_ADDR, .required = true,
+		      .help = "IPv4 or IPv6 address of the rule" },
+	{ 0 },
+};
+
+static int run_bypass_del(struct ctx *c, struct args *a)
+{
+	char abuf[INET6_ADDRSTRLEN];
+	bool missing;
+	int err, r;
+
+	fmt_addr(&a->v[BD_ADDR].addr, abuf, sizeof(abuf));
+	r = open_state(c, false, 0, true, &missing);
+	if (r)
+		return r;
+	err = missing ? -ENOENT : xdpctl_dp__bypass_del(c->dp, &a->v[BD_ADDR].addr);
+	if (err == -ENOENT)
+		return fail(c, "no bypass rule for %s: see 'xdpctl bypass list'", abuf);
+	if (err)
+		return fail_dp(c, err, abuf);
+	if (c->json) {
+		jw_obj_open(c->jw);
+		jw_kstr(c->jw, "addr", abuf);
+		jw_kbool(c->jw, "deleted", true);
+		jw_obj_close(c->jw);
+	}
+	return 0;
+}
+
+/* ---- bypass list ---- */
+
+struct rule_list {
+	struct xdpctl_bypass_rule *v;
+	size_t n, cap;
+};
+
+static int collect_bypass(const struct xdpctl_bypass_rule *r, void *ctx)
+{
+	struct rule_list *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct xdpctl_bypass_rule *nv = realloc(l->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *r;
+	return 0;
+}
+
+static int bypass_order(const void *x, const void *y)
+{
+	return addr_cmp(&((const struct xdpctl_bypass_rule *)x)->addr,
+			&((const struct xdpctl_bypass_rule *)y)->addr);
+}
+
+/* Every rule, sorted by address; l->n == 0 when there is no state. */
+static int bypass_rules(struct ctx *c, struct rule_list *l)
+{
+	bool missing;
+	int err, r;
+
+	memset(l, 0, sizeof(*l));
+	if (!c->dp) {
+		r = open_state(c, false, 0, true, &missing);
+		if (r)
+			return r;
+		if (missing)
+			return 0;
+	}
+	err = xdpctl_dp__bypass_for_each(c->dp, collect_bypass, l);
+	if (err) {
+		free(l->v);
+		l->v = NULL;
+		return fail_dp(c, err, "bypass rules");
+	}
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), bypass_order);
+	return 0;
+}
+
+int bypass_rules_sorted(struct ctx *c, struct xdpctl_bypass_rule **out, size_t *n)
+{
+	struct rule_list l;
+	int r = bypass_rules(c, &l);
+
+	*out = l.v;
+	*n = r ? 0 : l.n;
+	return r;
+}
+
+static void bypass_rule_json(struct ctx *c, const struct xdpctl_bypass_rule *r)
+{
+	char abuf[INET6_ADDRSTRLEN], dmac[18], smac[18];
+
+	jw_obj_open(c->jw);
+	jw_kstr(c->jw, "addr", fmt_addr(&r->addr, abuf, sizeof(abuf)));
+	jw_kstr(c->jw, "dev", r->dev);
+	jw_ku64(c->jw, "ifindex", r->ifindex);
+	jw_ku64(c->jw, "mtu_bytes", r->mtu);
+	jw_kstr(c->jw, "mac", fmt_mac(r->dmac, dmac));
+	jw_kstr(c->jw, "gateway_mac", fmt_mac(r->smac, smac));
+	jw_ku64(c->jw, "in_packets", r->in_packets);
+	jw_ku64(c->jw, "in_bytes", r->in_bytes);
+	jw_ku64(c->jw, "out_packets", r->out_packets);
+	jw_ku64(c->jw, "out_bytes", r->out_bytes);
+	jw_kbool(c->jw, "stale", r->stale);
+	jw_obj_close(c->jw);
+}
+
+int bypass_table(struct ctx *c, bool json)
+{
+	struct rule_list l;
+	size_t i;
+	int r = bypass_rules(c, &l);
+
+	if (r)
+		return r;
+	if (json) {
+		jw_arr_open(c->jw);
+		for (i = 0; i < l.n; i++)
+			bypass_rule_json(c, &l.v[i]);
+		jw_arr_close(c->jw);
+		free(l.v);
+		return 0;
+	}
+	printf("%-39s %-16s %7s %-17s %10s %12s %10s %12s\n", "ADDRESS", "DEVICE", "IFINDEX",
+	       "MAC", "IN_PKTS", "IN_BYTES", "OUT_PKTS", "OUT_BYTES");
+	for (i = 0; i < l.n; i++) {
+		const struct xdpctl_bypass_rule *b = &l.v[i];
+		char abuf[INET6_ADDRSTRLEN], mac[18], dev[IF_NAMESIZE + 8];
+
+		snprintf(dev, sizeof(dev), "%s%s", b->dev[0] ? b->dev : "?", b->stale ? "(gone)" : "");
+		printf("%-39s %-16s %7u %-17s %10llu %12llu %10llu %12llu\n",
+		       fmt_addr(&b->addr, abuf, sizeof(abuf)), dev, b->ifindex, fmt_mac(b->dmac, mac),
+		       (unsigned long long)b->in_packets, (unsigned long long)b->in_bytes,
+		       (unsigned long long)b->out_packets, (unsigned long long)b->out_bytes);
+	}
+	free(l.v);
+	return 0;
+}
+
+static int run_bypass_list(struct ctx *c, struct args *a)
+{
+	(void)a;
+	return bypass_table(c, c->json);
+}
+
+/* ---- bypass load ---- */
+
+enum { BL_FILE };
+static const struct arg_spec bypass_load_args[] = {
+	[BL_FILE] = { .metavar = "FILE", .type = ARG_STRING, .required = true,
+		      .help = "rules, one per line: ADDR dev VETH [mac MAC]; '#' starts a comment" },
+	{ 0 },
+};
+
+/* Split a line into at most max words (in place); @return the count, or max + 1 when more. */
+static int split(char *s, char **w, int max)
+{
+	int n = 0;
+
+	for (;;) {
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!*s || *s == '#')
+			return n;
+		if (n == max)
+			return max + 1;
+		w[n++] = s;
+		while (*s && !isspace((unsigned char)*s) && *s != '#')
+			s++;
+		if (*s == '#') {
+			*s = '\0';
+			return n;
+		}
+		if (*s)
+			*s++ = '\0';
+	}
+}
+
+/* The peer MAC of a veth, looked up once per veth. */
+struct veth_mac {
+	char dev[IF_NAMESIZE];
+	__u8 mac[6];
+};
+
+static int run_bypass_load(struct ctx *c, struct args *a)
+{
+	const char *file = a->v[BL_FILE].str;
+	struct xdpctl_bypass_rule *rules = NULL;
+	struct veth_mac *macs = NULL;
+	unsigned int *lines = NULL;
+	size_t n = 0, cap = 0, nmacs = 0, done = 0, i;
+	unsigned int lineno = 0;
+	char buf[1024];
+	FILE *f;
+	int r = 1, err;
+
+	f = fopen(file, "re");
+	if (!f)
+		return fail(c, "%s: %s", file, strerror(errno));
+	r = open_state(c, false, 0, false, NULL);
+	if (r)
+		goto out;
+	r = 1;
+
+	/* The whole file is checked before any rule is stored. */
+	while (fgets(buf, sizeof(buf), f)) {
+		struct xdpctl_bypass_rule *rule;
+		struct xdpctl_bypass_rule old;
+		char *w[6];
+		int nw;
+
+		lineno++;
+		if (!strchr(buf, '\n') && !feof(f)) {
+			fail(c, "%s:%u: line longer than %zu characters", file, lineno, sizeof(buf) - 2);
+			goto out;
+		}
+		nw = split(buf, w, 5);
+		if (!nw)
+			continue;
+		if ((nw != 3 && nw != 5) || strcmp(w[1], "dev") || (nw == 5 && strcmp(w[3], "mac"))) {
+			fail(c, "%s:%u: expected 'ADDR dev VETH [mac MAC]'", file, lineno);
+			goto out;
+		}
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			void *nr = realloc(rules, ncap * sizeof(*rules));
+			void *nl;
+
+			if (!nr) {
+				fail(c, "out of memory");
+				goto out;
+			}
+			rules = nr;
+			nl = realloc(lines, ncap * sizeof(*lines));
+			if (!nl) {
+				fail(c, "out of memory");
+				goto out;
+			}
+			lines = nl;
+			cap = ncap;
+		}
+		rule = &rules[n];
+		memset(rule, 0, sizeof(*rule));
+		if (xdpctl_addr_parse(w[0], &rule->addr)) {
+			fail(c, "%s:%u: %s: not an IPv4 or IPv6 address", file, lineno, w[0]);
+			goto out;
+		}
+		if (strlen(w[2]) >= IF_NAMESIZE || !(rule->ifindex = if_nametoindex(w[2]))) {
+			fail(c, "%s:%u: no such device: %s", file, lineno, w[2]);
+			goto out;
+		}
+		snprintf(rule->dev, sizeof(rule->dev), "%s", w[2]);
+		if (nw == 5) {
+			if (xdpctl_mac_parse(w[4], rule->dmac)) {
+				fail(c, "%s:%u: %s: not a MAC address (expected aa:bb:cc:dd:ee:ff)", file,
+				     lineno, w[4]);
+				goto out;
+			}
+		} else {
+			/* no MAC given: the veth peer's, as 'bypass add' does */
+			for (i = 0; i < nmacs && strcmp(macs[i].dev, rule->dev); i++)
+				;
+			if (i == nmacs) {
+				struct xdpctl_container ct = {};
+				void *nm;
+
+				if (xdpctl_discover_veth(rule->dev, &ct)) {
+					fail(c, "%s:%u: cannot find the MAC behind %s: add 'mac MAC'", file,
+					     lineno, rule->dev);
+					goto out;
+				}
+				nm = realloc(macs, (nmacs + 1) * sizeof(*macs));
+				if (!nm) {
+					fail(c, "out of memory");
+					goto out;
+				}
+				macs = nm;
+				snprintf(macs[nmacs].dev, sizeof(macs[nmacs].dev), "%s", rule->dev);
+				memcpy(macs[nmacs].mac, ct.mac, 6);
+				nmacs++;
+			}
+			memcpy(rule->dmac, macs[i].mac, 6);
+		}
+		for (i = 0; i < n; i++) {
+			if (!addr_cmp(&rules[i].addr, &rule->addr)) {
+				fail(c, "%s:%u: %s repeats line %u", file, lineno, w[0], lines[i]);
+				goto out;
+			}
+		}
+		if (!xdpctl_dp__bypass_get(c->dp, &rule->addr, &old)) {
+			fail(c, "%s:%u: a bypass rule for %s exists: delete it or drop the line", file,
+			     lineno, w[0]);
+			goto out;
+		}
+		lines[n++] = lineno;
+	}
+	if (ferror(f)) {
+		fail(c, "%s: %s", file, strerror(errno));
+		goto out;
+	}
+
+	err = n ? xdpctl_dp__bypass_load(c->dp, rules, n, &done) : 0;
+	if (err) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", xdpctl_dp__errmsg(c->dp) ? xdpctl_dp__errmsg(c->dp) : "");
+		/* a failed command changes nothing: take back what was stored */
+		for (i = 0; i < done && i < n; i++)
+			xdpctl_dp__bypass_del(c->dp, &rules[i].addr);
+		if (err == -E2BIG || err == -ENOSPC)
+			r = fail(c, "%s: the bypass map has no room for %zu more rules: nothing loaded",
+				 file, n);
+		else
+			r = fail(c, "%s: %s: nothing loaded", file, *msg ? msg : strerror(-err));
+		goto out;
+	}
+	if (c->json) {
+		jw_obj_open(c->jw);
+		jw_kstr(c->jw, "file", file);
+		jw_ku64(c->jw, "rules", n);
+		jw_obj_close(c->jw);
+	} else {
+		printf("%s: loaded %zu bypass rules\n", file, n);
+	}
+	r = 0;
+out:
+	fclose(f);
+	free(rules);
+	free(lines);
+	free(macs);
+	return r;
+}
+
+static const struct cmd bypass_cmds[] = {
+	{ .name = "add", .run = run_bypass_add, .args = bypass_add_args, .flags = CMD_PRIV,
+	  .summary = "Deliver packets for ADDR from the uplink straight into a container's veth.",
+	  .details = "The container is named by its host-side veth (dev VETH, in this namespace or\n"
+		     "the one of -n) or found with --container: a Docker name or id (Engine API\n"
+		     "on $DOCKER_HOST or /var/run/docker.sock) or a process id in its namespace." },
+	{ .name = "del", .alias = "delete", .run = run_bypass_del, .args = addr_only_args,
+	  .flags = CMD_PRIV, .summary = "Delete the bypass rule for ADDR." },
+	{ .name = "list", .alias = "show", .run = run_bypass_list, .flags = CMD_PRIV,
+	  .summary = "List the bypass rules with their counters.",
+	  .details = "IN: uplink to container; OUT: container to uplink (return path)." },
+	{ .name = "load", .run = run_bypass_load, .args = bypass_load_args, .flags = CMD_PRIV,
+	  .summary = "Add many bypass rules from a file at once (all or none).",
+	  .details = "The whole file is checked first; an error names FILE:LINE and nothing is\n"
+		     "stored. Example line: 198.19.0.3 dev veth1 mac 02:00:00:00:00:03" },
+	{ 0 },
+};
+
+const struct cmd cmd_bypass = {
+	.name = "bypass", .sub = bypass_cmds,
+	.summary = "Bypass rules: packets for a container's address skip the host's stack.",
+};
+
+/* ---- ping-pong ---- */
+
+static const char *const hook_choices[] = { "both", "xdp", "tc", NULL };
+enum { HOOK_BOTH, HOOK_XDP, HOOK_TC };
+
+enum { PA_ADDR, PA_HOOK };
+static const struct arg_spec pingpong_add_args[] = {
+	[PA_ADDR] = { .metavar = "ADDR", .type = ARG_ADDR, .required = true,
+		      .help = "IPv4 or IPv6 address to answer echo requests for" },
+	[PA_HOOK] = { .name = "--hook", .type = ARG_ENUM, .choices = hook_choices,
+		      .help = "which program answers (default both)" },
+	{ 0 },
+};
+
+static const char *hooks_name(__u32 hooks)
+{
+	bool x = hooks & XDPCTL_HOOKBIT_XDP, t = hooks & XDPCTL_HOOKBIT_TC;
+
+	return x && t ? "both" : x ? "xdp" : t ? "tc" : "none";
+}
+
+static int run_pingpong_add(struct ctx *c, struct args *a)
+{
+	__u32 hooks = XDPCTL_HOOKBIT_XDP | XDPCTL_HOOKBIT_TC;
+	char abuf[INET6_ADDRSTRLEN];
+	int err, r;
+
+	if (a->v[PA_HOOK].set && a->v[PA_HOOK].choice == HOOK_XDP)
+		hooks = XDPCTL_HOOKBIT_XDP;
+	else if (a->v[PA_HOOK].set && a->v[PA_HOOK].choice == HOOK_TC)
+		hooks = XDPCTL_HOOKBIT_TC;
+	fmt_addr(&a->v[PA_ADDR].addr, abuf, sizeof(abuf));
+	r = open_state(c, false, 0, false, NULL);
+	if (r)
+		return r;
+	err = xdpctl_dp__pingpong_add(c->dp, &a->v[PA_ADDR].addr, hooks);
+	switch (err) {
+	case 0:
+		break;
+	case -EEXIST:
+		return fail(c, "a ping-pong rule for %s exists: delete it first with "
+			    "'xdpctl pingpong del %s'", abuf, abuf);
+	case -E2BIG:
+	case -ENOSPC:
+		return map_full(c, "ping-pong");
+	default:
+		return fail_dp(c, err, abuf);
+	}
+	if (c->json) {
+		jw_obj_open(c->jw);
+		jw_kstr(c->jw, "addr", abuf);
+		jw_kstr(c->jw, "hooks", hooks_name(hooks));
+		jw_obj_close(c->jw);
+	}
+	return 0;
+}
+
+static int run_pingpong_del(struct ctx *c, struct args *a)
+{
+	char abuf[INET6_ADDRSTRLEN];
+	bool missing;
+	int err, r;
+
+	fmt_addr(&a->v[BD_ADDR].addr, abuf, sizeof(abuf));
+	r = open_state(c, false, 0, true, &missing);
+	if (r)
+		return r;
+	err = missing ? -ENOENT : xdpctl_dp__pingpong_del(c->dp, &a->v[BD_ADDR].addr);
+	if (err == -ENOENT)
+		return fail(c, "no ping-pong rule for %s: see 'xdpctl pingpong list'", abuf);
+	if (err)
+		return fail_dp(c, err, abuf);
+	if (c->json) {
+		jw_obj_open(c->jw);
+		jw_kstr(c->jw, "addr", abuf);
+		jw_kbool(c->jw, "deleted", true);
+		jw_obj_close(c->jw);
+	}
+	return 0;
+}
+
+struct pp_list {
+	struct xdpctl_pingpong_rule *v;
+	size_t n, cap;
+};
+
+static int collect_pp(const struct xdpctl_pingpong_rule *r, void *ctx)
+{
+	struct pp_list *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct xdpctl_pingpong_rule *nv = realloc(l->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *r;
+	return 0;
+}
+
+static int pp_order(const void *x, const void *y)
+{
+	return addr_cmp(&((const struct xdpctl_pingpong_rule *)x)->addr,
+			&((const struct xdpctl_pingpong_rule *)y)->addr);
+}
+
+static void pingpong_rule_json(struct ctx *c, const struct xdpctl_pingpong_rule *r)
+{
+	char abuf[INET6_ADDRSTRLEN];
+
+	jw_obj_open(c->jw);
+	jw_kstr(c->jw, "addr", fmt_addr(&r->addr, abuf, sizeof(abuf)));
+	jw_kstr(c->jw, "hooks", hooks_name(r->hooks));
+	jw_ku64(c->jw, "reply_packets", r->packets);
+	jw_ku64(c->jw, "reply_bytes", r->bytes);
+	jw_obj_close(c->jw);
+}
+
+int pingpong_rules_sorted(struct ctx *c, struct xdpctl_pingpong_rule **out, size_t *n)
+{
+	struct pp_list l = {};
+	bool missing = false;
+	int err, r;
+
+	*out = NULL;
+	*n = 0;
+	if (!c->dp) {
+		r = open_state(c, false, 0, true, &missing);
+		if (r)
+			return r;
+		if (missing)
+			return 0;
+	}
+	err = xdpctl_dp__pingpong_for_each(c->dp, collect_pp, &l);
+	if (err) {
+		free(l.v);
+		return fail_dp(c, err, "ping-pong rules");
+	}
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof(*l.v), pp_order);
+	*out = l.v;
+	*n = l.n;
+	return 0;
+}
+
+int pingpong_table(struct ctx *c, bool json)
+{
+	struct xdpctl_pingpong_rule *v;
+	size_t n, i;
+	int r = pingpong_rules_sorted(c, &v, &n);
+
+	if (r)
+		return r;
+	if (json) {
+		jw_arr_open(c->jw);
+		for (i = 0; i < n; i++)
+			pingpong_rule_json(c, &v[i]);
+		jw_arr_close(c->jw);
+	} else {
+		printf("%-39s %-5s %12s %12s\n", "ADDRESS", "HOOKS", "REPLY_PKTS", "REPLY_BYTES");
+		for (i = 0; i < n; i++) {
+			char abuf[INET6_ADDRSTRLEN];
+
+			printf("%-39s %-5s %12llu %12llu\n", fmt_addr(&v[i].addr, abuf, sizeof(abuf)),
+			       hooks_name(v[i].hooks), (unsigned long long)v[i].packets,
+			       (unsigned long long)v[i].bytes);
+		}
+	}
+	free(v);
+	return 0;
+}
+
+static int run_pingpong_list(struct ctx *c, struct args *a)
+{
+	(void)a;
+	return pingpong_table(c, c->json);
+}
+
+static const struct cmd pingpong_cmds[] = {
+	{ .name = "add", .run = run_pingpong_add, .args = pingpong_add_args, .flags = CMD_PRIV,
+	  .summary = "Answer ICMP/ICMPv6 echo requests for ADDR in the kernel hook.",
+	  .details = "xdp: the XDP program replies with XDP_TX (engine xdp); tc: the tc ingress\n"
+		     "program replies (both engines attach it)." },
+	{ .name = "del", .alias = "delete", .run = run_pingpong_del, .args = addr_only_args,
+	  .flags = CMD_PRIV, .summary = "Stop answering for ADDR." },
+	{ .name = "list", .alias = "show", .run = run_pingpong_list, .flags = CMD_PRIV,
+	  .summary = "List the ping-pong addresses with their reply counters." },
+	{ 0 },
+};
+
+const struct cmd cmd_pingpong = {
+	.name = "pingpong", .sub = pingpong_cmds,
+	.summary = "Ping-pong addresses: echo requests answered at the hook.",
+};

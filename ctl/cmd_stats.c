@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* xdpctl stats: counters, rates (--watch) and the Prometheus text format. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "xdpctl.h"
+
+enum { SA_RULES, SA_WATCH, SA_COUNT, SA_PROM };
+static const struct arg_spec stats_args[] = {
+	[SA_RULES] = { .name = "--rules", .type = ARG_FLAG,
+		       .help = "also the counters of each bypass and ping-pong rule" },
+	[SA_WATCH] = { .name = "--watch", .metavar = "SECONDS", .type = ARG_UINT, .min = 1,
+		       .max = 3600, .help = "print rates (pps, bit/s) every SECONDS until Ctrl-C" },
+	[SA_COUNT] = { .name = "--count", .metavar = "N", .type = ARG_UINT, .min = 1,
+		       .max = 1000000, .help = "with --watch: stop after N intervals" },
+	[SA_PROM] = { .name = "--prometheus", .type = ARG_FLAG,
+		      .help = "the Prometheus text exposition format" },
+	{ 0 },
+};
+
+typedef struct xdpctl_counter counters_t[XDPCTL_HOOK_MAX][XDPCTL_REASON_MAX];
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- one snapshot ---- */
+
+static void counters_json(struct ctx *c, counters_t s)
+{
+	unsigned int h, r;
+
+	jw_arr_open(c->jw);
+	for (h = 0; h < XDPCTL_HOOK_MAX; h++) {
+		for (r = 0; r < XDPCTL_REASON_MAX; r++) {
+			jw_obj_open(c->jw);
+			jw_kstr(c->jw, "hook", xdpctl_hook_name(h));
+			jw_kstr(c->jw, "reason", xdpctl_reason_name(r));
+			jw_ku64(c->jw, "packets", s[h][r].packets);
+			jw_ku64(c->jw, "bytes", s[h][r].bytes);
+			jw_obj_close(c->jw);
+		}
+	}
+	jw_arr_close(c->jw);
+}
+
+static void counters_table(counters_t s)
+{
+	unsigned int h, r;
+
+	printf("%-12s %-16s %14s %16s\n", "HOOK", "REASON", "PACKETS", "BYTES");
+	for (h = 0; h < XDPCTL_HOOK_MAX; h++)
+		for (r = 0; r < XDPCTL_REASON_MAX; r++)
+			if (r == XDPCTL_R_RX || s[h][r].packets)
+				printf("%-12s %-16s %14llu %16llu\n", xdpctl_hook_name(h),
+				       xdpctl_reason_name(r), (unsigned long long)s[h][r].packets,
+				       (unsigned long long)s[h][r].bytes);
+}
+
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void prom_label(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			printf("\\%c", *s);
+		else if (*s == '\n')
+			printf("\\n");
+		else
+			putchar(*s);
+	}
+}
+
+static void prom_head(const char *name, const char *help)
+{
+	printf("# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+}
+
+static int prometheus(struct ctx *c, counters_t s, bool rules)
+{
+	unsigned int h, r, k;
+
+	for (k = 0; k < 2; k++) {
+		prom_head(k ? "xdpctl_bytes_total" : "xdpctl_packets_total",
+			  k ? "Bytes (whole frames) seen by the xdpctl programs, by hook and reason."
+			    : "Packets seen by the xdpctl programs, by hook and reason (rx: all).");
+		for (h = 0; h < XDPCTL_HOOK_MAX; h++)
+			for (r = 0; r < XDPCTL_REASON_MAX; r++)
+				printf("%s{hook=\"%s\",reason=\"%s\"} %llu\n",
+				       k ? "xdpctl_bytes_total" : "xdpctl_packets_total",
+				       xdpctl_hook_name(h), xdpctl_reason_name(r),
+				       (unsigned long long)(k ? s[h][r].bytes : s[h][r].packets));
+	}
+	if (rules) {
+		struct xdpctl_bypass_rule *v = NULL;
+		struct xdpctl_pingpong_rule *pp = NULL;
+		size_t n = 0, i;
+		int ret = bypass_rules_sorted(c, &v, &n);
+
+		if (ret)
+			return ret;
+		for (k = 0; k < 2; k++) {
+			const char *name = k ? "xdpctl_bypass_bytes_total" : "xdpctl_bypass_packets_total";
+
+			prom_head(name, k ? "Bytes forwarded by one bypass rule, by direction."
+					  : "Packets forwarded by one bypass rule, by direction.");
+			for (i = 0; i < n; i++) {
+				char abuf[INET6_ADDRSTRLEN];
+				int d;
+
+				fmt_addr(&v[i].addr, abuf, sizeof(abuf));
+				for (d = 0; d < 2; d++) {
+					printf("%s{addr=\"%s\",dev=\"", name, abuf);
+					prom_label(v[i].dev);
+					printf("\",direction=\"%s\"} %llu\n", d ? "out" : "in",
+					       (unsigned long long)(k ? (d ? v[i].out_bytes : v[i].in_bytes)
+								      : (d ? v[i].out_packets : v[i].in_packets)));
+				}
+			}
+		}
+		free(v);
+		ret = pingpong_rules_sorted(c, &pp, &n);
+		if (ret)
+			return ret;
+		for (k = 0; k < 2; k++) {
+			const char *name = k ? "xdpctl_pingpong_bytes_total" : "xdpctl_pingpong_packets_total";
+
+			prom_head(name, k ? "Bytes of the echo replies sent for one ping-pong address."
+					  : "Echo replies sent for one ping-pong address.");
+			for (i = 0; i < n; i++) {
+				char abuf[INET6_ADDRSTRLEN];
+
+				printf("%s{addr=\"%s\"} %llu\n", name,
+				       fmt_addr(&pp[i].addr, abuf, sizeof(abuf)),
+				       (unsigned long long)(k ? pp[i].bytes : pp[i].packets));
+			}
+		}
+		free(pp);
+		return ret;
+	}
+	return 0;
+}
+
+/* ---- rates ---- */
+
+struct snap {
+	counters_t s;
+	struct xdpctl_bypass_rule *rules; /* sorted by address */
+	size_t nrules;
+	double t;
+};
+
+static int take(struct ctx *c, struct snap *sn, bool rules)
+{
+	int err;
+
+	memset(sn->s, 0, sizeof(sn->s));
+	err = xdpctl_dp__stats(c->dp, sn->s);
+	if (err)
+		return fail_dp(c, err, "stats");
+	sn->t = mono_s();
+	sn->rules = NULL;
+	sn->nrules = 0;
+	if (rules)
+		return bypass_rules_sorted(c, &sn->rules, &sn->nrules);
+	return 0;
+}
+
+static const struct xdpctl_bypass_rule *find_rule(const struct snap *sn,
+						  const struct xdpctl_addr *a)
+{
+	size_t lo = 0, hi = sn->nrules;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int d = addr_cmp(&sn->rules[mid].addr, a);
+
+		if (!d)
+			return &sn->rules[mid];
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Counters are monotonic, but a rule deleted and re-added starts again. */
+static double rate(__u64 now, __u64 before, double dt)
+{
+	return now >= before && dt > 0 ? (double)(now - before) / dt : 0;
+}
+
+static void print_rates(struct ctx *c, const struct snap *a, const struct snap *b, bool rules)
+{
+	double dt = b->t - a->t;
+	unsigned int h, r;
+	size_t i;
+
+	if (c->json) {
+		jw_obj_open(c->jw);
+		jw_kdouble(c->jw, "time_s", wall_s());
+		jw_kdouble(c->jw, "interval_s", dt);
+		jw_key(c->jw, "rates");
+		jw_arr_open(c->jw);
+		for (h = 0; h < XDPCTL_HOOK_MAX; h++) {
+			for (r = 0; r < XDPCTL_REASON_MAX; r++) {
+				jw_obj_open(c->jw);
+				jw_kstr(c->jw, "hook", xdpctl_hook_name(h));
+				jw_kstr(c->jw, "reason", xdpctl_reason_name(r));
+				jw_kdouble(c->jw, "pps", rate(b->s[h][r].packets, a->s[h][r].packets, dt));
+				jw_kdouble(c->jw, "bps", 8 * rate(b->s[h][r].bytes, a->s[h][r].bytes, dt));
+				jw_obj_close(c->jw);
+			}
+		}
+		jw_arr_close(c->jw);
+		if (rules) {
+			jw_key(c->jw, "bypass_rules");
+			jw_arr_open(c->jw);
+			for (i = 0; i < b->nrules; i++) {
+				const struct xdpctl_bypass_rule *n = &b->rules[i], *o = find_rule(a, &n->addr);
+				struct xdpctl_bypass_rule zero = {};
+				char abuf[INET6_ADDRSTRLEN];
+
+				if (!o)
+					o = &zero;
+				jw_obj_open(c->jw);
+				jw_kstr(c->jw, "addr", fmt_addr(&n->addr, abuf, sizeof(abuf)));
+				jw_kstr(c->jw, "dev", n->dev);
+				jw_kdouble(c->jw, "in_pps", rate(n->in_packets, o->in_packets, dt));
+				jw_kdouble(c->jw, "in_bps", 8 * rate(n->in_bytes, o->in_bytes, dt));
+				jw_kdouble(c->jw, "out_pps", rate(n->out_packets, o->out_packets, dt));
+				jw_kdouble(c->jw, "out_bps", 8 * rate(n->out_bytes, o->out_bytes, dt));
+				jw_obj_close(c->jw);
+			}
+			jw_arr_close(c->jw);
+		}
+		jw_obj_close(c->jw);
+		return;
+	}
+
+	{
+		time_t now = time(NULL);
+		struct tm tm;
+		char ts[32];
+
+		localtime_r(&now, &tm);
+		strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+		printf("%s  interval %.2f s\n", ts, dt);
+	}
+	printf("%-12s %-16s %14s %16s\n", "HOOK", "REASON", "PPS", "BPS(bit/s)");
+	for (h = 0; h < XDPCTL_HOOK_MAX; h++) {
+		for (r = 0; r < XDPCTL_REASON_MAX; r++) {
+			double pps = rate(b->s[h][r].packets, a->s[h][r].packets, dt);
+
+			if (r == XDPCTL_R_RX || pps > 0)
+				printf("%-12s %-16s %14.1f %16.0f\n", xdpctl_hook_name(h),
+				       xdpctl_reason_name(r), pps,
+				       8 * rate(b->s[h][r].bytes, a->s[h][r].bytes, dt));
+		}
+	}
+	if (rules) {
+		printf("%-39s %-16s %12s %14s %12s %14s\n", "ADDRESS", "DEVICE", "IN_PPS",
+		       "IN_BPS(bit/s)", "OUT_PPS", "OUT_BPS(bit/s)");
+		for (i = 0; i < b->nrules; i++) {
+			const struct xdpctl_bypass_rule *n = &b->rules[i], *o = find_rule(a, &n->addr);
+			struct xdpctl_bypass_rule zero = {};
+			char abuf[INET6_ADDRSTRLEN];
+
+			if (!o)
+				o = &zero;
+			printf("%-39s %-16s %12.1f %14.0f %12.1f %14.0f\n",
+			       fmt_addr(&n->addr, abuf, sizeof(abuf)), n->dev,
+			       rate(n->in_packets, o->in_packets, dt),
+			       8 * rate(n->in_bytes, o->in_bytes, dt),
+			       rate(n->out_packets, o->out_packets, dt),
+			       8 * rate(n->out_bytes, o->out_bytes, dt));
+		}
+	}
+	printf("\n");
+}
+
+/* Sleep until @deadline (monotonic seconds) or a stop request. */
+static void sleep_until(double deadline)
+{
+	for (;;) {
+		double left = deadline - mono_s();
+
+		if (left <= 0 || stop_requested)
+			return;
+		poll(NULL, 0, left > 1 ? 1000 : (int)(left * 1000) + 1);
+	}
+}
+
+static int watch(struct ctx *c, unsigned int every, unsigned long long count, bool rules)
+{
+	struct snap a, b;
+	unsigned long long i;
+	double next;
+	int r;
+
+	install_stop_handler();
+	r = take(c, &a, rules);
+	if (r)
+		return r;
+	next = a.t + every;
+	for (i = 0; !count || i < count; i++) {
+		sleep_until(next);
+		if (stop_requested)
+			break;
+		r = take(c, &b, rules);
+		if (r)
+			break;
+		print_rates(c, &a, &b, rules);
+		free(a.rules);
+		a = b;
+		b.rules = NULL;
+		next += every;
+	}
+	free(a.rules);
+	return r;
+}
+
+static int run_stats(struct ctx *c, struct args *a)
+{
+	bool rules = a->v[SA_RULES].set;
+	counters_t s;
+	int err, r;
+
+	if (a->v[SA_PROM].set && c->json)
+		return fail_usage(c, "--prometheus and --json exclude each other");
+	if (a->v[SA_PROM].set && a->v[SA_WATCH].set)
+		return fail_usage(c, "--prometheus and --watch exclude each other (a scraper polls)");
+	if (a->v[SA_COUNT].set && !a->v[SA_WATCH].set)
+		return fail_usage(c, "--count goes with --watch");
+	r = open_state(c, false, 0, false, NULL);
+	if (r)
+		return r;
+	if (a->v[SA_WATCH].set)
+		return watch(c, (unsigned int)a->v[SA_WATCH].u,
+			     a->v[SA_COUNT].set ? a->v[SA_COUNT].u : 0, rules);
+
+	memset(s, 0, sizeof(s));
+	err = xdpctl_dp__stats(c->dp, s);
+	if (err)
+		return fail_dp(c, err, "stats");
+	if (a->v[SA_PROM].set)
+		return prometheus(c, s, rules);
+	if (c->json) {
+		jw_obj_open(c->jw);
+		jw_key(c->jw, "counters");
+		counters_json(c, s);
+		if (rules) {
+			jw_key(c->jw, "bypass_rules");
+			r = bypass_table(c, true);
+			if (r)
+				return r;
+			jw_key(c->jw, "pingpong_rules");
+			r = pingpong_table(c, true);
+			if (r)
+				return r;
+		}
+		jw_obj_close(c->jw);
+		return 0;
+	}
+	counters_table(s);
+	if (rules) {
+		printf("\n");
+		r = bypass_table(c, false);
+		if (r)
+			return r;
+		printf("\n");
+		return pingpong_table(c, false);
+	}
+	return 0;
+}
+
+const struct cmd cmd_stats = {
+	.name = "stats", .run = run_stats, .args = stats_args, .flags = CMD_PRIV,
+	.summary = "Show the counters: per hook and reason, per rule, as rates or for Prometheus.",
+	.details = "Every packet a program sees counts in 'rx' and in exactly one other reason\n"
+		   "(pass: no rule; bypass; pingpong; ttl_expired; ...). Bytes are whole frames.",
+};

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* xdpctl trace (the programs' own events) and xdpctl path diff (the kernel's net:* events). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/wait.h>
+
+#include "xdpctl.h"
+
+/* ---- trace ---- */
+
+enum { TR_COUNT, TR_TIMEOUT };
+static const struct arg_spec trace_args[] = {
+	[TR_COUNT] = { .name = "--count", .metavar = "N", .type = ARG_UINT, .min = 1,
+		       .max = 100000000, .help = "stop after N events" },
+	[TR_TIMEOUT] = { .name = "--timeout", .metavar = "SECONDS", .type = ARG_UINT, .min = 1,
+			 .max = 86400, .help = "stop after SECONDS" },
+	{ 0 },
+};
+
+struct trace_state {
+	struct ctx *c;
+	unsigned long long count, seen;
+};
+
+static const char *kind_name(unsigned int kind)
+{
+	switch (kind) {
+	case XDPCTL_EV_RX: return "rx";
+	case XDPCTL_EV_ICMP_REQ: return "icmp_request";
+	case XDPCTL_EV_PINGPONG: return "pingpong";
+	case XDPCTL_EV_BYPASS: return "bypass";
+	case XDPCTL_EV_PASS: return "pass";
+	default: return "unknown";
+	}
+}
+
+static void event_json(struct ctx *c, const struct xdpctl_event *e, const char *text)
+{
+	char tag[32] = "", src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	const char *close = strchr(text, ']');
+	int af = e->family == XDPCTL_AF_INET ? AF_INET : e->family == XDPCTL_AF_INET6 ? AF_INET6 : 0;
+
+	if (text[0] == '[' && close && close - text - 1 < (long)sizeof(tag))
+		snprintf(tag, sizeof(tag), "%.*s", (int)(close - text - 1), text + 1);
+	jw_obj_open(c->jw);
+	jw_ku64(c->jw, "ts_ns", e->ts_ns);
+	jw_kstr(c->jw, "tag", tag);
+	jw_kstr(c->jw, "hook", xdpctl_hook_name(e->hook));
+	jw_kstr(c->jw, "kind", kind_name(e->kind));
+	jw_kstr(c->jw, "reason", xdpctl_reason_name(e->reason));
+	jw_ku64(c->jw, "ifindex", e->ifindex);
+	jw_ku64(c->jw, "out_ifindex", e->out_ifindex);
+	jw_ku64(c->jw, "len_bytes", e->pkt_len);
+	if (af && e->kind != XDPCTL_EV_RX) {
+		inet_ntop(af, e->src, src, sizeof(src));
+		inet_ntop(af, e->dst, dst, sizeof(dst));
+		jw_kstr(c->jw, "src", src);
+		jw_kstr(c->jw, "dst", dst);
+		jw_ku64(c->jw, "l4proto", e->l4proto);
+		if (e->l4proto == IPPROTO_ICMP || e->l4proto == IPPROTO_ICMPV6)
+			jw_ku64(c->jw, "icmp_type", e->icmp_type);
+		if (e->l4proto == IPPROTO_TCP || e->l4proto == IPPROTO_UDP) {
+			jw_ku64(c->jw, "sport", ntohs(e->sport));
+			jw_ku64(c->jw, "dport", ntohs(e->dport));
+		}
+	}
+	jw_kstr(c->jw, "text", text);
+	jw_obj_close(c->jw);
+}
+
+static int on_event(const struct xdpctl_event *e, void *ctx)
+{
+	struct trace_state *st = ctx;
+	char line[256];
+
+	if (xdpctl_event_format(e, line, sizeof(line)) < 0)
+		snprintf(line, sizeof(line), "[?] unreadable event");
+	if (st->c->json)
+		event_json(st->c, e, line);
+	else
+		printf("%s\n", line);
+	st->seen++;
+	return st->count && st->seen >= st->count;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int run_trace(struct ctx *c, struct args *a)
+{
+	struct trace_state st = { .c = c, .count = a->v[TR_COUNT].set ? a->v[TR_COUNT].u : 0 };
+	double deadline = a->v[TR_TIMEOUT].set ? mono_s() + (double)a->v[TR_TIMEOUT].u : 0;
+	struct xdpctl_trace *t;
+	bool was_on = false;
+	int err, r = 0;
+
+	r = open_state(c, false, 0, false, NULL);
+	if (r)
+		return r;
+	err = xdpctl_dp__trace_enabled(c->dp, &was_on);
+	if (err)
+		return fail_dp(c, err, "trace");
+	/* the reader first, so no event between switching on and reading is lost */
+	t = xdpctl_trace__open(c->dp, on_event, &st);
+	if (!t)
+		return fail_dp(c, -errno, "trace ring buffer");
+	if (!was_on) {
+		err = xdpctl_dp__trace_enable(c->dp, true);
+		if (err) {
+			xdpctl_trace__close(t);
+			return fail_dp(c, err, "switch tracing on");
+		}
+	}
+	install_stop_handler();
+	if (!c->json)
+		fflush(stdout);
+	while (!stop_requested && (!st.count || st.seen < st.count)) {
+		int wait_ms = 500;
+
+		if (deadline) {
+			double left = deadline - mono_s();
+
+			if (left <= 0)
+				break;
+			if (left * 1000 < wait_ms)
+				wait_ms = (int)(left * 1000) + 1;
+		}
+		err = xdpctl_trace__poll(t, wait_ms);
+		if (err == -EINTR)
+			continue;
+		if (err < 0) {
+			r = fail_dp(c, err, "trace ring buffer");
+			break;
+		}
+	}
+	xdpctl_trace__close(t);
+	/* leave tracing as we found it: off unless someone else had it on */
+	if (!was_on) {
+		err = xdpctl_dp__trace_enable(c->dp, false);
+		if (err && !r)
+			r = fail_dp(c, err, "switch tracing off");
+	}
+	return r;
+}
+
+const struct cmd cmd_trace = {
+	.name = "trace", .run = run_trace, .args = trace_args, .flags = CMD_PRIV,
+	.summary = "Print the programs' per-packet events until --count, --timeout or Ctrl-C.",
+	.details = "Tracing is switched on for the run and off again afterwards (unless it was\n"
+		   "on before). Lines are tagged hook_role: xdp, xdp_pingpong, xdp_bypass, tc,\n"
+		   "tc_pingpong, tc_bypass, tc_return. With -j: one JSON object per line.",
+};
+
+/* ---- path diff ---- */
+
+enum { PD_A, PD_B };
+static const struct arg_spec path_diff_args[] = {
+	[PD_A] = { .metavar = "'COMMAND A'", .type = ARG_STRING, .required = true,
+		   .help = "a shell command, e.g. 'ping -c1 198.19.0.2'" },
+	[PD_B] = { .metavar = "'COMMAND B'", .type = ARG_STRING, .required = true,
+		   .help = "the command to compare with" },
+	{ 0 },
+};
+
+static int record(struct ctx *c, const char *cmd, struct xdpctl_path **p)
+{
+	int status = 0, err;
+	/* the commands' own output only with -v, on stderr (stdout may be JSON) */
+	int fd = c->verbose ? 2 : -1;
+
+	err = xdpctl_path__record(cmd, fd, fd, &status, p);
+	switch (err) {
+	case 0:
+		break;
+	case -ENOENT:
+	case -ENODEV:
+		return fail(c, "no tracefs with net:* events: mount -t tracefs nodev /sys/kernel/tracing");
+	case -EPERM:
+	case -EACCES:
+		return fail(c, "path diff: needs root (tracefs)");
+	default:
+		return fail(c, "recording '%s': %s", cmd, strerror(-err));
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status))
+		note(c, "'%s' exited with status %d", cmd, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		note(c, "'%s' was killed by signal %d", cmd, WTERMSIG(status));
+	return 0;
+}
+
+static int on_diff(const struct xdpctl_path_entry *e, void *ctx)
+{
+	struct ctx *c = ctx;
+
+	if (c->json) {
+		jw_obj_open(c->jw);
+		jw_kstr(c->jw, "event", e->event);
+		jw_kstr(c->jw, "dev", e->dev);
+		jw_ku64(c->jw, "count", e->count);
+		jw_obj_close(c->jw);
+	} else if (e->dev[0]) {
+		printf("    %s:dev=%s\n", e->event, e->dev);
+	} else {
+		printf("    %s\n", e->event);
+	}
+	return 0;
+}
+
+static int run_path_diff(struct ctx *c, struct args *a)
+{
+	struct xdpctl_path *pa = NULL, *pb = NULL;
+	int err, r;
+
+	r = record(c, a->v[PD_A].str, &pa);
+	if (!r)
+		r = record(c, a->v[PD_B].str, &pb);
+	if (!r) {
+		if (c->json)
+			jw_arr_open(c->jw);
+		err = xdpctl_path__diff(pa, pb, on_diff, c);
+		if (err < 0)
+			r = fail(c, "path diff: %s", strerror(-err));
+		else if (c->json)
+			jw_arr_close(c->jw);
+	}
+	xdpctl_path__free(pa);
+	xdpctl_path__free(pb);
+	return r;
+}
+
+static const struct cmd path_cmds[] = {
+	{ .name = "diff", .run = run_path_diff, .args = path_diff_args, .flags = CMD_PRIV,
+	  .summary = "Print the net:* (event, device) pairs command A hit and command B did not.",
+	  .details = "Each command runs under /bin/sh with every net:* tracepoint on, in a private\n"
+		     "tracefs instance removed afterwards. Tracepoints see the whole machine:\n"
+		     "traffic of others during the run shows too. Output lines look like\n"
+		     "'    net:net_dev_queue:dev=br0'." },
+	{ 0 },
+};
+
+const struct cmd cmd_path = {
+	.name = "path", .sub = path_cmds,
+	.summary = "Compare the kernel paths (net:* tracepoints) of two commands.",
+};
