@@ -188,7 +188,12 @@ int xdpctl_tc_fwd(struct __sk_buff *skb)
 	fib.l4_protocol = p.l4proto;
 	fib.sport = p.sport;
 	fib.dport = p.dport;
-	fib.tot_len = 0; /* 0: the helper checks the skb itself, GSO-aware */
+	/*
+	 * The helper checks tot_len against the route's MTU. 0 makes it check
+	 * the skb instead: right for GSO (segmented later), but it allows
+	 * MTU + 4 bytes (VLAN slack) and counts Ethernet padding.
+	 */
+	fib.tot_len = skb->gso_size ? 0 : p.l3_len > 0xffff ? 0xffff : p.l3_len;
 	fib.ifindex = skb->ingress_ifindex;
 
 	ret = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
