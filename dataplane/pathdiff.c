@@ -229,9 +229,7 @@ static int run_cmd(const char *cmd, int out_fd, int err_fd, int *status, const s
 		dup2(err_fd >= 0 ? err_fd : null, 2);
 		if (null > 2)
 			close(null);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
+		/* handlers reset on exec; ignored signals stay ignored, as the caller had them */
 		sigprocmask(SIG_SETMASK, mask, NULL);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
@@ -269,6 +267,16 @@ int xdpctl_path__record(const char *cmd, int out_fd, int err_fd, int *status,
 	if (err)
 		goto out_free;
 	snprintf(inst, sizeof(inst), "%s/instances/xdpctl-%d", root, (int)getpid());
+	/*
+	 * Ctrl-C reaches the whole process group: let it end the command but
+	 * hold it off here for as long as the instance exists (it is delivered
+	 * once the instance is gone).
+	 */
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, &saved);
 	if (mkdir(inst, 0700)) {
 		err = -errno;
 		/* left by an earlier process with our pid that died: take it over */
@@ -296,16 +304,6 @@ int xdpctl_path__record(const char *cmd, int out_fd, int err_fd, int *status,
 		goto out_disable;
 	}
 
-	/*
-	 * Ctrl-C reaches the whole process group: let it end the command but
-	 * hold it off here until the instance is gone (delivered at the end).
-	 */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &block, &saved);
 	err = run_cmd(cmd, out_fd, err_fd, status, &saved);
 	if (err)
 		dp_log(XDPCTL_LOG_WARN, "cannot run '%s': %s\n", cmd, strerror(-err));
@@ -327,9 +325,10 @@ out_rmdir:
 		if (!err)
 			err = e;
 	}
+out_free:
+	/* a Ctrl-C held off above arrives now */
 	if (sigismember(&block, SIGINT) == 1)
 		sigprocmask(SIG_SETMASK, &saved, NULL);
-out_free:
 	if (err) {
 		xdpctl_path__free(p);
 		errno = -err;
