@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# xdpctl trace on real traffic: the lines each role produces, --count,
+# --timeout, Ctrl-C, -j, and tracing left as it was found.
+source "$(dirname "$0")/lib.sh"
+need_root
+PASS_OBJ=${PASS_OBJ:?set PASS_OBJ to pass.bpf.o}
+
+lab_up || { echo "FAIL: lab setup"; exit 1; }
+ip -n "${P}cl" link set dev eth0 xdp obj "$PASS_OBJ" sec xdp
+ok "attach" -n "$H" attach "${P}up" --engine xdp || finish
+ok "bypass add" -n "$H" bypass add 198.19.0.3 dev "${P}v2"
+ok "pingpong add xdp" -n "$H" pingpong add 198.19.0.9 --hook xdp
+ok "pingpong add tc" -n "$H" pingpong add 198.19.0.10 --hook tc
+v2=$(ip -n "$H" -j link show dev "${P}v2" | jq '.[0].ifindex')
+up=$(ip -n "$H" -j link show dev "${P}up" | jq '.[0].ifindex')
+
+trace_flags() { bpftool map dump pinned "$PIN/xdpctl_config" -j | jq '.[0].formatted.value.flags'; }
+# Traffic a moment after the tracer started; the pings are bounded (-c1 -W2).
+traffic() {
+	(sleep 0.7
+	 for a in "$@"; do ip netns exec "${P}cl" ping -c1 -W2 "$a" >/dev/null 2>&1; done) &
+	TRAFFIC=$!
+	CLEANUP_EXTRA+=("kill $TRAFFIC")
+}
+
+check "tracing off at start" test "$(trace_flags)" = 0
+
+# Every role once: xdp ping-pong, xdp bypass (and its return), tc ping-pong, pass.
+traffic 198.19.0.9 198.19.0.3 198.19.0.10 198.19.0.77
+ok "trace --timeout 4" -n "$H" trace --timeout 4
+wait "$TRAFFIC"
+for line in \
+	"[xdp_pingpong] ingress got packet" \
+	"[xdp_pingpong] ICMP request for 198.19.0.9 type 8" \
+	"[xdp_pingpong] 198.18.0.2 > 198.19.0.9 icmp len 98 answered: echo reply out of ifindex $up" \
+	"[xdp_bypass] ingress got packet" \
+	"[xdp_bypass] 198.18.0.2 > 198.19.0.3 icmp len 98 to veth ifindex $v2" \
+	"[tc_return] 198.19.0.3 > 198.18.0.2 icmp len 98 to uplink ifindex $up" \
+	"[xdp] pass 198.18.0.2 > 198.19.0.10: no rule" \
+	"[tc_pingpong] ingress got packet" \
+	"[tc_pingpong] ICMP request for 198.19.0.10 type 8" \
+	"[xdp] pass 198.18.0.2 > 198.19.0.77: no rule" \
+	"[tc] pass 198.18.0.2 > 198.19.0.77: no rule"; do
+	check "trace line: $line" grep -qxF "$line" <<<"$OUT"
+done
+check "every line is tagged" test "$(grep -cvE '^\[(xdp|xdp_pingpong|xdp_bypass|tc|tc_pingpong|tc_bypass|tc_return)\] ' <<<"$OUT")" -eq 0
+check "the RX line comes before its request line" \
+	test "$(grep -nxF '[xdp_pingpong] ingress got packet' <<<"$OUT" | head -1 | cut -d: -f1)" -lt \
+	"$(grep -nxF '[xdp_pingpong] ICMP request for 198.19.0.9 type 8' <<<"$OUT" | cut -d: -f1)"
+check "tracing off again" test "$(trace_flags)" = 0
+
+# --count stops after exactly N lines, well before the timeout.
+traffic 198.19.0.9 198.19.0.9 198.19.0.9
+start=$(date +%s%N)
+ok "trace --count 5" -n "$H" trace --count 5 --timeout 30
+elapsed=$((($(date +%s%N) - start) / 1000000))
+wait "$TRAFFIC"
+check "--count 5: 5 lines" test "$(grep -c . <<<"$OUT")" -eq 5
+check "--count 5: stops early (${elapsed} ms)" test "$elapsed" -lt 10000
+
+# --timeout ends a quiet trace on time.
+start=$(date +%s%N)
+ok "trace --timeout 2" -n "$H" trace --timeout 2
+elapsed=$((($(date +%s%N) - start) / 1000000))
+check "--timeout 2 took ${elapsed} ms" test "$elapsed" -ge 1900 -a "$elapsed" -lt 4000
+
+# -j: one JSON object per line.
+traffic 198.19.0.3
+ok "trace -j --count 4" -n "$H" -j trace --count 4 --timeout 20
+wait "$TRAFFIC"
+check "-j: 4 lines" test "$(grep -c . <<<"$OUT")" -eq 4
+check "-j: each line is an object with the fields" jq -es \
+	'length == 4 and all(.[]; (.ts_ns | type == "number") and (.tag | type == "string") and (.hook | type == "string") and (.kind | type == "string") and (. as $e | $e.text | startswith("[" + $e.tag + "]")))' <<<"$OUT"
+check "-j: the bypass event" jq -es "any(.[]; .tag == \"xdp_bypass\" and .kind == \"bypass\" and .src == \"198.18.0.2\" and .dst == \"198.19.0.3\" and .out_ifindex == $v2 and .len_bytes == 98 and .icmp_type == 8)" <<<"$OUT"
+
+# Ctrl-C: stops at once, exit 0, tracing off.
+"$XDPCTL" -n "$H" trace >"$TMPD/sigint.out" 2>&1 &
+tracer=$!
+sleep 1
+check "tracing on while tracing" test "$(trace_flags)" = 1
+kill -INT "$tracer"
+start=$(date +%s%N)
+wait "$tracer"
+rc=$?
+elapsed=$((($(date +%s%N) - start) / 1000000))
+check "Ctrl-C: exit 0 (got $rc)" test "$rc" -eq 0
+check "Ctrl-C: stopped in ${elapsed} ms" test "$elapsed" -lt 2000
+check "Ctrl-C: tracing off" test "$(trace_flags)" = 0
+
+# Tracing that was on stays on (someone else's trace).
+bpftool map update pinned "$PIN/xdpctl_config" key 0 0 0 0 value 1 0 0 0 0 0 0 0
+ok "trace --timeout 1 with tracing on" -n "$H" trace --timeout 1
+check "tracing still on" test "$(trace_flags)" = 1
+bpftool map update pinned "$PIN/xdpctl_config" key 0 0 0 0 value 0 0 0 0 0 0 0 0
+
+finish
