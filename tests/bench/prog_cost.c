@@ -1,0 +1,774 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * prog_cost - per-packet cost of the real xdpctl programs through
+ * BPF_PROG_TEST_RUN, in ns per packet (median of interleaved rounds), for:
+ * a parse-only reference, XDP pass (miss), XDP bypass hit, XDP echo reply,
+ * tc pass (miss), tc bypass hit, tc echo reply; and with --rules, the XDP
+ * bypass hit with N rules installed and the lookups spread over the N keys.
+ *
+ * How each case is measured, and why (a test run keeps the packet the
+ * program rewrote for the next repeat):
+ *   batch   one run with a large repeat; the program leaves the frame as it
+ *           is (parse-only, miss), so every repeat takes the same path.
+ *   ttl     bypass rewrites MACs (to constants: idempotent) and TTL - 1, so
+ *           a frame sent with TTL 255 stays on the bypass path for 253
+ *           repeats: runs of repeat 250 on a fresh frame each, their
+ *           in-kernel times averaged. The frame returned must carry TTL 5.
+ *   single  an echo request becomes a reply after one run (a reply is never
+ *           answered), so only repeat=1 measures the echo path. Each run
+ *           gets a fresh request; the kernel's per-run time includes a fixed
+ *           timer overhead that batching hides, measured on the miss path
+ *           (single minus batch) and subtracted. Raw figures are printed too.
+ * Every round checks the counters: RX and the expected reason each grew by
+ * exactly the number of runs, so no measured run took another path.
+ *
+ * Usage: prog_cost [--rounds N] [--repeat N] [--singles N] [--cpu N]
+ *                  [--rules N[,N...]] [--samples N] [--json]
+ * Runs as root in a private network namespace (one veth pair); leaves
+ * nothing behind.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "harness.h"
+#include "pkt.h"
+#include "parse_only.skel.h"
+
+#define MAX_ROUNDS 101
+#define TTL_START 255
+#define TTL_REPEAT 250 /* < TTL_START - 1: every repeat is still a bypass hit */
+#define MAX_RULE_SIZES 8
+
+static const __u8 MAC_CONT[6] = { 0x02, 0, 0, 0, 0, 0xc3 };
+static const __u8 MAC_GW[6] = { 0x02, 0, 0, 0, 0, 0xc1 };
+
+enum method { M_BATCH, M_TTL, M_SINGLE };
+static const char *const method_name[] = { "batch", "ttl", "single" };
+
+struct bcase {
+	const char *name;   /* JSON key */
+	const char *label;  /* human */
+	int fd;
+	bool xdp;
+	enum xdpctl_hook hook;
+	enum method method;
+	__u8 frame[PB_MAX_FRAME];
+	int len;
+	__u32 ret;          /* expected verdict of every run */
+	int reason;         /* expected reason (-1: not counted, parse-only) */
+	const __u8 *dev_mac; /* iface[1].mac for this case */
+	bool calib;         /* calibration only, not a headline figure */
+	double v[MAX_ROUNDS];
+	long runs;
+};
+
+static struct {
+	int rounds;
+	long repeat;
+	int singles;
+	int cpu;
+	long samples;
+	bool json;
+	long rules[MAX_RULE_SIZES];
+	int n_rules;
+} O = { .rounds = 7, .repeat = 1000000, .singles = 20000, .cpu = -1, .samples = 100000 };
+
+static struct th *H;
+static __u32 if_veth;
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "Error: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	exit(1);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n)
+{
+	double *s = malloc(n * sizeof(*s));
+	double m;
+
+	if (!s)
+		die("malloc", ENOMEM);
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_double);
+	m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	free(s);
+	return m;
+}
+
+static double min_of(const double *v, int n)
+{
+	double m = v[0];
+	int i;
+
+	for (i = 1; i < n; i++)
+		if (v[i] < m)
+			m = v[i];
+	return m;
+}
+
+static double max_of(const double *v, int n)
+{
+	double m = v[0];
+	int i;
+
+	for (i = 1; i < n; i++)
+		if (v[i] > m)
+			m = v[i];
+	return m;
+}
+
+static int build(struct pb_spec *s, __u8 *out)
+{
+	int len = pb_build(s, out, PB_MAX_FRAME);
+
+	if (len < 0)
+		die("pb_build", len);
+	return len;
+}
+
+static void set_dev_mac(const __u8 *mac)
+{
+	int err = th_iface_set(H, 1, mac, XDPCTL_IF_UPLINK);
+
+	if (err)
+		die("th_iface_set", err);
+}
+
+/* Counter check of one round: RX and the expected reason grew by @runs. */
+static void check_counts(const struct bcase *c, const struct th_stats *b,
+			 const struct th_stats *a, long runs)
+{
+	struct th_stats d;
+	unsigned int r;
+
+	if (c->reason < 0)
+		return;
+	th_stats_delta(b, a, &d);
+	for (r = 0; r < XDPCTL_REASON_MAX; r++) {
+		__u64 want = (r == XDPCTL_R_RX || (int)r == c->reason) ? (__u64)runs : 0;
+
+		if (d.c[c->hook][r].packets != want) {
+			fprintf(stderr,
+				"Error: %s: counter %s grew by %llu, expected %llu: a run took another path\n",
+				c->label, th_reason_name(r), (unsigned long long)d.c[c->hook][r].packets,
+				(unsigned long long)want);
+			exit(1);
+		}
+	}
+}
+
+static __u32 run_once(const struct bcase *c, const __u8 *frame, int len, __u32 repeat, __u8 *out,
+		      __u32 *retval)
+{
+	struct th_run r = { .in = frame, .in_len = len, .repeat = repeat };
+	int err;
+
+	if (out) {
+		r.out = out;
+		r.out_cap = PB_MAX_FRAME + 256;
+	}
+	err = th_run_fd(c->fd, c->xdp, &r);
+	if (err)
+		die("BPF_PROG_TEST_RUN", err);
+	*retval = r.retval;
+	return r.duration;
+}
+
+static void bad_verdict(const struct bcase *c, __u32 got)
+{
+	fprintf(stderr, "Error: %s: verdict %u, expected %u\n", c->label, got, c->ret);
+	exit(1);
+}
+
+/* One round of case @c; returns ns per packet. */
+static double measure(struct bcase *c)
+{
+	static __u8 out[PB_MAX_FRAME + 256];
+	struct th_stats before, after;
+	double total = 0, *vals;
+	long runs = 0, i, n;
+	__u32 ret, d;
+	int err, ttl_off;
+
+	if (c->dev_mac)
+		set_dev_mac(c->dev_mac);
+	err = th_stats_read(H, &before);
+	if (err)
+		die("th_stats_read", err);
+
+	switch (c->method) {
+	case M_BATCH:
+		d = run_once(c, c->frame, c->len, (__u32)O.repeat, NULL, &ret);
+		if (ret != c->ret)
+			bad_verdict(c, ret);
+		runs = O.repeat;
+		total = d;
+		break;
+	case M_TTL:
+		/* TTL (v4) or hop limit (v6) offset in an untagged frame. */
+		ttl_off = c->frame[12] == 0x86 ? ETH_HLEN + 7 : ETH_HLEN + 8;
+		n = O.repeat / TTL_REPEAT;
+		if (n < 1)
+			n = 1;
+		for (i = 0; i < n; i++) {
+			d = run_once(c, c->frame, c->len, TTL_REPEAT, out, &ret);
+			if (ret != c->ret)
+				bad_verdict(c, ret);
+			if (out[ttl_off] != TTL_START - TTL_REPEAT) {
+				fprintf(stderr, "Error: %s: TTL %u after %d repeats, expected %u\n",
+					c->label, out[ttl_off], TTL_REPEAT, TTL_START - TTL_REPEAT);
+				exit(1);
+			}
+			total += d;
+		}
+		runs = n * TTL_REPEAT;
+		total /= n;
+		break;
+	case M_SINGLE:
+		vals = malloc(O.singles * sizeof(*vals));
+		if (!vals)
+			die("malloc", ENOMEM);
+		for (i = 0; i < O.singles; i++) {
+			vals[i] = run_once(c, c->frame, c->len, 1, NULL, &ret);
+			if (ret != c->ret)
+				bad_verdict(c, ret);
+		}
+		runs = O.singles;
+		total = median(vals, O.singles);
+		free(vals);
+		break;
+	}
+	err = th_stats_read(H, &after);
+	if (err)
+		die("th_stats_read", err);
+	check_counts(c, &before, &after, runs);
+	c->runs += runs;
+	return total;
+}
+
+/* ---------------------------------------------------------------------------
+ * Setup
+ */
+
+static void plumb(void)
+{
+	int err;
+
+	err = th_enter_private_netns();
+	if (err)
+		die("private network namespace", err);
+	/*
+	 * The veths stay down and without IPv6, so that no packet of their
+	 * own (neighbour discovery, MLD) reaches the XDP program attached to
+	 * xt1 and moves the counters checked after every round.
+	 */
+	err = th_write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+	if (!err)
+		err = th_write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+	if (err)
+		die("disable_ipv6", err);
+	err = th_cmd("ip link add xt0 type veth peer name xt1");
+	if (err)
+		die("ip link add xt0 (veth)", err > 0 ? EIO : err);
+	if_veth = if_nametoindex("xt0");
+	if (!if_veth)
+		die("if_nametoindex xt0", errno);
+}
+
+static void rule_by(const char *text)
+{
+	struct xdpctl_addr a;
+	int err;
+
+	if (th_addr(&a, text))
+		die(text, EINVAL);
+	err = th_bypass_add(H, &a, if_veth, 1500, MAC_CONT, MAC_GW);
+	if (err)
+		die("th_bypass_add", err);
+}
+
+static void rule_pp(const char *text)
+{
+	struct xdpctl_addr a;
+	int err;
+
+	if (th_addr(&a, text))
+		die(text, EINVAL);
+	err = th_pingpong_add(H, &a, XDPCTL_HOOKBIT_XDP | XDPCTL_HOOKBIT_TC);
+	if (err)
+		die("th_pingpong_add", err);
+}
+
+static int n_cases;
+static struct bcase cases[16];
+
+static struct bcase *add_case(const char *name, const char *label, int fd, bool xdp,
+			      enum xdpctl_hook hook, enum method m, struct pb_spec *s, __u32 ret,
+			      int reason, const __u8 *dev_mac)
+{
+	struct bcase *c = &cases[n_cases++];
+
+	c->name = name;
+	c->label = label;
+	c->fd = fd;
+	c->xdp = xdp;
+	c->hook = hook;
+	c->method = m;
+	c->len = build(s, c->frame);
+	c->ret = ret;
+	c->reason = reason;
+	c->dev_mac = dev_mac;
+	return c;
+}
+
+static void setup_cases(int parse_fd)
+{
+	static struct pb_spec s;
+	int xdp = th_prog_fd(H, TH_XDP), tc = th_prog_fd(H, TH_TC_IN);
+
+	rule_pp("198.19.0.2");
+	rule_by("198.19.0.3");
+	if (th_devmap_add(H, if_veth))
+		die("th_devmap_add", errno);
+
+	/* 64-byte class frames: UDP with an 18-byte payload (74 bytes on the wire before FCS). */
+	pb_udp(&s, "198.18.0.1", "198.19.0.9");
+	s.payload_len = 18;
+	add_case("parse_only", "parse-only reference (xdp)", parse_fd, true, XDPCTL_HOOK_XDP,
+		 M_BATCH, &s, XDP_PASS, -1, NULL);
+	add_case("xdp_pass", "XDP pass (miss)", xdp, true, XDPCTL_HOOK_XDP, M_BATCH, &s, XDP_PASS,
+		 XDPCTL_R_PASS, PB_MAC_HOST);
+	add_case("xdp_pass_single", "XDP pass (miss), single runs", xdp, true, XDPCTL_HOOK_XDP,
+		 M_SINGLE, &s, XDP_PASS, XDPCTL_R_PASS, PB_MAC_HOST)->calib = true;
+	add_case("tc_pass", "tc pass (miss)", tc, false, XDPCTL_HOOK_TC_IN, M_BATCH, &s, TC_ACT_OK,
+		 XDPCTL_R_PASS, PB_MAC_HOST);
+	add_case("tc_pass_single", "tc pass (miss), single runs", tc, false, XDPCTL_HOOK_TC_IN,
+		 M_SINGLE, &s, TC_ACT_OK, XDPCTL_R_PASS, PB_MAC_HOST)->calib = true;
+
+	/* Bypass: the device's MAC is the rule's dmac, so the rewrite is idempotent. */
+	pb_udp(&s, "198.18.0.1", "198.19.0.3");
+	s.payload_len = 18;
+	s.ttl = TTL_START;
+	memcpy(s.dmac, MAC_CONT, 6);
+	memcpy(s.smac, MAC_GW, 6);
+	add_case("xdp_bypass", "XDP bypass hit", xdp, true, XDPCTL_HOOK_XDP, M_TTL, &s,
+		 XDP_REDIRECT, XDPCTL_R_BYPASS, MAC_CONT);
+	add_case("tc_bypass", "tc bypass hit", tc, false, XDPCTL_HOOK_TC_IN, M_TTL, &s,
+		 TC_ACT_REDIRECT, XDPCTL_R_BYPASS, MAC_CONT);
+
+	pb_echo_request(&s, "198.18.0.1", "198.19.0.2");
+	s.payload_len = 24;
+	add_case("xdp_echo", "XDP echo reply", xdp, true, XDPCTL_HOOK_XDP, M_SINGLE, &s, XDP_TX,
+		 XDPCTL_R_PINGPONG, PB_MAC_HOST);
+	add_case("tc_echo", "tc echo reply", tc, false, XDPCTL_HOOK_TC_IN, M_SINGLE, &s,
+		 TC_ACT_REDIRECT, XDPCTL_R_PINGPONG, PB_MAC_HOST);
+}
+
+/*
+ * A test run with repeat > 1 puts the XDP program into the kernel's XDP
+ * dispatcher and takes it out again afterwards, each time waiting for an
+ * RCU grace period (measured here: milliseconds per call, seconds under
+ * load). An XDP program attached in native mode stays in the dispatcher,
+ * so the test runs neither wait nor differ in how the program is called:
+ * attach both XDP programs to the private namespace's veths (links, gone
+ * with the process). Both single and batched runs then call the program
+ * directly, as a driver does.
+ */
+static void pin_in_dispatcher(int xdp_fd, int parse_fd)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
+	__u32 peer = if_nametoindex("xt1");
+
+	if (!peer)
+		die("if_nametoindex xt1", errno);
+	if (bpf_link_create(xdp_fd, peer, BPF_XDP, &lo) < 0)
+		die("attaching xdpctl_xdp to xt1 (native)", errno);
+	if (bpf_link_create(parse_fd, if_veth, BPF_XDP, &lo) < 0)
+		die("attaching bench_parse_only to xt0 (native)", errno);
+}
+
+static struct bcase *find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < n_cases; i++)
+		if (!strcmp(cases[i].name, name))
+			return &cases[i];
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * Bypass hit with N rules, lookups spread over the N keys
+ */
+
+/* Rule i: 2001:db8:100::/96 + i (within 2001:db8::/32). */
+static void key_of(__u32 i, struct xdpctl_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->addr[0] = 0x20;
+	a->addr[1] = 0x01;
+	a->addr[2] = 0x0d;
+	a->addr[3] = 0xb8;
+	a->addr[4] = 0x01;
+	a->addr[5] = 0x00;
+	a->addr[12] = i >> 24;
+	a->addr[13] = i >> 16;
+	a->addr[14] = i >> 8;
+	a->addr[15] = i;
+	a->family = XDPCTL_AF_INET6;
+}
+
+static int install_rules(long from, long to)
+{
+	int ncpu = th_ncpus(), fd = th_map_fd(H, XDPCTL_MAP_BYPASS);
+	const long chunk = 65536;
+	struct xdpctl_addr *keys;
+	struct xdpctl_bypass *vals;
+	long i, j;
+	int err = 0;
+
+	keys = calloc(chunk, sizeof(*keys));
+	vals = calloc(chunk * ncpu, sizeof(*vals));
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -ENOMEM;
+	}
+	for (i = from; i < to && !err; i += chunk) {
+		__u32 count = (__u32)((to - i) < chunk ? (to - i) : chunk);
+		LIBBPF_OPTS(bpf_map_batch_opts, bo);
+
+		for (j = 0; j < (long)count; j++) {
+			struct xdpctl_bypass *v = &vals[j * ncpu];
+			int c;
+
+			key_of((__u32)(i + j), &keys[j]);
+			for (c = 0; c < ncpu; c++) {
+				memset(&v[c], 0, sizeof(v[c]));
+				v[c].ifindex = if_veth;
+				v[c].mtu = 1500;
+				memcpy(v[c].dmac, MAC_CONT, 6);
+				memcpy(v[c].smac, MAC_GW, 6);
+			}
+		}
+		if (bpf_map_update_batch(fd, keys, vals, &count, &bo))
+			err = -errno;
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
+static __u64 rng_state = 0x9e3779b97f4a7c15ull;
+
+static __u64 rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+struct spread_result {
+	long n;
+	double raw, cost;
+	long samples;
+};
+
+static void spread(struct spread_result *res, int n_res, double overhead)
+{
+	static __u8 frame[PB_MAX_FRAME];
+	static struct pb_spec s;
+	struct bcase c = {};
+	long installed = 0;
+	int k, len;
+
+	c.fd = th_prog_fd(H, TH_XDP);
+	c.xdp = true;
+	c.hook = XDPCTL_HOOK_XDP;
+	c.ret = XDP_REDIRECT;
+	c.reason = XDPCTL_R_BYPASS;
+	c.label = "XDP bypass hit, spread";
+	set_dev_mac(MAC_CONT);
+
+	pb_udp(&s, "2001:db8:18::1", "2001:db8:100::");
+	s.payload_len = 18;
+	memcpy(s.dmac, MAC_CONT, 6);
+	memcpy(s.smac, MAC_GW, 6);
+	len = build(&s, frame);
+
+	for (k = 0; k < n_res; k++) {
+		long n = res[k].n, i, samples = O.samples;
+		struct th_stats before, after;
+		double *vals;
+		__u32 ret;
+		int err;
+
+		if (n > installed) {
+			err = install_rules(installed, n);
+			if (err)
+				die("installing rules", err);
+			installed = n;
+		}
+		vals = malloc(samples * sizeof(*vals));
+		if (!vals)
+			die("malloc", ENOMEM);
+		if (th_stats_read(H, &before))
+			die("th_stats_read", EIO);
+		for (i = 0; i < samples; i++) {
+			__u32 key = (__u32)(rng() % (__u64)n);
+			struct xdpctl_addr a;
+
+			/* The destination's last 4 bytes name the key (38 = 14 + 24). */
+			key_of(key, &a);
+			memcpy(frame + ETH_HLEN + 24 + 12, a.addr + 12, 4);
+			vals[i] = run_once(&c, frame, len, 1, NULL, &ret);
+			if (ret != c.ret)
+				bad_verdict(&c, ret);
+		}
+		if (th_stats_read(H, &after))
+			die("th_stats_read", EIO);
+		check_counts(&c, &before, &after, samples);
+		res[k].raw = median(vals, samples);
+		res[k].cost = res[k].raw - overhead;
+		res[k].samples = samples;
+		free(vals);
+	}
+}
+
+/* ---------------------------------------------------------------------------
+ * main
+ */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: prog_cost [--rounds N] [--repeat N] [--singles N] [--cpu N]\n"
+		"                 [--rules N[,N...]] [--samples N] [--json]\n"
+		"  --rounds N    interleaved rounds per case, median reported (default 7)\n"
+		"  --repeat N    runs per round for batch cases; ttl cases use N/250 runs\n"
+		"                of 250 (default 1000000)\n"
+		"  --singles N   single runs per round for echo cases (default 20000)\n"
+		"  --cpu N       pin to CPU N (default: not pinned)\n"
+		"  --rules LIST  also the XDP bypass hit with N rules installed, lookups\n"
+		"                spread over the N keys (e.g. 1,1000,100000,1000000)\n"
+		"  --samples N   single runs per rule count (default 100000)\n"
+		"  --json        one JSON object on stdout instead of the table\n");
+}
+
+static long parse_long(const char *s, const char *what, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < lo || v > hi) {
+		fprintf(stderr, "Error: %s: expected a number in %ld..%ld, got '%s'\n", what, lo, hi, s);
+		exit(1);
+	}
+	return v;
+}
+
+static void parse_args(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "repeat", required_argument, NULL, 'n' },
+		{ "singles", required_argument, NULL, 's' },
+		{ "cpu", required_argument, NULL, 'c' },
+		{ "rules", required_argument, NULL, 'R' },
+		{ "samples", required_argument, NULL, 'S' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	char *list, *tok, *save;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "jh", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			O.rounds = (int)parse_long(optarg, "--rounds", 1, MAX_ROUNDS);
+			break;
+		case 'n':
+			O.repeat = parse_long(optarg, "--repeat", TTL_REPEAT, 100000000);
+			break;
+		case 's':
+			O.singles = (int)parse_long(optarg, "--singles", 1, 10000000);
+			break;
+		case 'c':
+			O.cpu = (int)parse_long(optarg, "--cpu", 0, 4095);
+			break;
+		case 'S':
+			O.samples = parse_long(optarg, "--samples", 1, 100000000);
+			break;
+		case 'R':
+			list = strdup(optarg);
+			if (!list)
+				die("strdup", ENOMEM);
+			for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				if (O.n_rules == MAX_RULE_SIZES) {
+					fprintf(stderr, "Error: --rules: at most %d sizes\n", MAX_RULE_SIZES);
+					exit(1);
+				}
+				O.rules[O.n_rules++] = parse_long(tok, "--rules", 1,
+								  XDPCTL_MAX_RULES_DEFAULT);
+			}
+			free(list);
+			break;
+		case 'j':
+			O.json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(1);
+		}
+	}
+	/* Sizes in increasing order: rules are only ever added. */
+	for (opt = 1; opt < O.n_rules; opt++)
+		if (O.rules[opt] < O.rules[opt - 1]) {
+			fprintf(stderr, "Error: --rules: expected sizes in increasing order, got %ld after %ld\n",
+				O.rules[opt], O.rules[opt - 1]);
+			exit(1);
+		}
+	if (optind != argc) {
+		fprintf(stderr, "Error: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		exit(1);
+	}
+}
+
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+static void print_results(double ov_xdp, double ov_tc, const struct spread_result *sr, int n_sr)
+{
+	int i, k;
+
+	if (O.json) {
+		printf("{\"rounds\":%d,\"repeat\":%ld,\"singles\":%d,\"cases\":[", O.rounds, O.repeat,
+		       O.singles);
+		for (i = 0; i < n_cases; i++) {
+			struct bcase *c = &cases[i];
+			double ov = c->method != M_SINGLE || c->calib ? 0 : c->xdp ? ov_xdp : ov_tc;
+			double med = median(c->v, O.rounds);
+
+			printf("%s{\"name\":\"%s\",\"method\":\"%s\",\"ns_per_packet\":%.1f,"
+			       "\"raw_ns\":%.1f,\"min_ns\":%.1f,\"max_ns\":%.1f,\"runs\":%ld}",
+			       i ? "," : "", c->name, method_name[c->method], med - ov, med,
+			       min_of(c->v, O.rounds), max_of(c->v, O.rounds), c->runs);
+		}
+		printf("],\"single_overhead_ns\":{\"xdp\":%.1f,\"tc\":%.1f},\"rules\":[", ov_xdp, ov_tc);
+		for (k = 0; k < n_sr; k++)
+			printf("%s{\"rules\":%ld,\"ns_per_packet\":%.1f,\"raw_ns\":%.1f,\"samples\":%ld}",
+			       k ? "," : "", sr[k].n, sr[k].cost, sr[k].raw, sr[k].samples);
+		printf("]}\n");
+		return;
+	}
+	printf("%-32s %-7s %10s %10s %10s %12s\n", "case", "method", "ns/pkt", "min", "max", "runs");
+	for (i = 0; i < n_cases; i++) {
+		struct bcase *c = &cases[i];
+		double ov = c->method != M_SINGLE || c->calib ? 0 : c->xdp ? ov_xdp : ov_tc;
+		double med = median(c->v, O.rounds);
+
+		printf("%-32s %-7s %10.1f %10.1f %10.1f %12ld", c->label, method_name[c->method],
+		       med - ov, min_of(c->v, O.rounds) - ov, max_of(c->v, O.rounds) - ov, c->runs);
+		if (ov)
+			printf("   (raw %.1f - single-run overhead %.1f)", med, ov);
+		printf("\n");
+	}
+	printf("single-run overhead: xdp %.1f ns, tc %.1f ns (pass single - pass batch)\n", ov_xdp,
+	       ov_tc);
+	if (n_sr) {
+		printf("\nXDP bypass hit, IPv6, N rules, lookups spread over the N keys (single runs):\n");
+		printf("%-10s %10s %10s %10s\n", "rules", "ns/pkt", "raw", "samples");
+		for (k = 0; k < n_sr; k++)
+			printf("%-10ld %10.1f %10.1f %10ld\n", sr[k].n, sr[k].cost, sr[k].raw,
+			       sr[k].samples);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct spread_result sr[MAX_RULE_SIZES] = {};
+	struct th_opts o = { .sz = sizeof(o) };
+	struct bench_parse_only *po;
+	double ov_xdp, ov_tc;
+	int r, i, k;
+
+	parse_args(argc, argv);
+	if (geteuid() != 0) {
+		fprintf(stderr, "Error: needs root (BPF_PROG_TEST_RUN, a network namespace)\n");
+		return 1;
+	}
+	if (O.cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(O.cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			die("sched_setaffinity", errno);
+	}
+	libbpf_set_print(quiet);
+	plumb();
+	/* The rule map at its production size (1M entries, preallocated). */
+	H = th_open(&o);
+	if (!H)
+		die("loading the xdp and tc objects", errno);
+	po = bench_parse_only__open_and_load();
+	if (!po)
+		die("loading parse_only.bpf.o", errno);
+	pin_in_dispatcher(th_prog_fd(H, TH_XDP), bpf_program__fd(po->progs.bench_parse_only));
+	setup_cases(bpf_program__fd(po->progs.bench_parse_only));
+
+	/* Warm-up round, not recorded; then interleaved rounds. */
+	for (i = 0; i < n_cases; i++)
+		measure(&cases[i]);
+	for (i = 0; i < n_cases; i++)
+		cases[i].runs = 0;
+	for (r = 0; r < O.rounds; r++)
+		for (i = 0; i < n_cases; i++)
+			cases[i].v[r] = measure(&cases[i]);
+
+	ov_xdp = median(find("xdp_pass_single")->v, O.rounds) - median(find("xdp_pass")->v, O.rounds);
+	ov_tc = median(find("tc_pass_single")->v, O.rounds) - median(find("tc_pass")->v, O.rounds);
+
+	for (k = 0; k < O.n_rules; k++)
+		sr[k].n = O.rules[k];
+	if (O.n_rules)
+		spread(sr, O.n_rules, ov_xdp);
+
+	print_results(ov_xdp, ov_tc, sr, O.n_rules);
+	bench_parse_only__destroy(po);
+	th_close(H);
+	return 0;
+}
