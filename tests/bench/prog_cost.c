@@ -40,7 +40,6 @@
 #include <netinet/in.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
-#include <linux/if_link.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -399,15 +398,17 @@ static void setup_cases(int parse_fd)
  */
 static void pin_in_dispatcher(int xdp_fd, int parse_fd)
 {
-	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
 	__u32 peer = if_nametoindex("xt1");
+	int err;
 
 	if (!peer)
 		die("if_nametoindex xt1", errno);
-	if (bpf_link_create(xdp_fd, peer, BPF_XDP, &lo) < 0)
-		die("attaching xdpctl_xdp to xt1 (native)", errno);
-	if (bpf_link_create(parse_fd, if_veth, BPF_XDP, &lo) < 0)
-		die("attaching bench_parse_only to xt0 (native)", errno);
+	err = th_xdp_link(xdp_fd, peer);
+	if (err < 0)
+		die("attaching xdpctl_xdp to xt1 (native)", err);
+	err = th_xdp_link(parse_fd, if_veth);
+	if (err < 0)
+		die("attaching bench_parse_only to xt0 (native)", err);
 }
 
 static struct bcase *find(const char *name)

@@ -19,6 +19,7 @@
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
+#include <linux/if_link.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -617,6 +618,14 @@ int th_run_fd(int fd, bool xdp, struct th_run *r)
 	r->retval = o.retval;
 	r->duration = o.duration;
 	return 0;
+}
+
+int th_xdp_link(int fd, __u32 ifindex)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
+	int link = bpf_link_create(fd, ifindex, BPF_XDP, &lo);
+
+	return link < 0 ? -errno : link;
 }
 
 int th_run(struct th *h, enum th_prog prog, struct th_run *r)

@@ -141,6 +141,18 @@ struct th_run {
 	__u32 flags;          /* BPF_F_TEST_* */
 };
 
+/**
+ * th_xdp_link - attach XDP program @fd to @ifindex in native mode as a
+ * link (detached when the returned fd closes or the process ends). Meant
+ * for a device of the private namespace: an XDP test run with repeat > 1
+ * adds its program to the kernel's XDP dispatcher and removes it again,
+ * waiting for two RCU grace periods per call (milliseconds, much more
+ * under load); a program that is attached somewhere stays in the
+ * dispatcher, so such runs neither wait nor change how the program is
+ * called. @return the link fd or -errno.
+ */
+int th_xdp_link(int fd, __u32 ifindex);
+
 /** th_run_fd - run program @fd (XDP if @xdp, else tc) on @r. */
 int th_run_fd(int fd, bool xdp, struct th_run *r);
 /** th_run - run @prog on @r. */
