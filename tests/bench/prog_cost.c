@@ -71,8 +71,10 @@ struct bcase {
 	__u32 ret;          /* expected verdict of every run */
 	int reason;         /* expected reason (-1: not counted, parse-only) */
 	const __u8 *dev_mac; /* iface[1].mac for this case */
-	bool calib;         /* calibration only, not a headline figure */
-	double v[MAX_ROUNDS];
+	struct bcase *partner; /* single: the batch pass case of the same hook */
+	double v[MAX_ROUNDS];   /* per round: ns per packet */
+	double raw[MAX_ROUNDS]; /* single: median of the single runs */
+	double ovh[MAX_ROUNDS]; /* single: pass single - pass batch, same round */
 	long runs;
 };
 
@@ -156,27 +158,32 @@ static void set_dev_mac(const __u8 *mac)
 		die("th_iface_set", err);
 }
 
-/* Counter check of one round: RX and the expected reason grew by @runs. */
-static void check_counts(const struct bcase *c, const struct th_stats *b,
-			 const struct th_stats *a, long runs)
+/*
+ * Counter check of one round: on @hook, every reason grew by exactly
+ * @want[reason] (RX by their sum), every other hook not at all.
+ */
+static void check_counts(const char *label, enum xdpctl_hook hook, const struct th_stats *b,
+			 const struct th_stats *a, const long *want)
 {
 	struct th_stats d;
-	unsigned int r;
+	unsigned int h, r;
+	long total = 0;
 
-	if (c->reason < 0)
-		return;
+	for (r = 1; r < XDPCTL_REASON_MAX; r++)
+		total += want[r];
 	th_stats_delta(b, a, &d);
-	for (r = 0; r < XDPCTL_REASON_MAX; r++) {
-		__u64 want = (r == XDPCTL_R_RX || (int)r == c->reason) ? (__u64)runs : 0;
+	for (h = 0; h < XDPCTL_HOOK_MAX; h++)
+		for (r = 0; r < XDPCTL_REASON_MAX; r++) {
+			long w = h != hook ? 0 : r == XDPCTL_R_RX ? total : want[r];
 
-		if (d.c[c->hook][r].packets != want) {
-			fprintf(stderr,
-				"Error: %s: counter %s grew by %llu, expected %llu: a run took another path\n",
-				c->label, th_reason_name(r), (unsigned long long)d.c[c->hook][r].packets,
-				(unsigned long long)want);
-			exit(1);
+			if (d.c[h][r].packets != (__u64)w) {
+				fprintf(stderr,
+					"Error: %s: counter %s/%s grew by %llu, expected %ld: a run took another path\n",
+					label, th_hook_name(h), th_reason_name(r),
+					(unsigned long long)d.c[h][r].packets, w);
+				exit(1);
+			}
 		}
-	}
 }
 
 static __u32 run_once(const struct bcase *c, const __u8 *frame, int len, __u32 repeat, __u8 *out,
@@ -202,12 +209,46 @@ static void bad_verdict(const struct bcase *c, __u32 got)
 	exit(1);
 }
 
-/* One round of case @c; returns ns per packet. */
-static double measure(struct bcase *c)
+/*
+ * Single runs of @c interleaved one by one with single runs of @p's frame
+ * (a pass), then one batch of @p: the single-run overhead of this very
+ * stretch of time. Stores the medians; @return the batch's ns per packet.
+ */
+static double single_pair(const struct bcase *c, const __u8 *frame, int len,
+			  const struct bcase *p, long n, double *med_c, double *med_p)
+{
+	double *vc = malloc(n * sizeof(*vc)), *vp = malloc(n * sizeof(*vp));
+	__u32 ret;
+	double batch;
+	long i;
+
+	if (!vc || !vp)
+		die("malloc", ENOMEM);
+	for (i = 0; i < n; i++) {
+		vc[i] = run_once(c, frame, len, 1, NULL, &ret);
+		if (ret != c->ret)
+			bad_verdict(c, ret);
+		vp[i] = run_once(p, p->frame, p->len, 1, NULL, &ret);
+		if (ret != p->ret)
+			bad_verdict(p, ret);
+	}
+	batch = run_once(p, p->frame, p->len, (__u32)O.repeat, NULL, &ret);
+	if (ret != p->ret)
+		bad_verdict(p, ret);
+	*med_c = median(vc, n);
+	*med_p = median(vp, n);
+	free(vc);
+	free(vp);
+	return batch;
+}
+
+/* One round @r of case @c; returns ns per packet. */
+static double measure(struct bcase *c, int r)
 {
 	static __u8 out[PB_MAX_FRAME + 256];
+	long want[XDPCTL_REASON_MAX] = {};
 	struct th_stats before, after;
-	double total = 0, *vals;
+	double total = 0, med_c, med_p, batch;
 	long runs = 0, i, n;
 	__u32 ret, d;
 	int err, ttl_off;
@@ -247,23 +288,21 @@ static double measure(struct bcase *c)
 		total /= n;
 		break;
 	case M_SINGLE:
-		vals = malloc(O.singles * sizeof(*vals));
-		if (!vals)
-			die("malloc", ENOMEM);
-		for (i = 0; i < O.singles; i++) {
-			vals[i] = run_once(c, c->frame, c->len, 1, NULL, &ret);
-			if (ret != c->ret)
-				bad_verdict(c, ret);
-		}
+		batch = single_pair(c, c->frame, c->len, c->partner, O.singles, &med_c, &med_p);
 		runs = O.singles;
-		total = median(vals, O.singles);
-		free(vals);
+		want[c->partner->reason] += O.singles + O.repeat;
+		c->raw[r] = med_c;
+		c->ovh[r] = med_p - batch;
+		total = med_c - c->ovh[r];
 		break;
 	}
 	err = th_stats_read(H, &after);
 	if (err)
 		die("th_stats_read", err);
-	check_counts(c, &before, &after, runs);
+	if (c->reason >= 0) {
+		want[c->reason] += runs;
+		check_counts(c->label, c->hook, &before, &after, want);
+	}
 	c->runs += runs;
 	return total;
 }
@@ -347,6 +386,7 @@ static void setup_cases(int parse_fd)
 {
 	static struct pb_spec s;
 	int xdp = th_prog_fd(H, TH_XDP), tc = th_prog_fd(H, TH_TC_IN);
+	struct bcase *xdp_pass, *tc_pass;
 
 	rule_pp("198.19.0.2");
 	rule_by("198.19.0.3");
@@ -358,14 +398,10 @@ static void setup_cases(int parse_fd)
 	s.payload_len = 18;
 	add_case("parse_only", "parse-only reference (xdp)", parse_fd, true, XDPCTL_HOOK_XDP,
 		 M_BATCH, &s, XDP_PASS, -1, NULL);
-	add_case("xdp_pass", "XDP pass (miss)", xdp, true, XDPCTL_HOOK_XDP, M_BATCH, &s, XDP_PASS,
-		 XDPCTL_R_PASS, PB_MAC_HOST);
-	add_case("xdp_pass_single", "XDP pass (miss), single runs", xdp, true, XDPCTL_HOOK_XDP,
-		 M_SINGLE, &s, XDP_PASS, XDPCTL_R_PASS, PB_MAC_HOST)->calib = true;
-	add_case("tc_pass", "tc pass (miss)", tc, false, XDPCTL_HOOK_TC_IN, M_BATCH, &s, TC_ACT_OK,
-		 XDPCTL_R_PASS, PB_MAC_HOST);
-	add_case("tc_pass_single", "tc pass (miss), single runs", tc, false, XDPCTL_HOOK_TC_IN,
-		 M_SINGLE, &s, TC_ACT_OK, XDPCTL_R_PASS, PB_MAC_HOST)->calib = true;
+	xdp_pass = add_case("xdp_pass", "XDP pass (miss)", xdp, true, XDPCTL_HOOK_XDP, M_BATCH, &s,
+			    XDP_PASS, XDPCTL_R_PASS, PB_MAC_HOST);
+	tc_pass = add_case("tc_pass", "tc pass (miss)", tc, false, XDPCTL_HOOK_TC_IN, M_BATCH, &s,
+			   TC_ACT_OK, XDPCTL_R_PASS, PB_MAC_HOST);
 
 	/* Bypass: the device's MAC is the rule's dmac, so the rewrite is idempotent. */
 	pb_udp(&s, "198.18.0.1", "198.19.0.3");
@@ -381,9 +417,9 @@ static void setup_cases(int parse_fd)
 	pb_echo_request(&s, "198.18.0.1", "198.19.0.2");
 	s.payload_len = 24;
 	add_case("xdp_echo", "XDP echo reply", xdp, true, XDPCTL_HOOK_XDP, M_SINGLE, &s, XDP_TX,
-		 XDPCTL_R_PINGPONG, PB_MAC_HOST);
+		 XDPCTL_R_PINGPONG, PB_MAC_HOST)->partner = xdp_pass;
 	add_case("tc_echo", "tc echo reply", tc, false, XDPCTL_HOOK_TC_IN, M_SINGLE, &s,
-		 TC_ACT_REDIRECT, XDPCTL_R_PINGPONG, PB_MAC_HOST);
+		 TC_ACT_REDIRECT, XDPCTL_R_PINGPONG, PB_MAC_HOST)->partner = tc_pass;
 }
 
 /*
@@ -409,16 +445,6 @@ static void pin_in_dispatcher(int xdp_fd, int parse_fd)
 	err = th_xdp_link(parse_fd, if_veth);
 	if (err < 0)
 		die("attaching bench_parse_only to xt0 (native)", err);
-}
-
-static struct bcase *find(const char *name)
-{
-	int i;
-
-	for (i = 0; i < n_cases; i++)
-		if (!strcmp(cases[i].name, name))
-			return &cases[i];
-	return NULL;
 }
 
 /* ---------------------------------------------------------------------------
@@ -495,15 +521,16 @@ static __u64 rng(void)
 
 struct spread_result {
 	long n;
-	double raw, cost;
+	double raw, overhead, cost;
 	long samples;
 };
 
-static void spread(struct spread_result *res, int n_res, double overhead)
+static void spread(struct spread_result *res, int n_res)
 {
 	static __u8 frame[PB_MAX_FRAME];
 	static struct pb_spec s;
-	struct bcase c = {};
+	static struct bcase pass;
+	struct bcase c = {}, *p = &pass;
 	long installed = 0;
 	int k, len;
 
@@ -515,6 +542,16 @@ static void spread(struct spread_result *res, int n_res, double overhead)
 	c.label = "XDP bypass hit, spread";
 	set_dev_mac(MAC_CONT);
 
+	/* The pass partner, to the same MAC as the bypass frames. */
+	pb_udp(&s, "2001:db8:18::1", "2001:db8:19::9");
+	s.payload_len = 18;
+	memcpy(s.dmac, MAC_CONT, 6);
+	memcpy(s.smac, MAC_GW, 6);
+	*p = c;
+	p->ret = XDP_PASS;
+	p->reason = XDPCTL_R_PASS;
+	p->len = build(&s, p->frame);
+
 	pb_udp(&s, "2001:db8:18::1", "2001:db8:100::");
 	s.payload_len = 18;
 	memcpy(s.dmac, MAC_CONT, 6);
@@ -523,8 +560,9 @@ static void spread(struct spread_result *res, int n_res, double overhead)
 
 	for (k = 0; k < n_res; k++) {
 		long n = res[k].n, i, samples = O.samples;
+		long want[XDPCTL_REASON_MAX] = {};
 		struct th_stats before, after;
-		double *vals;
+		double *vc, *vp, batch;
 		__u32 ret;
 		int err;
 
@@ -534,8 +572,9 @@ static void spread(struct spread_result *res, int n_res, double overhead)
 				die("installing rules", err);
 			installed = n;
 		}
-		vals = malloc(samples * sizeof(*vals));
-		if (!vals)
+		vc = malloc(samples * sizeof(*vc));
+		vp = malloc(samples * sizeof(*vp));
+		if (!vc || !vp)
 			die("malloc", ENOMEM);
 		if (th_stats_read(H, &before))
 			die("th_stats_read", EIO);
@@ -543,20 +582,30 @@ static void spread(struct spread_result *res, int n_res, double overhead)
 			__u32 key = (__u32)(rng() % (__u64)n);
 			struct xdpctl_addr a;
 
-			/* The destination's last 4 bytes name the key (38 = 14 + 24). */
+			/* The destination's last 4 bytes name the key (14 + 24 + 12). */
 			key_of(key, &a);
 			memcpy(frame + ETH_HLEN + 24 + 12, a.addr + 12, 4);
-			vals[i] = run_once(&c, frame, len, 1, NULL, &ret);
+			vc[i] = run_once(&c, frame, len, 1, NULL, &ret);
 			if (ret != c.ret)
 				bad_verdict(&c, ret);
+			vp[i] = run_once(p, p->frame, p->len, 1, NULL, &ret);
+			if (ret != p->ret)
+				bad_verdict(p, ret);
 		}
+		batch = run_once(p, p->frame, p->len, (__u32)O.repeat, NULL, &ret);
+		if (ret != p->ret)
+			bad_verdict(p, ret);
 		if (th_stats_read(H, &after))
 			die("th_stats_read", EIO);
-		check_counts(&c, &before, &after, samples);
-		res[k].raw = median(vals, samples);
-		res[k].cost = res[k].raw - overhead;
+		want[XDPCTL_R_BYPASS] = samples;
+		want[XDPCTL_R_PASS] = samples + O.repeat;
+		check_counts(c.label, c.hook, &before, &after, want);
+		res[k].raw = median(vc, samples);
+		res[k].overhead = median(vp, samples) - batch;
+		res[k].cost = res[k].raw - res[k].overhead;
 		res[k].samples = samples;
-		free(vals);
+		free(vc);
+		free(vp);
 	}
 }
 
@@ -671,50 +720,54 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
 }
 
-static void print_results(double ov_xdp, double ov_tc, const struct spread_result *sr, int n_sr)
+static void print_results(const struct spread_result *sr, int n_sr)
 {
-	int i, k;
+	int i, k, n = O.rounds;
 
 	if (O.json) {
-		printf("{\"rounds\":%d,\"repeat\":%ld,\"singles\":%d,\"cases\":[", O.rounds, O.repeat,
+		printf("{\"rounds\":%d,\"repeat\":%ld,\"singles\":%d,\"cases\":[", n, O.repeat,
 		       O.singles);
 		for (i = 0; i < n_cases; i++) {
 			struct bcase *c = &cases[i];
-			double ov = c->method != M_SINGLE || c->calib ? 0 : c->xdp ? ov_xdp : ov_tc;
-			double med = median(c->v, O.rounds);
 
 			printf("%s{\"name\":\"%s\",\"method\":\"%s\",\"ns_per_packet\":%.1f,"
-			       "\"raw_ns\":%.1f,\"min_ns\":%.1f,\"max_ns\":%.1f,\"runs\":%ld}",
-			       i ? "," : "", c->name, method_name[c->method], med - ov, med,
-			       min_of(c->v, O.rounds), max_of(c->v, O.rounds), c->runs);
+			       "\"min_ns\":%.1f,\"max_ns\":%.1f,\"runs\":%ld",
+			       i ? "," : "", c->name, method_name[c->method], median(c->v, n),
+			       min_of(c->v, n), max_of(c->v, n), c->runs);
+			if (c->method == M_SINGLE)
+				printf(",\"raw_ns\":%.1f,\"single_overhead_ns\":%.1f",
+				       median(c->raw, n), median(c->ovh, n));
+			printf("}");
 		}
-		printf("],\"single_overhead_ns\":{\"xdp\":%.1f,\"tc\":%.1f},\"rules\":[", ov_xdp, ov_tc);
+		printf("],\"rules\":[");
 		for (k = 0; k < n_sr; k++)
-			printf("%s{\"rules\":%ld,\"ns_per_packet\":%.1f,\"raw_ns\":%.1f,\"samples\":%ld}",
-			       k ? "," : "", sr[k].n, sr[k].cost, sr[k].raw, sr[k].samples);
+			printf("%s{\"rules\":%ld,\"ns_per_packet\":%.1f,\"raw_ns\":%.1f,"
+			       "\"single_overhead_ns\":%.1f,\"samples\":%ld}",
+			       k ? "," : "", sr[k].n, sr[k].cost, sr[k].raw, sr[k].overhead,
+			       sr[k].samples);
 		printf("]}\n");
 		return;
 	}
-	printf("%-32s %-7s %10s %10s %10s %12s\n", "case", "method", "ns/pkt", "min", "max", "runs");
+	printf("%-28s %-7s %8s %8s %8s %10s\n", "case", "method", "ns/pkt", "min", "max", "runs");
 	for (i = 0; i < n_cases; i++) {
 		struct bcase *c = &cases[i];
-		double ov = c->method != M_SINGLE || c->calib ? 0 : c->xdp ? ov_xdp : ov_tc;
-		double med = median(c->v, O.rounds);
 
-		printf("%-32s %-7s %10.1f %10.1f %10.1f %12ld", c->label, method_name[c->method],
-		       med - ov, min_of(c->v, O.rounds) - ov, max_of(c->v, O.rounds) - ov, c->runs);
-		if (ov)
-			printf("   (raw %.1f - single-run overhead %.1f)", med, ov);
+		printf("%-28s %-7s %8.1f %8.1f %8.1f %10ld", c->label, method_name[c->method],
+		       median(c->v, n), min_of(c->v, n), max_of(c->v, n), c->runs);
+		if (c->method == M_SINGLE)
+			printf("  (single runs %.1f - overhead %.1f)", median(c->raw, n),
+			       median(c->ovh, n));
 		printf("\n");
 	}
-	printf("single-run overhead: xdp %.1f ns, tc %.1f ns (pass single - pass batch)\n", ov_xdp,
-	       ov_tc);
+	printf("medians of %d interleaved rounds; single = median of one round's single runs minus\n"
+	       "that round's single-run overhead (pass single runs - pass batch)\n", n);
 	if (n_sr) {
-		printf("\nXDP bypass hit, IPv6, N rules, lookups spread over the N keys (single runs):\n");
-		printf("%-10s %10s %10s %10s\n", "rules", "ns/pkt", "raw", "samples");
+		printf("\nXDP bypass hit, IPv6, N rules, lookups spread over the N keys:\n");
+		printf("%-10s %8s %12s %10s %10s\n", "rules", "ns/pkt", "single runs", "overhead",
+		       "samples");
 		for (k = 0; k < n_sr; k++)
-			printf("%-10ld %10.1f %10.1f %10ld\n", sr[k].n, sr[k].cost, sr[k].raw,
-			       sr[k].samples);
+			printf("%-10ld %8.1f %12.1f %10.1f %10ld\n", sr[k].n, sr[k].cost, sr[k].raw,
+			       sr[k].overhead, sr[k].samples);
 	}
 }
 
@@ -723,7 +776,6 @@ int main(int argc, char **argv)
 	struct spread_result sr[MAX_RULE_SIZES] = {};
 	struct th_opts o = { .sz = sizeof(o) };
 	struct bench_parse_only *po;
-	double ov_xdp, ov_tc;
 	int r, i, k;
 
 	parse_args(argc, argv);
@@ -753,22 +805,19 @@ int main(int argc, char **argv)
 
 	/* Warm-up round, not recorded; then interleaved rounds. */
 	for (i = 0; i < n_cases; i++)
-		measure(&cases[i]);
+		measure(&cases[i], 0);
 	for (i = 0; i < n_cases; i++)
 		cases[i].runs = 0;
 	for (r = 0; r < O.rounds; r++)
 		for (i = 0; i < n_cases; i++)
-			cases[i].v[r] = measure(&cases[i]);
-
-	ov_xdp = median(find("xdp_pass_single")->v, O.rounds) - median(find("xdp_pass")->v, O.rounds);
-	ov_tc = median(find("tc_pass_single")->v, O.rounds) - median(find("tc_pass")->v, O.rounds);
+			cases[i].v[r] = measure(&cases[i], r);
 
 	for (k = 0; k < O.n_rules; k++)
 		sr[k].n = O.rules[k];
 	if (O.n_rules)
-		spread(sr, O.n_rules, ov_xdp);
+		spread(sr, O.n_rules);
 
-	print_results(ov_xdp, ov_tc, sr, O.n_rules);
+	print_results(sr, O.n_rules);
 	bench_parse_only__destroy(po);
 	th_close(H);
 	return 0;
