@@ -182,29 +182,49 @@ static bool has_caps(void)
 	       ((eff & (1ull << CAP_BPF)) || (eff & (1ull << CAP_SYS_ADMIN)));
 }
 
-static bool on_bpffs(const char *dir)
+/*
+ * The bpffs the pin dir would live on: the pin dir or its nearest existing
+ * ancestor must be one. @where gets the directory to name in the advice.
+ */
+static bool on_bpffs(const char *pin_dir, char *where, size_t len)
 {
 	struct statfs st;
 
-	return !statfs(dir, &st) && st.f_type == BPF_FS_MAGIC;
+	snprintf(where, len, "%s", pin_dir);
+	for (;;) {
+		if (!statfs(where, &st))
+			break;
+		if (!strcmp(where, "/"))
+			return false;
+		dirname(where);
+	}
+	if (st.f_type == BPF_FS_MAGIC)
+		return true;
+	/* the usual mount point, whatever the nearest existing directory below it */
+	if (!strncmp(pin_dir, "/sys/fs/bpf/", 12) || !strcmp(pin_dir, "/sys/fs/bpf"))
+		snprintf(where, len, "/sys/fs/bpf");
+	return false;
 }
 
 int open_state(struct ctx *c, bool create, __u32 max_rules, bool missing_ok, bool *missing)
 {
 	XDPCTL_OPTS(xdpctl_dp_opts, o, .pin_dir = c->pin_dir, .create = create,
 		    .max_rules = max_rules);
-	char parent[4096];
+	char parent[4096], cfg[4096];
 	struct stat st;
 	int err;
 
 	if (missing)
 		*missing = false;
-	snprintf(parent, sizeof(parent), "%s", c->pin_dir);
-	dirname(parent);
 	/* Say what is wrong with the place before the library fails on it. */
-	if (!on_bpffs(parent) && !on_bpffs(c->pin_dir))
-		return fail(c, "no bpffs at %s: mount -t bpf bpf %s", parent, parent);
-	c->pin_dir_existed = !stat(c->pin_dir, &st);
+	if (!on_bpffs(c->pin_dir, parent, sizeof(parent))) {
+		if (!strcmp(parent, "/sys/fs/bpf"))
+			return fail(c, "no bpffs at /sys/fs/bpf: mount -t bpf bpf /sys/fs/bpf");
+		return fail(c, "no bpffs at %s (pin dir %s): choose a pin dir on a bpffs, e.g. under /sys/fs/bpf",
+			    parent, c->pin_dir);
+	}
+	snprintf(cfg, sizeof(cfg), "%s/%s", c->pin_dir, XDPCTL_MAP_CONFIG);
+	c->pin_dir_existed = !stat(cfg, &st);
 	err = xdpctl_dp__open(&o, &c->dp);
 	if (!err)
 		return 0;
@@ -218,7 +238,7 @@ int open_state(struct ctx *c, bool create, __u32 max_rules, bool missing_ok, boo
 		}
 		return fail(c, "no xdpctl state at %s: run 'xdpctl attach DEV' first", c->pin_dir);
 	case -ENODEV:
-		return fail(c, "no bpffs at %s: mount -t bpf bpf %s", parent, parent);
+		return fail(c, "no bpffs at %s: mount -t bpf bpf /sys/fs/bpf", c->pin_dir);
 	case -EPERM:
 	case -EACCES:
 		return fail(c, "needs root (CAP_BPF and CAP_NET_ADMIN)");
@@ -264,7 +284,7 @@ static int run_version(struct ctx *c, struct args *a)
 
 static const struct arg_spec help_args[] = {
 	{ .metavar = "COMMAND", .type = ARG_STRING, .help = "a command, e.g. 'bypass' or 'bypass add'" },
-	{ .metavar = "SUBCOMMAND", .type = ARG_STRING, .help = "" },
+	{ .metavar = "SUBCOMMAND", .type = ARG_STRING, .help = "a subcommand of COMMAND, e.g. 'add'" },
 	{ 0 },
 };
 

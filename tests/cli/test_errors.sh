@@ -84,7 +84,7 @@ ERR=$(cat "$TMPD/err")
 if [[ $RC -ne 1 || $ERR != "Error: no bpffs at /sys/fs/bpf: mount -t bpf bpf /sys/fs/bpf" ]]; then
 	fail_check "no bpffs" "expected 'Error: no bpffs at /sys/fs/bpf: mount -t bpf bpf /sys/fs/bpf'"
 fi
-bad "pin dir not on bpffs" "^Error: no bpffs at $TMPD: mount -t bpf bpf $TMPD$" --pin-dir "$TMPD/state" bypass list
+bad "pin dir not on bpffs" "^Error: no bpffs at $TMPD \(pin dir $TMPD/state\): choose a pin dir on a bpffs, e.g. under /sys/fs/bpf$" --pin-dir "$TMPD/state" bypass list
 unchanged before "no bpffs"
 
 # Map full: a second state with room for 2 bypass rules, attached to a device of its own.
