@@ -56,7 +56,8 @@ static __u32 if_nonup;    /* xn0: a device that is no uplink */
 static __u8 mac_uplink[6];
 
 static struct th *H;
-static int n_pass, n_fail;
+static int n_pass, n_fail; /* cases passed; FAIL lines printed */
+static int n_failed; /* cases failed */
 
 enum out_kind {
 	OUT_SAME, /* output bytes == input bytes */
@@ -994,14 +995,14 @@ static bool check_bytes(const char *name, const __u8 *got, __u32 got_len, const 
 	return false;
 }
 
-static void run_row(const struct row *r)
+static void run_row_body(const struct row *r, int *len_out)
 {
 	static __u8 in[PB_MAX_FRAME], out[PB_MAX_FRAME + 256], want[PB_MAX_FRAME];
 	struct th_stats sb, sa, sd;
 	struct rule_snap rb, ra;
 	struct th_run run = {};
 	char dst[INET6_ADDRSTRLEN] = "";
-	int len, want_len, err, fails = n_fail, nev;
+	int len, want_len, err, nev;
 
 	world(r->world);
 	len = pb_build(&r->in, in, sizeof(in));
@@ -1077,9 +1078,20 @@ counters:
 	nev = th_events_drain(H, NULL, 0);
 	if (nev != 0)
 		fail(r->name, "expected no trace event while tracing is off got %d", nev);
+	*len_out = len;
+}
+
+static void run_row(const struct row *r)
+{
+	int fails = n_fail, len = 0;
+
+	run_row_body(r, &len);
 	if (n_fail == fails) {
 		printf("PASS %s%s\n", r->name, r->err ? " (refused by the kernel: EINVAL)" : "");
 		n_pass++;
+	} else {
+		printf("     input: %s, %d bytes\n", r->how, len);
+		n_failed++;
 	}
 }
 
@@ -1094,17 +1106,15 @@ struct ev_want {
 	__u32 out_ifindex;
 };
 
-static void run_trace(const char *name, enum th_prog p, const struct pb_spec *s, __u32 ifindex,
+static void run_trace_body(const char *full, enum th_prog p, const struct pb_spec *s, __u32 ifindex,
 		      bool on, const struct ev_want *want, int n_want, __u8 l4proto)
 {
 	static __u8 in[PB_MAX_FRAME], out[PB_MAX_FRAME + 256];
 	struct xdpctl_event ev[16];
 	struct th_run run = {};
 	__u32 want_if = ifindex ? ifindex : if_lo;
-	int len, n, i, fails = n_fail, err;
-	char full[160];
+	int len, n, i, err;
 
-	snprintf(full, sizeof(full), "trace %s: %s [%s]", on ? "on" : "off", name, th_prog_name(p));
 	world(0);
 	err = th_trace(H, on);
 	if (err) {
@@ -1168,9 +1178,21 @@ static void run_trace(const char *name, enum th_prog p, const struct pb_spec *s,
 		if (w->kind == XDPCTL_EV_ICMP_REQ && e->icmp_type != s->icmp_type)
 			fail(full, "event %d: expected icmp_type %u got %u", i, s->icmp_type, e->icmp_type);
 	}
+}
+
+static void run_trace(const char *name, enum th_prog p, const struct pb_spec *s, __u32 ifindex,
+		      bool on, const struct ev_want *want, int n_want, __u8 l4proto)
+{
+	int fails = n_fail;
+	char full[160];
+
+	snprintf(full, sizeof(full), "trace %s: %s [%s]", on ? "on" : "off", name, th_prog_name(p));
+	run_trace_body(full, p, s, ifindex, on, want, n_want, l4proto);
 	if (n_fail == fails) {
 		printf("PASS %s\n", full);
 		n_pass++;
+	} else {
+		n_failed++;
 	}
 }
 
@@ -1265,6 +1287,8 @@ static void short_frames(void)
 		if (n_fail == fails) {
 			printf("PASS %s\n", name);
 			n_pass++;
+		} else {
+			n_failed++;
 		}
 	}
 }
@@ -1303,6 +1327,6 @@ int main(void)
 
 	th_close(H);
 	free(rows);
-	printf("%d passed, %d failed\n", n_pass, n_fail);
+	printf("%d passed, %d failed\n", n_pass, n_failed);
 	return n_fail ? 1 : 0;
 }
