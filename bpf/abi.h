@@ -79,6 +79,7 @@ enum xdpctl_reason {
 	XDPCTL_R_VLAN,          /* tagged frame for a bypass rule, or > 2 tags */
 	XDPCTL_R_FIB_MISS,      /* return path: FIB lookup not a success */
 	XDPCTL_R_NOT_UPLINK,    /* return path: route leaves by a non-uplink */
+	XDPCTL_R_TO_TC,         /* XDP left a bypass hit to the tc program (TCP, engine auto) */
 	XDPCTL_REASON_MAX,
 };
 
@@ -126,6 +127,13 @@ _Static_assert(sizeof(struct xdpctl_pingpong) == 24, "xdpctl_pingpong layout");
 #define XDPCTL_IF_UPLINK    (1u << 0) /* an attached uplink */
 #define XDPCTL_IF_ENGINE_TC (1u << 1) /* bypass by tc (else XDP) */
 #define XDPCTL_IF_VETH      (1u << 2) /* a bypassed container's host veth */
+/*
+ * Engine auto: XDP forwards bypass hits except TCP, which it passes on to
+ * the tc program; on the way the veth's GRO builds large TCP packets that
+ * bpf_redirect_peer carries whole (an XDP redirect into a veth would carry
+ * each 1.5 KB frame alone, without GSO: DESIGN.md, "TCP through XDP").
+ */
+#define XDPCTL_IF_TCP_TO_TC (1u << 3)
 /* Bookkeeping of user space, so a later process undoes exactly what an
  * earlier one did; the programs ignore these bits. */
 #define XDPCTL_IF_CLSACT_OURS (1u << 8)  /* xdpctl created the clsact qdisc */

@@ -25,6 +25,7 @@ static const char *const reason_names[XDPCTL_REASON_MAX] = {
 	[XDPCTL_R_VLAN] = "vlan",
 	[XDPCTL_R_FIB_MISS] = "fib_miss",
 	[XDPCTL_R_NOT_UPLINK] = "not_uplink",
+	[XDPCTL_R_TO_TC] = "to_tc",
 };
 
 static const char *const hook_names[XDPCTL_HOOK_MAX] = {
