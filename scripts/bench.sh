@@ -52,12 +52,13 @@ BUILD=$(cd "$TOP" && mkdir -p "$BUILD" && cd "$BUILD" && pwd)
 if (( QUICK )); then
 	ROUNDS=${ROUNDS:-1} BUDGET=${BUDGET:-40}
 	PING_FAST=20 PING_IDLE=3 B_SECONDS=1 C_SECONDS=1 E_RULES=10000 E_ADDS=5
-	D_RULES="1 1000"
+	D_ARGS="--rounds 1 --repeat 1000 --singles 200 --samples 1000 --rules 1,1000" D_TIMEOUT=30
 	OUT=${OUT:-$BUILD/bench-quick}
 else
 	ROUNDS=${ROUNDS:-5} BUDGET=${BUDGET:-480}
 	PING_FAST=100 PING_IDLE=10 B_SECONDS=3 C_SECONDS=3 E_RULES=1000000 E_ADDS=20
-	D_RULES="1 1000 100000 1000000"
+	D_ARGS="--rounds 5 --repeat 10000 --singles 2000 --samples 20000 --rules 1,1000,100000,1000000"
+	D_TIMEOUT=150
 	OUT=${OUT:-$TOP/docs}
 fi
 GEN_CPU=1                       # the generator's core; the other core is free
@@ -367,17 +368,17 @@ cond rounds_done "$ROUNDS_DONE"
 cond steal_rounds "$(steal_pct "$CPU0" "$(cpu_jiffies)")"
 cond rounds_seconds "$(awk -v a="$T_ROUNDS" -v b="$(now)" 'BEGIN { printf "%d", b - a }')"
 
-# ---- D: per-packet cost (prog_cost, by the unit-test engineer) -----------------------
+# ---- D: per-packet cost (tests/bench/prog_cost, by the unit-test engineer) ------------
 if [[ -x $PROG_COST ]]; then
 	log "D: per-packet cost ($(elapsed)s)"
-	for n in $D_RULES; do
-		out=$(timeout 300 "$PROG_COST" --rules "$n" 2>>"$LOG") || { warn "prog_cost --rules $n failed"; continue; }
-		printf '%s\n' "$out" >>"$WORK/prog_cost.txt"
-		# Lines "NAME NS_PER_PACKET" (case and cost); anything else is ignored.
-		while read -r name ns _; do
-			[[ $ns =~ ^[0-9]+(\.[0-9]+)?$ ]] && rec D "$name" "$n" ns "$ns"
-		done <<<"$out"
-	done
+	# shellcheck disable=SC2086 # D_ARGS holds several arguments
+	if ! timeout "$D_TIMEOUT" "$PROG_COST" --json --cpu "$GEN_CPU" $D_ARGS \
+		>"$WORK/prog_cost.json" 2>>"$LOG"; then
+		warn "prog_cost failed or took more than ${D_TIMEOUT}s (see $LOG)"
+		rm -f "$WORK/prog_cost.json"
+		cond prog_cost "failed or timed out after ${D_TIMEOUT}s: see the log"
+		rec D prog_cost 1 error 1
+	fi
 else
 	cond prog_cost "not built ($PROG_COST): section D skipped"
 fi
@@ -416,6 +417,7 @@ with open(sys.argv[3], "w") as f:
 		xdpctl -n "$HOST_NS" detach "$UPLINK" >>"$LOG" 2>&1
 	else
 		warn "E: xdpctl attach failed (see $LOG)"
+		rec E bulk 1 error 1
 	fi
 fi
 
@@ -437,7 +439,7 @@ fi
 check=()
 (( QUICK )) && check=(--check)
 python3 "$TOP/tests/bench/report.py" --raw "$RAW" --conditions "$COND" --work "$WORK" \
-	--md "$OUT/bench.md" "${PLOT_ARGS[@]}" "${check[@]}"
+	--prog-cost "$WORK/prog_cost.json" --md "$OUT/bench.md" "${PLOT_ARGS[@]}" "${check[@]}"
 rc=$?
 cat "$OUT/bench.md" 2>/dev/null
 log "report: $OUT/bench.md${PLOT_ARGS:+, $OUT/bench.png}; raw data: $WORK"
