@@ -58,13 +58,19 @@ static const char *const reason_names[XDPCTL_REASON_MAX] = {
 	[XDPCTL_R_VLAN] = "VLAN",
 	[XDPCTL_R_FIB_MISS] = "FIB_MISS",
 	[XDPCTL_R_NOT_UPLINK] = "NOT_UPLINK",
+	[XDPCTL_R_TO_TC] = "TO_TC",
 };
 
 const char *th_reason_name(unsigned int reason)
 {
+	static char unnamed[XDPCTL_REASON_MAX + 1][16];
+
 	if (reason < XDPCTL_REASON_MAX && reason_names[reason])
 		return reason_names[reason];
-	return "?";
+	/* A reason newer than this table: name it by number. */
+	reason = reason < XDPCTL_REASON_MAX ? reason : XDPCTL_REASON_MAX;
+	snprintf(unnamed[reason], sizeof(unnamed[reason]), "reason%u", reason);
+	return unnamed[reason];
 }
 
 const char *th_hook_name(unsigned int hook)

@@ -72,7 +72,8 @@ enum rule_kind {
 };
 
 /* World variants. */
-#define W_NO_IFACE (1u << 0) /* no xdpctl_ifaces entry for the test-run device */
+#define W_NO_IFACE (1u << 0)  /* no xdpctl_ifaces entry for the test-run device */
+#define W_TCP_TO_TC (1u << 1) /* the test-run device has XDPCTL_IF_TCP_TO_TC (engine auto) */
 
 struct row {
 	char name[128];
@@ -270,7 +271,8 @@ static void world(unsigned int flags)
 	if (err)
 		die("th_devmap_add", err);
 	if (!(flags & W_NO_IFACE)) {
-		err = th_iface_set(H, if_lo, PB_MAC_HOST, XDPCTL_IF_UPLINK);
+		err = th_iface_set(H, if_lo, PB_MAC_HOST,
+				   XDPCTL_IF_UPLINK | (flags & W_TCP_TO_TC ? XDPCTL_IF_TCP_TO_TC : 0));
 		if (err)
 			die("th_iface_set lo", err);
 	}
@@ -582,6 +584,20 @@ static void rows_bypass(enum th_prog p, int v6)
 	row_fwd(p, v6, s, "pb_tcp SYN client -> BY", "TCP to a bypass address is forwarded");
 	s = udp_to(v6, UNK[v6]);
 	row_pass(p, v6, s, XDPCTL_R_PASS, "pb_udp client -> UNK", "bypass miss: pass");
+
+	/* Engine auto: XDP leaves TCP bypass hits to tc; UDP and tc itself unchanged. */
+	s = tcp_to(v6, BY[v6]);
+	if (xdp)
+		row_pass(p, v6, s, XDPCTL_R_TO_TC, "pb_tcp SYN client -> BY, uplink TCP_TO_TC",
+			 "TCP bypass hit left to tc (TCP_TO_TC)");
+	else
+		row_fwd(p, v6, s, "pb_tcp SYN client -> BY, uplink TCP_TO_TC",
+			"TCP bypass hit with TCP_TO_TC is forwarded by tc");
+	rows[n_rows - 1].world = W_TCP_TO_TC;
+	s = udp_to(v6, BY[v6]);
+	row_fwd(p, v6, s, "pb_udp client -> BY, uplink TCP_TO_TC",
+		"UDP bypass hit with TCP_TO_TC is forwarded");
+	rows[n_rows - 1].world = W_TCP_TO_TC;
 
 	s = udp_to(v6, BY[v6]);
 	s.ttl = 2;
