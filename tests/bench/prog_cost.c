@@ -739,7 +739,13 @@ static void print_results(const struct spread_result *sr, int n_sr)
 				       median(c->raw, n), median(c->ovh, n));
 			printf("}");
 		}
-		printf("],\"rules\":[");
+		/* Kept from the first version of this output: per hook, the overhead of its single-run case. */
+		printf("],\"single_overhead_ns\":{");
+		for (i = 0, k = 0; i < n_cases; i++)
+			if (cases[i].method == M_SINGLE)
+				printf("%s\"%s\":%.1f", k++ ? "," : "", cases[i].xdp ? "xdp" : "tc",
+				       median(cases[i].ovh, n));
+		printf("},\"rules\":[");
 		for (k = 0; k < n_sr; k++)
 			printf("%s{\"rules\":%ld,\"ns_per_packet\":%.1f,\"raw_ns\":%.1f,"
 			       "\"single_overhead_ns\":%.1f,\"samples\":%ld}",
