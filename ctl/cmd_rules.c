@@ -341,19 +341,56 @@ static int split(char *s, char **w, int max)
 	}
 }
 
-/* The peer MAC of a veth, looked up once per veth. */
-struct veth_mac {
-	char dev[IF_NAMESIZE];
-	__u8 mac[6];
-};
+/* An address given twice: name the first line that repeats an earlier one. */
+static const struct xdpctl_bypass_rule *sort_rules;
+static const unsigned int *sort_lines;
+
+static int by_addr_line(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	int d = addr_cmp(&sort_rules[a].addr, &sort_rules[b].addr);
+
+	return d ? d : (sort_lines[a] > sort_lines[b]) - (sort_lines[a] < sort_lines[b]);
+}
+
+static int check_repeats(struct ctx *c, const char *file, const struct xdpctl_bypass_rule *rules,
+			 const unsigned int *lines, size_t n)
+{
+	size_t *idx, i, bad = n;
+	unsigned int first = 0;
+	char abuf[INET6_ADDRSTRLEN];
+
+	if (n < 2)
+		return 0;
+	idx = malloc(n * sizeof(*idx));
+	if (!idx)
+		return fail(c, "out of memory");
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	sort_rules = rules;
+	sort_lines = lines;
+	qsort(idx, n, sizeof(*idx), by_addr_line);
+	for (i = 1; i < n; i++) {
+		if (addr_cmp(&rules[idx[i]].addr, &rules[idx[i - 1]].addr))
+			continue;
+		if (bad == n || lines[idx[i]] < lines[bad]) {
+			bad = idx[i];
+			first = lines[idx[i - 1]];
+		}
+	}
+	free(idx);
+	if (bad == n)
+		return 0;
+	return fail(c, "%s:%u: %s repeats line %u", file, lines[bad],
+		    fmt_addr(&rules[bad].addr, abuf, sizeof(abuf)), first);
+}
 
 static int run_bypass_load(struct ctx *c, struct args *a)
 {
 	const char *file = a->v[BL_FILE].str;
 	struct xdpctl_bypass_rule *rules = NULL;
-	struct veth_mac *macs = NULL;
 	unsigned int *lines = NULL;
-	size_t n = 0, cap = 0, nmacs = 0, done = 0, i;
+	size_t n = 0, cap = 0, done = 0, i;
 	unsigned int lineno = 0;
 	char buf[1024];
 	FILE *f;
@@ -421,37 +458,8 @@ static int run_bypass_load(struct ctx *c, struct args *a)
 				     lineno, w[4]);
 				goto out;
 			}
-		} else {
-			/* no MAC given: the veth peer's, as 'bypass add' does */
-			for (i = 0; i < nmacs && strcmp(macs[i].dev, rule->dev); i++)
-				;
-			if (i == nmacs) {
-				struct xdpctl_container ct = {};
-				void *nm;
-
-				if (xdpctl_discover_veth(rule->dev, &ct)) {
-					fail(c, "%s:%u: cannot find the MAC behind %s: add 'mac MAC'", file,
-					     lineno, rule->dev);
-					goto out;
-				}
-				nm = realloc(macs, (nmacs + 1) * sizeof(*macs));
-				if (!nm) {
-					fail(c, "out of memory");
-					goto out;
-				}
-				macs = nm;
-				snprintf(macs[nmacs].dev, sizeof(macs[nmacs].dev), "%s", rule->dev);
-				memcpy(macs[nmacs].mac, ct.mac, 6);
-				nmacs++;
-			}
-			memcpy(rule->dmac, macs[i].mac, 6);
 		}
-		for (i = 0; i < n; i++) {
-			if (!addr_cmp(&rules[i].addr, &rule->addr)) {
-				fail(c, "%s:%u: %s repeats line %u", file, lineno, w[0], lines[i]);
-				goto out;
-			}
-		}
+		/* no MAC given: zero, the library takes the veth peer's as 'bypass add' does */
 		if (!xdpctl_dp__bypass_get(c->dp, &rule->addr, &old)) {
 			fail(c, "%s:%u: a bypass rule for %s exists: delete it or drop the line", file,
 			     lineno, w[0]);
@@ -463,14 +471,20 @@ static int run_bypass_load(struct ctx *c, struct args *a)
 		fail(c, "%s: %s", file, strerror(errno));
 		goto out;
 	}
+	if (check_repeats(c, file, rules, lines, n))
+		goto out;
 
 	err = n ? xdpctl_dp__bypass_load(c->dp, rules, n, &done) : 0;
 	if (err) {
 		char msg[512];
 
 		snprintf(msg, sizeof(msg), "%s", xdpctl_dp__errmsg(c->dp) ? xdpctl_dp__errmsg(c->dp) : "");
-		/* a failed command changes nothing: take back what was stored */
-		for (i = 0; i < done && i < n; i++)
+		/*
+		 * A failed command changes nothing: take back what was stored. None of
+		 * these addresses had a rule before (checked above); the stored ones
+		 * need not be the first *done (batches run per CPU).
+		 */
+		for (i = 0; done && i < n; i++)
 			xdpctl_dp__bypass_del(c->dp, &rules[i].addr);
 		if (err == -E2BIG || err == -ENOSPC)
 			r = fail(c, "%s: the bypass map has no room for %zu more rules: nothing loaded",
@@ -492,7 +506,6 @@ out:
 	fclose(f);
 	free(rules);
 	free(lines);
-	free(macs);
 	return r;
 }
 
