@@ -238,22 +238,32 @@ path_down() {
 }
 
 # ---- A: latency ------------------------------------------------------------------
-# ping_rtts COUNT INTERVAL: RTTs in microseconds, one per line; "lost N" last.
+# ping_rtts COUNT INTERVAL: "RTT_US TTL" per echo reply.
 ping_rtts() {
-	local n=$1 i=$2 out
-	out=$(in_ns "$CLIENT_NS" timeout $(( n / 4 + 15 )) ping -n -c "$n" -i "$i" -W 1 \
-		-w $(( n / 4 + 10 )) "$C1_IP4" 2>&1)
-	sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' <<<"$out" | awk '{ printf "%.1f\n", $1 * 1000 }'
+	local n=$1 i=$2
+	in_ns "$CLIENT_NS" timeout $(( n / 4 + 15 )) ping -n -c "$n" -i "$i" -W 1 \
+		-w $(( n / 4 + 10 )) "$C1_IP4" 2>&1 |
+		sed -n 's/.* ttl=\([0-9]*\) time=\([0-9.]*\) ms.*/\2 \1/p' |
+		awk '{ printf "%.1f %d\n", $1 * 1000, $2 }'
 }
 
 measure_a() {
-	local p=$1 r=$2 kind n i rtts got
+	local p=$1 r=$2 kind n i lines got fw0 fw1
 	for kind in fast idle; do
 		if [[ $kind == fast ]]; then n=$PING_FAST i=0.01; else n=$PING_IDLE i=0.2; fi
-		mapfile -t rtts < <(ping_rtts "$n" "$i")
-		got=${#rtts[@]}
-		rec A "$p" "$r" "rtt_${kind}_us" "${rtts[@]}"
+		fw0=$(snmp "$HOST_NS" Ip ForwDatagrams)
+		lines=$(ping_rtts "$n" "$i")
+		fw1=$(snmp "$HOST_NS" Ip ForwDatagrams)
+		got=0
+		[[ -n $lines ]] && got=$(wc -l <<<"$lines")
+		# shellcheck disable=SC2046 # one value per echo
+		rec A "$p" "$r" "rtt_${kind}_us" $(cut -d' ' -f1 <<<"$lines")
+		# Reply TTL: 64 when answered at the hook (ping-pong), 63 through the host.
+		# shellcheck disable=SC2046
+		rec A "$p" "$r" ttl $(cut -d' ' -f2 <<<"$lines" | sort -u)
 		rec A "$p" "$r" "lost_${kind}" $(( n - got ))
+		rec A "$p" "$r" "echoes_${kind}" "$got"
+		rec A "$p" "$r" "fwd_${kind}" $(( fw1 - fw0 ))
 		(( got > 0 )) || warn "$p: no echo reply ($kind)"
 	done
 }
@@ -308,7 +318,7 @@ try:
 except Exception:
     print("")' "$out")
 		if [[ -z $res ]]; then
-			warn "$p: iperf3 $flag failed"
+			warn "$p: iperf3 ${flag:-(client → container)} failed"
 			printf '%s\n' "$out" >>"$LOG"
 			rec C "$p" "$r" "error_$dir" 1
 			continue

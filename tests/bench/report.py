@@ -126,24 +126,39 @@ class Report:
                 self.failures.append("%s: path setup failed" % p)
 
     def section_a(self):
-        rows = [p for p in ORDER if vals(self.data, "A", p, "rtt_fast_us") or
+        rows = [p for p in ORDER if vals(self.data, "A", p, "echoes_fast") or
                 vals(self.data, "A", p, "lost_fast")]
         if not rows:
             return
         self.out("## A. Latency: ICMP echo RTT client → container, µs")
         self.out()
-        self.out("| path | back-to-back (-i 0.01) median (min–max) | idle (-i 0.2) median (min–max) | echoes | lost |")
-        self.out("| --- | --- | --- | --- | --- |")
+        self.out("Host forwarded = the host namespace's `Ip ForwDatagrams` per echo (2 on the "
+                 "kernel path: request and reply). Reply TTL 64: answered at the hook.")
+        self.out()
+        self.out("| path | back-to-back (-i 0.01) median (min–max) | idle (-i 0.2) median (min–max) "
+                 "| echoes | lost | host forwarded / echo | reply TTL |")
+        self.out("| --- | --- | --- | --- | --- | --- | --- |")
         for p in rows:
             f = stats(vals(self.data, "A", p, "rtt_fast_us"))
             i = stats(vals(self.data, "A", p, "rtt_idle_us"))
-            n = (f[3] if f else 0) + (i[3] if i else 0)
+            n = int(sum(vals(self.data, "A", p, "echoes_fast") + vals(self.data, "A", p, "echoes_idle")))
             lost = int(sum(vals(self.data, "A", p, "lost_fast") + vals(self.data, "A", p, "lost_idle")))
-            self.out("| %s | %s | %s | %d | %d |" % (p, fmt_range(f, digits=0), fmt_range(i, digits=0), n, lost))
+            fwd = sum(vals(self.data, "A", p, "fwd_fast") + vals(self.data, "A", p, "fwd_idle"))
+            ttls = sorted({int(t) for t in vals(self.data, "A", p, "ttl")})
+            self.out("| %s | %s | %s | %d | %d | %s | %s |" % (
+                p, fmt_range(f, digits=0), fmt_range(i, digits=0), n, lost,
+                "%.2f" % (fwd / n) if n else "n/a", ", ".join(map(str, ttls)) or "n/a"))
             if n == 0:
                 self.failures.append("%s: no echo reply" % p)
-            elif lost > n:
+                continue
+            if lost > n:
                 self.failures.append("%s: more than half of the echoes lost" % p)
+            if p in ("ppxdp", "pptc") and ttls != [64]:
+                self.failures.append("%s: replies not from the hook (TTL %s)" % (p, ttls))
+            if p in ("xdp", "tc") and fwd / n >= 1.0:
+                self.failures.append("%s: the host forwarded %.2f packets per echo" % (p, fwd / n))
+            if p in ("base", "nonf") and fwd / n < 1.5:
+                self.failures.append("%s: the host forwarded only %.2f packets per echo" % (p, fwd / n))
         self.out()
 
     def section_b(self):
@@ -214,17 +229,20 @@ class Report:
             self.out("Not measured: %s." % self.cond.get("prog_cost", "prog_cost gave no results"))
             self.out()
             return
-        self.out("Median of %s rounds; ns/packet of the single-run cases is the measured "
-                 "figure minus the test-run overhead (xdp %.1f ns, tc %.1f ns)."
-                 % (pc.get("rounds", "?"), pc.get("single_overhead_ns", {}).get("xdp", 0),
-                    pc.get("single_overhead_ns", {}).get("tc", 0)))
+        ov = pc.get("single_overhead_ns") or {}
+        self.out("Median of %s rounds.%s" % (pc.get("rounds", "?"), (
+            " Single-run cases: the measured figure minus the test-run overhead "
+            "(xdp %.1f ns, tc %.1f ns)." % (ov.get("xdp", 0), ov.get("tc", 0))) if ov else ""))
         self.out()
-        self.out("| case | method | ns/packet | measured (min–max) | runs |")
+        self.out("| case | method | ns/packet (min–max) | measured, before subtracting | runs |")
         self.out("| --- | --- | --- | --- | --- |")
         for c in pc.get("cases", []):
-            self.out("| %s | %s | %.1f | %.1f (%.1f–%.1f) | %d |" % (
-                c["name"], c["method"], c["ns_per_packet"], c["raw_ns"], c["min_ns"],
-                c["max_ns"], c["runs"]))
+            raw = c.get("raw_ns")
+            self.out("| %s | %s | %.1f (%.1f–%.1f) | %s | %d |" % (
+                c.get("name", "?"), c.get("method", "?"), c.get("ns_per_packet", 0),
+                c.get("min_ns", 0), c.get("max_ns", 0),
+                "%.1f" % raw if raw is not None and raw != c.get("ns_per_packet") else "",
+                c.get("runs", 0)))
         self.out()
         if pc.get("rules"):
             self.out("XDP bypass hit with N rules installed, lookups spread over the N keys:")
@@ -232,7 +250,8 @@ class Report:
             self.out("| rules | ns/packet | samples |")
             self.out("| --- | --- | --- |")
             for r in pc["rules"]:
-                self.out("| %d | %.1f | %d |" % (r["rules"], r["ns_per_packet"], r["samples"]))
+                self.out("| %d | %.1f | %d |" % (r.get("rules", 0), r.get("ns_per_packet", 0),
+                                                 r.get("samples", 0)))
             self.out()
 
     def section_e(self):
@@ -289,8 +308,8 @@ class Report:
                 else:
                     t.append(("C: retransmits %s via %s ≤ baseline" % (label, p),
                               "%d vs %d" % (rp, rb), "met" if rp <= rb else "missed"))
-        cases = {c["name"]: c["ns_per_packet"] for c in self.prog_cost.get("cases", [])}
-        rules = {r["rules"]: r["ns_per_packet"] for r in self.prog_cost.get("rules", [])}
+        cases = {c.get("name"): c.get("ns_per_packet") for c in self.prog_cost.get("cases", [])}
+        rules = {r.get("rules"): r.get("ns_per_packet") for r in self.prog_cost.get("rules", [])}
         add("D: XDP bypass hit ≤ 1.3× parse-only",
             ratio(cases.get("xdp_bypass"), cases.get("parse_only")), 1.3, False, "no prog_cost data")
         add("D: tc bypass hit ≤ 1.3× parse-only",
