@@ -51,8 +51,7 @@ int xdpctl_tc_in(struct __sk_buff *skb)
 	if (trace)
 		trace_event(&p, ifindex, XDPCTL_HOOK_TC_IN, XDPCTL_EV_RX, XDPCTL_R_RX, 0);
 
-	ret = parse_frame(&p, data, data_end);
-	p.len = skb->len; /* parse_frame saw only the linear part */
+	ret = parse_frame(&p, data, data_end, skb->len);
 	if (ret == -XDPCTL_R_MALFORMED && !p.eth) {
 		reason = XDPCTL_R_MALFORMED;
 		goto out;
@@ -94,7 +93,7 @@ int xdpctl_tc_in(struct __sk_buff *skb)
 		reason = XDPCTL_R_PASS;
 		goto out;
 	}
-	ret = bypass_check(&p, rule, skb->vlan_present);
+	ret = bypass_check(&p, rule, skb->vlan_present, skb->gso_size);
 	if (ret) {
 		reason = -ret;
 		goto out;
@@ -146,8 +145,7 @@ int xdpctl_tc_fwd(struct __sk_buff *skb)
 	if (trace)
 		trace_event(&p, ifindex, XDPCTL_HOOK_TC_FWD, XDPCTL_EV_RX, XDPCTL_R_RX, 0);
 
-	ret = parse_frame(&p, data, data_end);
-	p.len = skb->len;
+	ret = parse_frame(&p, data, data_end, skb->len);
 	if (ret == -XDPCTL_R_MALFORMED && !p.eth) {
 		reason = XDPCTL_R_MALFORMED;
 		goto out;

@@ -36,7 +36,7 @@ int xdpctl_xdp(struct xdp_md *ctx)
 	if (trace)
 		trace_event(&p, ifindex, XDPCTL_HOOK_XDP, XDPCTL_EV_RX, XDPCTL_R_RX, 0);
 
-	ret = parse_frame(&p, data, data_end);
+	ret = parse_frame(&p, data, data_end, p.len);
 	if (ret == -XDPCTL_R_MALFORMED && !p.eth) {
 		reason = XDPCTL_R_MALFORMED;
 		goto out;
@@ -82,7 +82,7 @@ int xdpctl_xdp(struct xdp_md *ctx)
 		reason = XDPCTL_R_TO_TC;
 		goto out;
 	}
-	ret = bypass_check(&p, rule, 0);
+	ret = bypass_check(&p, rule, 0, 0);
 	if (ret) {
 		reason = -ret;
 		goto out;

@@ -108,7 +108,7 @@ rule_count() { # $1 addr, $2 field
 	xctl -j bypass list | python3 -c '
 import json, sys
 for r in json.load(sys.stdin):
-    if r["address"] == sys.argv[1]:
+    if r["addr"] == sys.argv[1]:
         print(r[sys.argv[2]]); break
 else:
     print(0)' "$1" "$2"
@@ -117,8 +117,8 @@ pingpong_count() {
 	xctl -j pingpong list | python3 -c '
 import json, sys
 for r in json.load(sys.stdin):
-    if r["address"] == sys.argv[1]:
-        print(r["packets"]); break
+    if r["addr"] == sys.argv[1]:
+        print(r["reply_packets"]); break
 else:
     print(0)' "$1"
 }

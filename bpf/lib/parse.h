@@ -24,7 +24,8 @@ struct pkt {
 	struct ipv6hdr *ip6;   /* set for IPv6 */
 	void *l4;              /* first L4 byte; NULL for a non-first fragment */
 	void *l3_end;          /* end of the IP packet: headers must end before it */
-	__u32 len;             /* whole frame, bytes */
+	__u32 len;             /* whole frame, bytes (tc: also the non-linear part) */
+	__u32 l3_off;          /* offset of the IP header in the frame */
 	__u32 l3_len;          /* IP total length (v6: payload + 40) */
 	__be16 proto;          /* ethertype after the tags, network order */
 	__be16 sport, dport;   /* TCP/UDP ports, network order; else 0 */
@@ -72,6 +73,7 @@ static __always_inline int parse_eth(struct pkt *p, void **pos)
 	if (proto == BE_ETH_P_8021Q || proto == BE_ETH_P_8021AD)
 		return -XDPCTL_R_VLAN;
 	p->proto = proto;
+	p->l3_off = sizeof(*eth) + p->vlans * sizeof(struct vlan_tag);
 	*pos = cur;
 	return 0;
 }
@@ -108,7 +110,12 @@ static __always_inline int parse_ipv4(struct pkt *p, void **pos)
 		return -XDPCTL_R_MALFORMED;
 	hlen = ip->ihl * 4;
 	tot = bpf_ntohs(ip->tot_len);
-	if (tot < hlen || (void *)ip + tot > p->data_end)
+	/*
+	 * Lengths are checked against the whole frame, headers against the
+	 * directly readable part: in tc a GRO packet is longer than its
+	 * linear head.
+	 */
+	if (tot < hlen || p->l3_off + tot > p->len)
 		return -XDPCTL_R_MALFORMED;
 	if ((void *)ip + hlen > p->data_end)
 		return -XDPCTL_R_MALFORMED;
@@ -158,7 +165,7 @@ static __always_inline int parse_ipv6(struct pkt *p, void **pos)
 	if (ip6->version != 6)
 		return -XDPCTL_R_MALFORMED;
 	p->l3_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
-	if ((void *)ip6 + p->l3_len > p->data_end)
+	if (p->l3_off + p->l3_len > p->len)
 		return -XDPCTL_R_MALFORMED;
 	p->ip6 = ip6;
 	p->l3_end = (void *)ip6 + p->l3_len;
@@ -262,17 +269,19 @@ static __always_inline int parse_l4(struct pkt *p, void *pos)
 }
 
 /**
- * parse_frame - everything above, in order.
+ * parse_frame - everything above, in order. @frame_len is the whole
+ * frame: data_end - data in XDP, skb->len in tc (may exceed the linear part).
  * @return 0 or a negative reason: -XDPCTL_R_MALFORMED, -XDPCTL_R_VLAN,
  * -XDPCTL_R_UNKNOWN_L3 (not IPv4/IPv6, e.g. ARP).
  */
-static __always_inline int parse_frame(struct pkt *p, void *data, void *data_end)
+static __always_inline int parse_frame(struct pkt *p, void *data, void *data_end,
+				       __u32 frame_len)
 {
 	void *pos = data;
 	int ret;
 
 	p->data_end = data_end;
-	p->len = data_end - data;
+	p->len = frame_len;
 	ret = parse_eth(p, &pos);
 	if (ret)
 		return ret;

@@ -134,17 +134,20 @@ static __always_inline __u8 pkt_ttl(const struct pkt *p)
 
 /**
  * bypass_check - may the bypass rule @r forward @p? @extra_tags counts VLAN
- * tags held outside the frame (tc's skb->vlan_present).
+ * tags held outside the frame (tc's skb->vlan_present). @gso_size is
+ * non-zero for a GRO/GSO packet (tc): it was built from frames that fit
+ * the wire and reaches the container whole, so its length is not checked
+ * against the MTU (as the kernel's forwarding checks segments, not skbs).
  * @return 0 or the reason to hand the packet to the stack instead.
  */
 static __always_inline int bypass_check(const struct pkt *p, const struct xdpctl_bypass *r,
-					int extra_tags)
+					int extra_tags, __u32 gso_size)
 {
 	if (p->vlans || extra_tags)
 		return -XDPCTL_R_VLAN;
 	if (pkt_ttl(p) <= 1)
 		return -XDPCTL_R_TTL;
-	if (r->mtu && p->l3_len > r->mtu)
+	if (r->mtu && !gso_size && p->l3_len > r->mtu)
 		return -XDPCTL_R_TOO_BIG;
 	return 0;
 }

@@ -21,7 +21,7 @@ int bench_parse_only(struct xdp_md *ctx)
 	__u32 sum;
 	int ret;
 
-	ret = parse_frame(&p, data, data_end);
+	ret = parse_frame(&p, data, data_end, data_end - data);
 	sum = (__u32)ret ^ p.l4proto ^ p.icmp_type ^ p.dport ^ p.dst.addr[3] ^ p.dst.addr[15] ^
 	      p.src.addr[3] ^ p.dst.family ^ p.l3_len;
 	/* Never true for a frame; keeps the parse results live. */
