@@ -7,21 +7,22 @@
 # that prove the path. Everything also goes to deploy.log; the lab is torn
 # down at the end, also on failure. Exit 0 only when every check held.
 #
-#   scripts/demo.sh [--docker] [--prefix P] [--no-install] [--keep]
+#   scripts/demo.sh [--docker] [--prefix P] [--no-install] [--keep] [--log FILE]
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
 
-mode=netns prefix=xd install=1 keep=0
+mode=netns prefix=xd install=1 keep=0 LOG=$top/deploy.log
 while (($# > 0)); do
 	case $1 in
 	--docker) mode=docker ;;
 	--prefix) prefix=${2:?--prefix needs a value}; shift ;;
 	--no-install) install=0 ;;
 	--keep) keep=1 ;;
+	--log) LOG=${2:?--log needs a file}; shift ;;
 	-h | --help)
-		sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0 ;;
 	*) echo "Error: unknown argument '$1': see 'scripts/demo.sh --help'" >&2; exit 1 ;;
 	esac
@@ -32,7 +33,6 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-LOG=$top/deploy.log
 : >"$LOG"
 exec > >(tee -a "$LOG") 2>&1
 
