@@ -41,6 +41,7 @@ static void dev_json(struct ctx *c, const struct xdpctl_dev_status *st)
 	jw_kstr(c->jw, "engine", uplink ? xdpctl_engine_name(st->engine) : NULL);
 	jw_kstr(c->jw, "xdp_mode", st->xdp_prog_id ? xdpctl_mode_name(st->xdp_mode) : NULL);
 	jw_ku64(c->jw, "xdp_prog_id", st->xdp_prog_id);
+	jw_kstr(c->jw, "xdp_path", st->xdp_path[0] ? st->xdp_path : NULL);
 	jw_ku64(c->jw, "tc_prog_id", st->tc_prog_id);
 	jw_kbool(c->jw, "dispatcher", st->dispatcher);
 	jw_kbool(c->jw, "present", st->present);
@@ -106,7 +107,8 @@ static int run_attach(struct ctx *c, struct args *a)
 	} else {
 		printf("%s: attached, engine %s", dev, xdpctl_engine_name(st.engine));
 		if (st.xdp_prog_id)
-			printf(", XDP %s (prog %u)", xdpctl_mode_name(st.xdp_mode), st.xdp_prog_id);
+			printf(", XDP %s (prog %u%s%s)", xdpctl_mode_name(st.xdp_mode), st.xdp_prog_id,
+			       st.xdp_path[0] ? ", by " : "", st.xdp_path);
 		if (st.tc_prog_id)
 			printf(", tc ingress (prog %u)", st.tc_prog_id);
 		printf("\n");

@@ -519,7 +519,9 @@ static const struct cmd bypass_cmds[] = {
 	  .flags = CMD_PRIV, .summary = "Delete the bypass rule for ADDR." },
 	{ .name = "list", .alias = "show", .run = run_bypass_list, .flags = CMD_PRIV,
 	  .summary = "List the bypass rules with their counters.",
-	  .details = "IN: uplink to container; OUT: container to uplink (return path)." },
+	  .details = "IN: uplink to container; OUT: container to uplink (return path).\n"
+		     "Devices are named as seen in this namespace, or the one of -n: a rule\n"
+		     "whose veth is not there shows as ?(gone)." },
 	{ .name = "load", .run = run_bypass_load, .args = bypass_load_args, .flags = CMD_PRIV,
 	  .summary = "Add many bypass rules from a file at once (all or none).",
 	  .details = "The whole file is checked first; an error names FILE:LINE and nothing is\n"

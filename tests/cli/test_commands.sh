@@ -16,12 +16,12 @@ ping_cl() { ip netns exec "${P}cl" ping "$@" >/dev/null 2>&1; }
 
 # ---- attach, status ----
 ok "attach (xdp)" -n "$H" attach "${P}up" --engine xdp --mode native &&
-	check "attach line" grep -Eq "^${P}up: attached, engine xdp, XDP native \(prog [0-9]+\), tc ingress \(prog [0-9]+\)$" <<<"$OUT"
+	check "attach line" grep -Eq "^${P}up: attached, engine xdp, XDP native \(prog [0-9]+, by (libxdp|libxdp-dispatcher|bpf_xdp_attach)\), tc ingress \(prog [0-9]+\)$" <<<"$OUT"
 ok "status" -n "$H" status &&
 	check "status header" grep -Eq "^DEVICE +IFINDEX ROLE +ENGINE XDP_MODE +XDP_PROG +TC_PROG RULES MAC" <<<"$OUT" &&
 	check "status row" grep -Eq "^${P}up +[0-9]+ uplink +xdp +native +[0-9]+ +[0-9]+ +0 [0-9a-f:]{17}$" <<<"$OUT"
 ok "status -j" -n "$H" -j status &&
-	jcheck "status JSON" "type == \"array\" and length == 1 and .[0].dev == \"${P}up\" and .[0].role == \"uplink\" and .[0].engine == \"xdp\" and .[0].xdp_mode == \"native\" and .[0].xdp_prog_id > 0 and .[0].tc_prog_id > 0 and .[0].present == true"
+	jcheck "status JSON" "type == \"array\" and length == 1 and .[0].dev == \"${P}up\" and .[0].role == \"uplink\" and .[0].engine == \"xdp\" and .[0].xdp_mode == \"native\" and .[0].xdp_prog_id > 0 and .[0].tc_prog_id > 0 and .[0].present == true and (.[0].xdp_path | type == \"string\")"
 xdp_id=$(jq '.[0].xdp_prog_id' <<<"$OUT")
 check "XDP program really on the device" test "$(ip -n "$H" -j link show dev "${P}up" | jq '.[0].xdp.prog.id')" = "$xdp_id"
 ok "status DEV -j" -n "$H" -j status "${P}up" && jcheck "status DEV JSON" "length == 1 and .[0].dev == \"${P}up\""
