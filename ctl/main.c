@@ -52,6 +52,8 @@ static void vfail(struct ctx *c, const char *fmt, va_list ap, const char *tail)
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (c && c->json && !c->jw)
+		c->jw = jw_new(stdout, c->pretty); /* an error before the writer was made */
 	if (c && c->json && c->jw) {
 		/* stdout carries JSON only: close what was open, then the error object */
 		jw_close_all(c->jw);
@@ -421,8 +423,18 @@ int global_opt(struct ctx *c, int argc, char **argv, int *i)
 		c->verbose++;
 		return 1;
 	}
-	if (!strcmp(w, "-vv")) {
-		c->verbose += 2;
+	/* bundled flags: -jp, -vv, -pv */
+	if (w[0] == '-' && w[1] && w[1] != '-' && w[2] && strspn(w + 1, "jpv") == strlen(w + 1)) {
+		const char *f;
+
+		for (f = w + 1; *f; f++) {
+			if (*f == 'v')
+				c->verbose++;
+			else
+				c->json = true;
+			if (*f == 'p')
+				c->pretty = true;
+		}
 		return 1;
 	}
 	if (!strcmp(w, "-n") || !strcmp(w, "--netns") || !strcmp(w, "--pin-dir") ||
@@ -487,15 +499,17 @@ int main(int argc, char **argv)
 			break;
 		}
 		r = global_opt(&c, argc, argv, &i);
-		if (r < 0)
+		if (r < 0) {
+			r = 1;
 			goto out;
+		}
 		if (r == 0) {
-			c.jw = c.json ? jw_new(stdout, c.pretty) : NULL;
 			r = fail_usage(&c, "unknown option '%s'", argv[i]);
 			goto out;
 		}
 	}
-	c.jw = c.json ? jw_new(stdout, c.pretty) : NULL;
+	if (c.json && !c.jw)
+		c.jw = jw_new(stdout, c.pretty);
 	if (c.json && !c.jw) {
 		fprintf(stderr, "Error: out of memory\n");
 		return 1;

@@ -75,5 +75,8 @@ bad_json "JSON unknown command" "unknown command 'foo'" foo
 bad_json "JSON bad address" "198\\.19\\.0\\.300: not an IPv4 or IPv6 address" bypass del 198.19.0.300
 bad_json "JSON -j after the command" "unknown option '--frob'" bypass list --frob
 check "JSON error leaves stderr empty" test -z "$ERR"
+bad_json "JSON error in the global options" "--netns needs a value \\(NAME\\)" --netns
+ok "bundled -jp" -jp version && check "-jp is indented JSON" grep -q '^  "version": ' <<<"$OUT"
+ok "-j after the command" version -j && jcheck "version -j" '.version'
 
 finish
