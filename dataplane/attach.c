@@ -62,7 +62,7 @@ int xdpctl_probe_features(struct xdpctl_features *f)
 	memset(f, 0, sizeof(*f));
 	dp_hook_lib_prints();
 	f->xdp_native_veth = true;
-	f->freplace = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_EXT, NULL) == 1;
+	f->freplace = dp_have_freplace();
 	f->redirect_peer = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS,
 						   BPF_FUNC_redirect_peer, NULL) == 1;
 	f->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
@@ -70,6 +70,15 @@ int xdpctl_probe_features(struct xdpctl_features *f)
 	f->tcx = !bpf_prog_query(1, (enum bpf_attach_type)DP_BPF_TCX_INGRESS, 0,
 				 &attach_flags, NULL, &cnt);
 	return 0;
+}
+
+bool dp_have_freplace(void)
+{
+	static int have = -1;
+
+	if (have < 0)
+		have = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_EXT, NULL) == 1;
+	return have;
 }
 
 /* ---- loading ---- */
@@ -105,7 +114,7 @@ int dp_load_xdp(struct xdpctl_dp *dp, struct xdpctl_xdp **out)
 	return 0;
 }
 
-int dp_load_tc(struct xdpctl_dp *dp, struct xdpctl_tc **out)
+int dp_load_tc(struct xdpctl_dp *dp, const char *prog, struct xdpctl_tc **out)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, o, .pin_root_path = dp->pin_dir);
 	struct xdpctl_tc *skel;
@@ -115,6 +124,9 @@ int dp_load_tc(struct xdpctl_dp *dp, struct xdpctl_tc **out)
 	if (!skel)
 		return dp_err(dp, -errno, "opening the tc object: %s", strerror(errno));
 	dp_libbpf_clear();
+	/* Only the program asked for goes through the verifier (~50 ms each). */
+	bpf_program__set_autoload(skel->progs.xdpctl_tc_in, !strcmp(prog, DP_PROG_TC_IN));
+	bpf_program__set_autoload(skel->progs.xdpctl_tc_fwd, !strcmp(prog, DP_PROG_TC_FWD));
 	err = dp_prepare_obj(dp, skel->obj);
 	if (!err)
 		err = xdpctl_tc__load(skel);
@@ -459,7 +471,7 @@ int xdpctl_dp__attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl
 		goto out;
 	}
 
-	err = dp_load_tc(dp, &tskel);
+	err = dp_load_tc(dp, DP_PROG_TC_IN, &tskel);
 	if (err)
 		goto out;
 	if (engine == XDPCTL_ENGINE_XDP) {
@@ -611,9 +623,19 @@ int dp_pass_attach(__u32 ifindex, bool *ours)
 	skel = xdpctl_pass__open_and_load();
 	if (!skel)
 		return -errno;
-	/* Native only: a generic program would not give the veth its NAPI. */
-	err = xdp_attach_fresh(bpf_program__fd(skel->progs.xdpctl_pass), ifindex,
-			       XDP_MODE_NATIVE, &direct);
+	/*
+	 * Native only: a generic program would not give the veth its NAPI.
+	 * Without freplace libxdp ends in the same single-program attach, but
+	 * only after loading its dispatcher twice (~0.1 s a veth): go there
+	 * directly, which bulk loads to many veths notice.
+	 */
+	if (dp_have_freplace()) {
+		err = xdp_attach_fresh(bpf_program__fd(skel->progs.xdpctl_pass), ifindex,
+				       XDP_MODE_NATIVE, &direct);
+	} else {
+		err = bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.xdpctl_pass),
+				     XDP_FLAGS_UPDATE_IF_NOEXIST | XDP_FLAGS_DRV_MODE, NULL);
+	}
 	xdpctl_pass__destroy(skel);
 	if (!err)
 		*ours = true;

@@ -103,9 +103,12 @@ bool dp_prog_is_ours(const struct xdpctl_dp *dp, __u32 id, const char *name);
 /* ---- programs and hooks (attach.c) ---- */
 struct xdpctl_xdp;
 struct xdpctl_tc;
+/* Program type ext (freplace), which libxdp's dispatcher needs; probed once. */
+bool dp_have_freplace(void);
 /* Open and load a skeleton reusing the pinned maps (-EEXIST: a stale pin). */
 int dp_load_xdp(struct xdpctl_dp *dp, struct xdpctl_xdp **out);
-int dp_load_tc(struct xdpctl_dp *dp, struct xdpctl_tc **out);
+/* The tc object with only @prog (DP_PROG_TC_IN or DP_PROG_TC_FWD) loaded. */
+int dp_load_tc(struct xdpctl_dp *dp, const char *prog, struct xdpctl_tc **out);
 /*
  * Put @prog_fd at clsact ingress of @ifindex under our handle and priority,
  * creating clsact if needed (*created tells). Replaces our own filter there;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -18,7 +19,7 @@
 #include "tc.skel.h"
 
 /* Rules per batch update of a bulk load, and per batch lookup of a listing. */
-#define LOAD_CHUNK 65536
+#define LOAD_CHUNK 16384
 #define LIST_CHUNK 4096
 
 static bool addr_valid(const struct xdpctl_addr *a)
@@ -149,7 +150,7 @@ static int pass_detach_cb(void *arg)
  * pass program on the peer (netns @nsfd). Fills @ent; undoes itself on error.
  */
 static int veth_setup(struct xdpctl_dp *dp, const struct veth *v, int nsfd,
-		      struct xdpctl_iface *ent)
+		      struct xdpctl_tc *tc, struct xdpctl_iface *ent)
 {
 	int devmap = dp_map_fd(dp, DP_MAP_DEVMAP);
 	__u32 idx = v->host.ifindex;
@@ -170,10 +171,13 @@ static int veth_setup(struct xdpctl_dp *dp, const struct veth *v, int nsfd,
 			       strerror(errno));
 		return err;
 	}
-	err = dp_load_tc(dp, &skel);
-	if (err)
-		goto fail_devmap;
-	err = dp_tc_add(dp, idx, bpf_program__fd(skel->progs.xdpctl_tc_fwd), DP_PROG_TC_FWD,
+	if (!tc) {
+		err = dp_load_tc(dp, DP_PROG_TC_FWD, &skel);
+		if (err)
+			goto fail_devmap;
+		tc = skel;
+	}
+	err = dp_tc_add(dp, idx, bpf_program__fd(tc->progs.xdpctl_tc_fwd), DP_PROG_TC_FWD,
 			false, &created);
 	xdpctl_tc__destroy(skel);
 	if (err)
@@ -307,7 +311,7 @@ int xdpctl_dp__bypass_add(struct xdpctl_dp *dp, const struct xdpctl_addr *addr,
 			err = nsfd;
 			goto out;
 		}
-		err = veth_setup(dp, &v, nsfd, &ent);
+		err = veth_setup(dp, &v, nsfd, NULL, &ent);
 		if (err)
 			goto out;
 		set_up = true;
@@ -548,6 +552,144 @@ int xdpctl_dp__bypass_for_each(struct xdpctl_dp *dp, xdpctl_bypass_cb cb, void *
 
 /* ---- bulk load ---- */
 
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A set of rule keys (open addressing), to find duplicates before storing:
+ * batch updates take no BPF_NOEXIST (the kernel refuses elem_flags other
+ * than BPF_F_LOCK), and a batch must not overwrite an existing rule. Slots
+ * hold a key's index and 32 bits of its hash (8 bytes, cache-friendly);
+ * keys stay in the caller's arrays, registered with keyset_add().
+ */
+struct keyset_slot {
+	__u32 idx;   /* 1 + index into keys[]; 0: free */
+	__u32 hash;
+};
+struct keyset {
+	struct keyset_slot *slot;
+	size_t mask;
+	const struct xdpctl_addr **src; /* where each registered key lives */
+	size_t n, cap;
+};
+
+static int keyset_init(struct keyset *ks, size_t n)
+{
+	size_t cap = 1024;
+
+	while (cap < 2 * n)
+		cap <<= 1;
+	ks->slot = calloc(cap, sizeof(*ks->slot));
+	ks->src = calloc(n ? n : 1, sizeof(*ks->src));
+	ks->mask = cap - 1;
+	ks->n = 0;
+	ks->cap = n ? n : 1;
+	return ks->slot && ks->src ? 0 : -ENOMEM;
+}
+
+static void keyset_free(struct keyset *ks)
+{
+	free(ks->slot);
+	free(ks->src);
+}
+
+static __u64 key_hash(const struct xdpctl_addr *a)
+{
+	__u64 h = 0x9e3779b97f4a7c15ull, w;
+	int i;
+
+	for (i = 0; i < 16; i += 8) {
+		memcpy(&w, a->addr + i, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+	}
+	h = (h ^ a->family) * 0x94d049bb133111ebull;
+	return h ^ (h >> 29);
+}
+
+/* Insert @a (which must stay where it is); false when it was there already. */
+static bool keyset_add(struct keyset *ks, const struct xdpctl_addr *a)
+{
+	__u64 h = key_hash(a);
+	size_t i = h & ks->mask;
+	__u32 tag = h >> 32;
+
+	while (ks->slot[i].idx) {
+		if (ks->slot[i].hash == tag && !memcmp(ks->src[ks->slot[i].idx - 1], a, sizeof(*a)))
+			return false;
+		i = (i + 1) & ks->mask;
+	}
+	if (ks->n == ks->cap)
+		return true; /* cannot happen: sized by the caller */
+	ks->src[ks->n] = a;
+	ks->slot[i].idx = ++ks->n;
+	ks->slot[i].hash = tag;
+	return true;
+}
+
+/*
+ * Every key of the bypass map into @ks (sized for @extra more); their count.
+ * The keys are kept in *@store (freed by the caller).
+ */
+static long existing_keys(struct xdpctl_dp *dp, struct keyset *ks, size_t extra,
+			  struct xdpctl_addr **store)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	int fd = dp_map_fd(dp, DP_MAP_BYPASS);
+	struct xdpctl_addr first, in, out, *keys;
+	struct xdpctl_bypass *vals = NULL;
+	__u32 chunk = LIST_CHUNK, count, i;
+	bool start = true, last = false;
+	size_t n = 0, room = dp->max_rules;
+	int err = 0;
+
+	*store = NULL;
+	if (bpf_map_get_next_key(fd, NULL, &first))
+		return keyset_init(ks, extra) ? -ENOMEM : 0; /* empty: the common bulk case */
+	if (keyset_init(ks, extra + room))
+		return -ENOMEM;
+	keys = calloc(room, sizeof(*keys));
+	*store = keys;
+	if (!keys)
+		return -ENOMEM;
+	while (!last) {
+		if (!vals) {
+			vals = calloc((size_t)chunk * dp->ncpus, sizeof(*vals));
+			if (!vals) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+		count = chunk < room - n ? chunk : room - n;
+		if (!count)
+			break;
+		err = bpf_map_lookup_batch(fd, start ? NULL : &in, &out, keys + n, vals, &count, &bo);
+		if (err == -ENOSPC && !count) {
+			free(vals);
+			vals = NULL;
+			chunk *= 2;
+			continue;
+		}
+		if (err == -ENOENT)
+			last = true;
+		else if (err)
+			break;
+		err = 0;
+		for (i = 0; i < count; i++)
+			keyset_add(ks, &keys[n + i]);
+		n += count;
+		in = out;
+		start = false;
+	}
+	free(vals);
+	return err ? err : (long)n;
+}
+
 struct load_veth {
 	struct veth v;
 	struct xdpctl_iface ent;
@@ -581,18 +723,78 @@ static int find_veth(struct xdpctl_dp *dp, struct load_veth *lv, size_t *n,
 	return (*n)++;
 }
 
+/* Batch updates over rules[lo, hi): what it stored is a prefix. */
+struct store_job {
+	struct xdpctl_dp *dp;
+	int fd;
+	const struct xdpctl_bypass_rule *rules;
+	const __u16 *which;
+	const struct load_veth *lv;
+	size_t lo, hi;
+	size_t stored;
+	int err;
+};
+
+static void store_batches(struct store_job *job)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	int ncpus = job->dp->ncpus, c;
+	struct xdpctl_addr *keys;
+	struct xdpctl_bypass *vals;
+	size_t base;
+
+	keys = calloc(LOAD_CHUNK, sizeof(*keys));
+	vals = calloc((size_t)LOAD_CHUNK * ncpus, sizeof(*vals));
+	if (!keys || !vals) {
+		job->err = -ENOMEM;
+		goto out;
+	}
+	for (base = job->lo; base < job->hi; base += LOAD_CHUNK) {
+		__u32 k = job->hi - base < LOAD_CHUNK ? job->hi - base : LOAD_CHUNK, count, j;
+		int err;
+
+		for (j = 0; j < k; j++) {
+			const struct xdpctl_bypass_rule *r = &job->rules[base + j];
+			const struct veth *v = &job->lv[job->which[base + j]].v;
+			struct xdpctl_bypass *val = &vals[(size_t)j * ncpus];
+
+			keys[j] = r->addr;
+			fill_value(val, v->host.ifindex, r->mtu ? r->mtu : v->mtu,
+				   mac_zero(r->dmac) ? v->peer.mac : r->dmac,
+				   mac_zero(r->smac) ? v->smac : r->smac);
+			for (c = 1; c < ncpus; c++)
+				val[c] = val[0];
+		}
+		count = k;
+		err = bpf_map_update_batch(job->fd, keys, vals, &count, &bo);
+		/* The kernel writes count back only once it started storing. */
+		if (err && count >= k)
+			count = 0;
+		job->stored += count;
+		if (err) {
+			job->err = err;
+			break;
+		}
+	}
+out:
+	free(keys);
+	free(vals);
+}
+
 int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule *rules,
 			   size_t n, size_t *done)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_NOEXIST);
 	int bypass = dp_map_fd(dp, DP_MAP_BYPASS), ifaces = dp_map_fd(dp, DP_MAP_IFACES);
+	struct xdpctl_addr *have_keys = NULL;
+	struct keyset ks = {};
+	struct xdpctl_tc *tc = NULL;
 	struct load_veth *lv = NULL;
-	struct xdpctl_addr *keys = NULL;
-	struct xdpctl_bypass *vals = NULL;
 	__u16 *which = NULL;
-	size_t nv = 0, i, base, stored = 0;
+	size_t nv = 0, i, stored = 0;
+	double t[4];
+	long have;
 	char a[64];
-	int err = 0, idx, c;
+	int err = 0, idx;
 
 	if (done)
 		*done = 0;
@@ -604,9 +806,7 @@ int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule
 				      addr_valid(&rules[i].addr) ? "no device" : "not a valid address");
 	lv = calloc(XDPCTL_MAX_IFACES, sizeof(*lv));
 	which = calloc(n ? n : 1, sizeof(*which));
-	keys = calloc(LOAD_CHUNK, sizeof(*keys));
-	vals = calloc((size_t)LOAD_CHUNK * dp->ncpus, sizeof(*vals));
-	if (!lv || !which || !keys || !vals) {
+	if (!lv || !which) {
 		err = dp_err(dp, -ENOMEM, "out of memory");
 		goto out_free;
 	}
@@ -614,7 +814,28 @@ int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule
 	if (err)
 		goto out_free;
 
+	/* Everything is checked before anything is stored: a refused load changes nothing. */
+	t[0] = mono_s();
+	have = existing_keys(dp, &ks, n, &have_keys);
+	if (have < 0) {
+		err = dp_err(dp, have, "reading the bypass map: %s", strerror(-have));
+		goto unlock;
+	}
+	for (i = 0; i < n; i++) {
+		if (!keyset_add(&ks, &rules[i].addr)) {
+			err = dp_err(dp, -EEXIST, "rule #%zu: %s: bypass rule exists", i,
+				     addr_str(&rules[i].addr, a));
+			goto unlock;
+		}
+	}
+	if ((size_t)have + n > dp->max_rules) {
+		err = dp_err(dp, -E2BIG, "the bypass map is full: %ld + %zu rules > %u", have, n,
+			     dp->max_rules);
+		goto unlock;
+	}
+
 	/* Resolve each veth once; the last one found is the likely next one. */
+	t[1] = mono_s();
 	for (i = 0, idx = -1; i < n; i++) {
 		const struct xdpctl_bypass_rule *r = &rules[i];
 
@@ -630,22 +851,30 @@ int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule
 	}
 	/* Per-veth setup, once. */
 	for (i = 0; i < nv; i++) {
-		bool have = !bpf_map_lookup_elem(ifaces, &lv[i].v.host.ifindex, &lv[i].ent);
+		bool ent = !bpf_map_lookup_elem(ifaces, &lv[i].v.host.ifindex, &lv[i].ent);
 		int nsfd;
 
-		if (have && (lv[i].ent.flags & XDPCTL_IF_UPLINK)) {
+		if (ent && (lv[i].ent.flags & XDPCTL_IF_UPLINK)) {
 			err = dp_err(dp, -EINVAL, "%s: an attached uplink, not a container veth",
 				     lv[i].v.host.name);
 			goto undo;
 		}
-		if (have && lv[i].ent.refcnt)
+		if (ent && lv[i].ent.refcnt)
 			continue;
 		nsfd = veth_netns(dp, &lv[i].v, NULL);
 		if (nsfd < -1) {
 			err = nsfd;
 			goto undo;
 		}
-		err = veth_setup(dp, &lv[i].v, nsfd, &lv[i].ent);
+		if (!tc) {
+			err = dp_load_tc(dp, DP_PROG_TC_FWD, &tc);
+			if (err) {
+				if (nsfd >= 0)
+					close(nsfd);
+				goto undo;
+			}
+		}
+		err = veth_setup(dp, &lv[i].v, nsfd, tc, &lv[i].ent);
 		if (nsfd >= 0)
 			close(nsfd);
 		if (err)
@@ -653,41 +882,29 @@ int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule
 		lv[i].set_up = true;
 	}
 
-	for (base = 0; base < n; base += LOAD_CHUNK) {
-		__u32 k = n - base < LOAD_CHUNK ? n - base : LOAD_CHUNK, count, j;
+	t[2] = mono_s();
+	{
+		/*
+		 * One stream: inserts are kernel work, and on 2 vCPUs shared with
+		 * other work two streams measured slower (0.59 vs 0.84 M rules/s).
+		 */
+		struct store_job job = { .dp = dp, .fd = bypass, .rules = rules, .which = which,
+					 .lv = lv, .lo = 0, .hi = n };
 
-		for (j = 0; j < k; j++) {
-			const struct xdpctl_bypass_rule *r = &rules[base + j];
-			const struct veth *v = &lv[which[base + j]].v;
-			struct xdpctl_bypass *val = &vals[(size_t)j * dp->ncpus];
-
-			keys[j] = r->addr;
-			fill_value(val, v->host.ifindex, r->mtu ? r->mtu : v->mtu,
-				   mac_zero(r->dmac) ? v->peer.mac : r->dmac,
-				   mac_zero(r->smac) ? v->smac : r->smac);
-			for (c = 1; c < dp->ncpus; c++)
-				val[c] = val[0];
-		}
-		count = k;
-		err = bpf_map_update_batch(bypass, keys, vals, &count, &bo);
-		for (j = 0; j < count && j < k; j++)
-			lv[which[base + j]].stored++;
-		stored += count < k ? count : k;
-		if (err) {
-			i = base + count;
-			if (err == -E2BIG)
-				err = dp_err(dp, -E2BIG, "the bypass map is full (%u rules): %zu of %zu stored",
-					     dp->max_rules, stored, n);
-			else if (err == -EEXIST)
-				err = dp_err(dp, -EEXIST, "rule #%zu: %s: bypass rule exists (%zu of %zu stored)",
-					     i, addr_str(&rules[i].addr, a), stored, n);
-			else
-				err = dp_err(dp, err, "rule #%zu: %s (%zu of %zu stored)", i,
-					     strerror(-err), stored, n);
-			break;
+		store_batches(&job);
+		for (i = 0; i < job.stored; i++)
+			lv[which[i]].stored++;
+		stored = job.stored;
+		if (job.err) {
+			i = job.stored;
+			err = dp_err(dp, job.err, "rule #%zu: %s: %s (%zu of %zu stored)", i,
+				     addr_str(&rules[i].addr, a), strerror(-job.err), stored, n);
 		}
 	}
 
+	t[3] = mono_s();
+	dp_log(XDPCTL_LOG_DEBUG, "bulk load of %zu rules: checks %.3f s, veths %.3f s, store %.3f s\n",
+	       n, t[1] - t[0], t[2] - t[1], t[3] - t[2]);
 undo:
 	/* Rules stored stay stored (*done says how many); their veths count them. */
 	for (i = 0; i < nv; i++) {
@@ -705,12 +922,14 @@ undo:
 	}
 	if (done)
 		*done = stored;
+unlock:
 	dp_unlock(dp);
 out_free:
+	xdpctl_tc__destroy(tc);
+	keyset_free(&ks);
+	free(have_keys);
 	free(lv);
 	free(which);
-	free(keys);
-	free(vals);
 	return dp_ret(err);
 }
 

@@ -193,8 +193,13 @@ typedef int (*xdpctl_bypass_cb)(const struct xdpctl_bypass_rule *r, void *ctx);
 int xdpctl_dp__bypass_for_each(struct xdpctl_dp *dp, xdpctl_bypass_cb cb, void *ctx);
 /*
  * Bulk load n rules with batch map updates (all to veths that exist, their
- * per-veth setup done once). *done counts rules stored. Each rule is whole
- * or absent at any instant.
+ * per-veth setup done once; rules[i].dev, else rules[i].ifindex, names the
+ * veth; zero MACs and mtu take the defaults of bypass_add). Everything is
+ * checked before anything is stored: -EEXIST (a rule exists, or twice in
+ * the input), -E2BIG (more than the map holds), -ENODEV/-EINVAL (a device)
+ * store nothing. *done counts rules stored: n on success; fewer (the
+ * first *done) only if the kernel refused a batch midway. Each rule is
+ * whole or absent at any instant.
  */
 int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule *rules,
 			   size_t n, size_t *done);
