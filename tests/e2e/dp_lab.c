@@ -48,11 +48,11 @@ bool lab_check(bool ok, const char *file, int line, const char *fmt, ...)
 
 const char *lab_name(const char *suffix)
 {
-	static char ring[8][64];
+	static char ring[64][32];
 	static int i;
-	char *b = ring[i++ % 8];
+	char *b = ring[i++ % 64];
 
-	snprintf(b, 64, "dp%d%s", (int)getpid(), suffix);
+	snprintf(b, 32, "dp%d%s", (int)getpid(), suffix);
 	return b;
 }
 
@@ -134,11 +134,13 @@ void lab_init(const char *name)
 		printf("SKIP %s: needs ip and tc (iproute2)\n", name);
 		exit(77);
 	}
-	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/xdpctl-test-%d", (int)getpid());
+	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/xdpctl-test-dp%d", (int)getpid());
 	orig_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGALRM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, on_signal);
 	alarm(280); /* below meson's timeout: clean up ourselves */
 	atexit(cleanup);
 	xdpctl_set_print(print_dp);
@@ -260,6 +262,18 @@ int sh(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	r = vrun(NULL, 0, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int sh_q(const char *fmt, ...)
+{
+	char out[256];
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vrun(out, sizeof(out), fmt, ap);
 	va_end(ap);
 	return r;
 }

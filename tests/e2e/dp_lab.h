@@ -33,9 +33,9 @@ bool lab_check(bool ok, const char *file, int line, const char *fmt, ...)
  * run's prefix and pin dir; install the cleanup. @name is the test's name.
  */
 void lab_init(const char *name);
-/* "dp<pid><suffix>": a namespace or device name of this run (static buffer ring). */
+/* "dp<pid><suffix>": a namespace or device name of this run (a ring of 64 buffers). */
 const char *lab_name(const char *suffix);
-/* The run's pin dir, /sys/fs/bpf/xdpctl-test-<pid>. */
+/* The run's pin dir, /sys/fs/bpf/xdpctl-test-dp<pid>. */
 const char *lab_pin_dir(void);
 /* Create namespace lab_name(suffix) (lo up), removed by the cleanup. */
 const char *lab_netns_add(const char *suffix);
@@ -53,6 +53,8 @@ int lab_finish(void);
 /* ---- commands ---- */
 /* Run a shell command; 0 or its exit status. Output shown only if it fails. */
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Run a shell command quietly (a predicate): 0 or its exit status. */
+int sh_q(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Run and expect success; a failure counts as a failed check. */
 #define SH_OK(...) CHECK(sh(__VA_ARGS__) == 0, "command failed: " __VA_ARGS__)
 /* Run and capture stdout (trimmed); -1 if it fails. */
