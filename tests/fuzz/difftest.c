@@ -51,7 +51,8 @@ static const __u8 MAC_GW[6] = { 0x02, 0x00, 0x00, 0x00, 0x0c, 0xfe };    /* cont
 
 /* The namespace, as `ip -batch` lines. */
 static const char *const LAB_IP[] = {
-	"link add up0 address 02:00:00:00:0a:01 mtu 1400 type veth peer name up1 address 02:00:00:00:0a:02 mtu 1400",
+	"link add up0 address 02:00:00:00:0a:01 mtu 1400 type veth "
+	"peer name up1 address 02:00:00:00:0a:02 mtu 1400",
 	"link add ct0 address 02:00:00:00:0c:01 type veth peer name ct1 address 02:00:00:00:0c:02",
 	"link add vx0 address 02:00:00:00:0b:01 type veth peer name vx1 address 02:00:00:00:0b:02",
 	"link set up0 up",
@@ -80,8 +81,8 @@ struct lab {
 	__u32 up0, ct0, vx0;
 	struct ref_env env;
 	struct gen_cfg gcfg;
-	struct ref_iface up0_iface;   /* toggled per frame */
-	bool up0_iface_on;
+	struct ref_iface up0_iface;   /* switched per frame */
+	__u8 up0_iface_on;            /* 0 none, 1 uplink, 2 uplink + TCP to tc */
 	bool trace_on;
 };
 
@@ -187,7 +188,8 @@ static void lab_model(struct lab *lab)
 		"198.18.0.2", "198.18.0.77", "198.18.128.5", "198.18.200.9", "198.18.64.9",
 		"198.18.96.3", "198.18.1.2", "198.18.0.1", "198.19.200.1", "2001:db8:0:1::2",
 		"2001:db8:0:1::77", "2001:db8:8000::5", "2001:db8:4000::9", "2001:db8:6000::3",
-		"2001:db8:0:2::2", "2001:db8:0:1::1", "2001:db8:ffff::1",
+		"2001:db8:0:2::2", "2001:db8:0:1::1", "2001:db8:ffff::1", "198.18.0.255",
+		"2001:db8:0:1::",
 	};
 	size_t i;
 
@@ -246,10 +248,15 @@ static void lab_model(struct lab *lab)
 	neigh_add(e, "198.18.1.2", lab->vx0, MAC_NB_VX);
 	neigh_add(e, "2001:db8:0:1::2", lab->up0, MAC_NB_UP);
 	neigh_add(e, "2001:db8:0:2::2", lab->vx0, MAC_NB_VX);
+	/* Routes of the kernel's local table: local, broadcast, subnet anycast. */
 	addr_parse(&e->local[e->nlocal++], "198.18.0.1");
 	addr_parse(&e->local[e->nlocal++], "198.18.1.1");
+	addr_parse(&e->local[e->nlocal++], "198.18.0.255");
+	addr_parse(&e->local[e->nlocal++], "198.18.1.255");
 	addr_parse(&e->local[e->nlocal++], "2001:db8:0:1::1");
 	addr_parse(&e->local[e->nlocal++], "2001:db8:0:2::1");
+	addr_parse(&e->local[e->nlocal++], "2001:db8:0:1::");
+	addr_parse(&e->local[e->nlocal++], "2001:db8:0:2::");
 
 	/* What the generator aims at. */
 	memset(&lab->gcfg, 0, sizeof(lab->gcfg));
@@ -283,27 +290,34 @@ static int lab_install(struct th *h, struct lab *lab)
 		err = th_iface_set(h, e->ifs[i].ifindex, e->ifs[i].mac, e->ifs[i].flags);
 	for (i = 0; !err && i < e->ndevmap; i++)
 		err = th_devmap_add(h, e->devmap[i]);
-	lab->up0_iface_on = false;
+	lab->up0_iface_on = 0;
 	lab->trace_on = false;
 	return err;
 }
 
-/* Switch the uplink's xdpctl_ifaces entry (the MAC filter, the uplink flag). */
-static int lab_set_iface(struct th *h, struct lab *lab, bool on)
+/*
+ * Set the uplink's xdpctl_ifaces entry: @mode 0 none (no MAC filter), 1
+ * the uplink flag, 2 also XDPCTL_IF_TCP_TO_TC (engine auto).
+ */
+static int lab_set_iface(struct th *h, struct lab *lab, __u8 mode)
 {
+	__u32 flags = XDPCTL_IF_UPLINK | (mode == 2 ? XDPCTL_IF_TCP_TO_TC : 0);
 	int err;
 
-	if (on == lab->up0_iface_on)
+	if (mode > 2)
+		return -EINVAL;
+	if (mode == lab->up0_iface_on)
 		return 0;
-	if (on)
-		err = th_iface_set(h, lab->up0, lab->up0_iface.mac, lab->up0_iface.flags);
+	if (mode)
+		err = th_iface_set(h, lab->up0, lab->up0_iface.mac, flags);
 	else
 		err = th_iface_del(h, lab->up0);
 	if (err)
 		return err;
-	lab->up0_iface_on = on;
-	lab->env.nifs = on ? 3 : 2;
+	lab->up0_iface_on = mode;
+	lab->env.nifs = mode ? 3 : 2;
 	lab->env.ifs[2] = lab->up0_iface;
+	lab->env.ifs[2].flags = flags;
 	return 0;
 }
 
@@ -514,7 +528,7 @@ static bool is_loose(const struct ref_result *ref, __u32 i)
 struct frame_in {
 	const __u8 *data;
 	__u32 len;
-	bool iface;
+	__u8 iface;          /* see struct gen_frame */
 	bool trace;
 	const char *origin;  /* "seed=... frame=... kind=... mut=..." or the file */
 };
@@ -553,7 +567,7 @@ static void save_repro(struct ctx *c, enum th_prog prog, const struct frame_in *
 		return;
 	}
 	fprintf(f, "# xdpctl difftest reproducer (format: tests/corpus/README.md)\n");
-	fprintf(f, "prog %s\niface %d\ntrace %d\n", pn, fi->iface ? 1 : 0, fi->trace ? 1 : 0);
+	fprintf(f, "prog %s\niface %d\ntrace %d\n", pn, fi->iface, fi->trace ? 1 : 0);
 	fprintf(f, "origin %s\n", fi->origin);
 	fprintf(f, "note %s\n", note);
 	fprintf(f, "len %u\n", fi->len);
@@ -799,7 +813,8 @@ static void print_summary(struct ctx *c, double secs)
 {
 	int k, p, r;
 
-	printf("frames %" PRIu64 ", program runs %" PRIu64 ", reference-only runs (test run refuses the frame) %" PRIu64
+	printf("frames %" PRIu64 ", program runs %" PRIu64
+	       ", reference-only runs (test run refuses the frame) %" PRIu64
 	       ", disagreements %d\n",
 	       (uint64_t)c->frames, (uint64_t)c->runs, (uint64_t)c->untestable, c->fails);
 	printf("frames per kind:");
@@ -887,7 +902,8 @@ out:
 
 struct repro {
 	enum th_prog prog;
-	bool iface, trace;
+	__u8 iface;
+	bool trace;
 	__u8 data[GEN_MAX_FRAME];
 	__u32 len, want_len;
 	bool have_len;
@@ -940,7 +956,9 @@ static int repro_load(const char *path, struct repro *rp, char *err, size_t errs
 			else
 				goto bad;
 		} else if (!strcmp(key, "iface")) {
-			rp->iface = atoi(v) != 0;
+			rp->iface = (__u8)atoi(v);
+			if (rp->iface > 2)
+				goto bad;
 		} else if (!strcmp(key, "trace")) {
 			rp->trace = atoi(v) != 0;
 		} else if (!strcmp(key, "len")) {

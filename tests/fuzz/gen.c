@@ -595,6 +595,13 @@ static void mutate(struct gen *g, struct gen_frame *f, const struct layout *lo)
 	}
 }
 
+static __u8 pick_iface(struct gen *g)
+{
+	__u32 r = below(g, 100);
+
+	return r < 30 ? 0 : r < 80 ? 1 : 2;
+}
+
 void gen_next(struct gen *g, struct gen_frame *f)
 {
 	struct layout lo;
@@ -604,7 +611,7 @@ void gen_next(struct gen *g, struct gen_frame *f)
 		*f = g->sweep;
 		f->len = g->sweep_next++;
 		f->index = g->index++;
-		f->iface = chance(g, 70);
+		f->iface = pick_iface(g);
 		return;
 	}
 
@@ -665,7 +672,7 @@ void gen_next(struct gen *g, struct gen_frame *f)
 	if (f->kind == GEN_K_RANDOM && f->mut == GEN_M_SWEEP)
 		f->mut = GEN_M_NONE;
 	mutate(g, f, &lo);
-	f->iface = chance(g, 70);
+	f->iface = pick_iface(g);
 	f->index = g->index++;
 
 	if (f->mut == GEN_M_SWEEP) {

@@ -18,7 +18,7 @@
 #include "abi.h"
 
 #define GEN_MAX_FRAME 2048
-#define GEN_MAX_ADDRS 32
+#define GEN_MAX_ADDRS 64
 #define GEN_MAX_MTUS  4
 #define GEN_SWEEP_MAX 160  /* a sweep truncates at every offset below this */
 
@@ -69,7 +69,11 @@ struct gen_frame {
 	__u32 len;
 	enum gen_kind kind;
 	enum gen_mut mut;
-	bool iface;          /* the uplink has its xdpctl_ifaces entry for this frame */
+	/*
+	 * The uplink's xdpctl_ifaces entry for this frame: 0 none, 1 with
+	 * XDPCTL_IF_UPLINK, 2 with XDPCTL_IF_UPLINK | XDPCTL_IF_TCP_TO_TC.
+	 */
+	__u8 iface;
 	__u64 index;         /* 0, 1, 2, ... in the order generated */
 };
 

@@ -15,10 +15,11 @@
  *     total length below the header or beyond the frame; IPv6 shorter
  *     than 40 bytes, version not 6, payload beyond the frame, an extension
  *     header not wholly inside the payload, a chain the bounded walk does
- *     not finish (MAX_EXAMINED below); an ICMP/ICMPv6/UDP (8 bytes) or TCP (20 bytes)
- *     header of a first fragment or whole datagram not wholly inside the
- *     IP payload (bytes after the IP length are Ethernet padding, not
- *     packet)                                           -> MALFORMED
+ *     not finish (MAX_EXAMINED below); an ICMP or ICMPv6 (8 bytes, either
+ *     protocol number in either family, as the parsers share one header),
+ *     UDP (8) or TCP (20 bytes) header of a first fragment or whole
+ *     datagram not wholly inside the IP payload (bytes after the IP length
+ *     are Ethernet padding, not packet)                 -> MALFORMED
  *  7. xdp/tc_in: a ping-pong rule for the destination with this hook's bit:
  *     a fragment that is or may be part of an echo request (first fragment:
  *     an echo request; non-first: IPv4 protocol ICMP, IPv6 any, since the
@@ -28,6 +29,10 @@
  *     0/129, checksums from scratch; XDP_TX / redirect to the same device
  *                                                       -> PINGPONG
  *  8. xdp/tc_in: a bypass rule for the destination:
+ *     xdp only, the device's entry has XDPCTL_IF_TCP_TO_TC and the upper
+ *     layer is TCP (IPv4: the protocol field, also of a later fragment;
+ *     IPv6: the end of the chain, unknown behind a later fragment's
+ *     header) -> TO_TC (passed on for the tc program, untouched);
  *     any VLAN tag -> VLAN; TTL/hop limit <= 1 -> TTL; L3 length above a
  *     non-zero rule MTU -> TOO_BIG; xdp only: no devmap entry for the
  *     rule's ifindex -> REDIRECT_ERR (frame untouched); else new MACs,
@@ -486,8 +491,8 @@ static bool prefix_match(const __u8 *a, const __u8 *p, int plen)
 }
 
 /*
- * The return path's FIB, in the order a router works: local destination or
- * no route -> FIB_MISS; larger than the output device's MTU -> TOO_BIG;
+ * The return path's FIB, in the order a router works: a destination whose
+ * route is not unicast (local, broadcast, anycast) or no route -> FIB_MISS; larger than the output device's MTU -> TOO_BIG;
  * neighbour (gateway or the destination itself) not resolved -> FIB_MISS.
  * @return 0 with *route, *nb and *odev, or the reason.
  */
@@ -500,7 +505,7 @@ static int fib(const struct ref_env *env, const struct view *v, const struct ref
 
 	for (i = 0; i < env->nlocal; i++)
 		if (addr_eq(&env->local[i], &v->dst)) {
-			*why = "FIB: destination is local";
+			*why = "FIB: not a unicast route (local, broadcast, anycast)";
 			return XDPCTL_R_FIB_MISS;
 		}
 	for (i = 0; i < env->nroutes; i++) {
@@ -653,6 +658,13 @@ int ref_run(const struct ref_env *env, enum xdpctl_hook hook, const __u8 *f, __u
 	if (idx < 0) {
 		r->why = "no rule";
 		result_pass(r, hook, XDPCTL_R_PASS);
+		return 0;
+	}
+	dev = find_iface(env, env->in_ifindex);
+	if (hook == XDPCTL_HOOK_XDP && dev && (dev->flags & XDPCTL_IF_TCP_TO_TC) &&
+	    v.proto == P_TCP) {
+		r->why = "TCP bypass hit left to the tc program";
+		result_pass(r, hook, XDPCTL_R_TO_TC);
 		return 0;
 	}
 	if (v.tags) {

@@ -89,13 +89,14 @@ struct ref_env {
 	int ndevmap;
 	__u32 in_ifindex;            /* device of xdp and tc_in (the uplink) */
 	__u32 fwd_ifindex;           /* device of tc_fwd (a container's host veth) */
-	/* Return path FIB. Local addresses and anything unrouted: no success. */
+	/* Return path FIB. Non-unicast destinations and anything unrouted: no success. */
 	struct ref_dev devs[REF_MAX_DEVS];
 	int ndevs;
 	struct ref_route routes[REF_MAX_ROUTES];
 	int nroutes;
 	struct ref_neigh neigh[REF_MAX_NEIGH];
 	int nneigh;
+	/* Destinations whose route is not unicast: local, broadcast, anycast. */
 	struct xdpctl_addr local[REF_MAX_LOCAL];
 	int nlocal;
 };
