@@ -61,7 +61,7 @@ else
 	D_TIMEOUT=150
 	OUT=${OUT:-$TOP/docs}
 fi
-GEN_CPU=1                       # the generator's core; the other core is free
+GEN_CPU=$(( $(nproc) - 1 ))     # the generator's core (the last one)
 UDP_PORT=9                      # discard; the sink socket in the container
 IPERF_PORT=5201
 PREFIX="b$$"                    # lab name prefix: [a-z][a-z0-9]{0,7}
@@ -98,7 +98,7 @@ HAVE_XDPCTL=0
 if [[ -x $XDPCTL ]] && "$XDPCTL" version >/dev/null 2>&1; then HAVE_XDPCTL=1; fi
 
 # ---- state and cleanup --------------------------------------------------------
-SINK_PID="" IPERF_PID="" LAB_UP=0
+SINK_PID="" IPERF_PID="" LAB_UP=0 HOST_NS="" UPLINK="" C1_NS="" CLIENT_NS=""
 rm -rf "$WORK"
 mkdir -p "$WORK" || die "cannot create $WORK"
 : >"$RAW"
@@ -111,16 +111,17 @@ xdpctl() { XDPCTL_PIN_DIR=$PIN_DIR timeout 120 "$XDPCTL" "$@"; }
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
-	set +e
+	set +eu
 	[[ -n $SINK_PID ]] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
 	[[ -n $IPERF_PID ]] && kill "$IPERF_PID" 2>/dev/null && wait "$IPERF_PID" 2>/dev/null
 	if (( LAB_UP )); then
-		if (( HAVE_XDPCTL )); then
-			xdpctl -n "$HOST_NS" detach "$UPLINK" >>"$LOG" 2>&1
+		# Only what this run attached; the namespaces' end would drop it too.
+		if [[ -n $HOST_NS && -n $UPLINK ]]; then
+			(( HAVE_XDPCTL )) && xdpctl -n "$HOST_NS" detach "$UPLINK" >>"$LOG" 2>&1
+			in_ns "$HOST_NS" "$BENCHPROG" detach "$UPLINK" >>"$LOG" 2>&1
 		fi
-		in_ns "$HOST_NS" "$BENCHPROG" detach "$UPLINK" >>"$LOG" 2>&1
-		in_ns "$C1_NS" "$BENCHPROG" detach eth0 >>"$LOG" 2>&1
-		in_ns "$CLIENT_NS" "$BENCHPROG" detach eth0 >>"$LOG" 2>&1
+		[[ -n $C1_NS ]] && in_ns "$C1_NS" "$BENCHPROG" detach eth0 >>"$LOG" 2>&1
+		[[ -n $CLIENT_NS ]] && in_ns "$CLIENT_NS" "$BENCHPROG" detach eth0 >>"$LOG" 2>&1
 		"$TOP/scripts/lab.sh" down --prefix "$PREFIX" >>"$LOG" 2>&1 ||
 			warn "lab down failed: run 'scripts/lab.sh down --prefix $PREFIX'"
 	fi
