@@ -98,6 +98,16 @@ int xdpctl_tc_in(struct __sk_buff *skb)
 		reason = -ret;
 		goto out;
 	}
+	/*
+	 * bpf_redirect_peer() into an ifindex that is gone fails only later, in
+	 * the stack, and the packet is lost. A veth's devmap entry (written with
+	 * its first rule) goes when the kernel unregisters the device: without
+	 * it, hand the packet to the stack as the XDP program does.
+	 */
+	if (!bpf_map_lookup_elem(&xdpctl_devmap, &rule->ifindex)) {
+		reason = XDPCTL_R_REDIRECT_ERR;
+		goto out;
+	}
 	forward_rewrite(&p, rule->dmac, rule->smac);
 	rule->in_packets++;
 	rule->in_bytes += p.len;

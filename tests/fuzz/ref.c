@@ -34,8 +34,8 @@
  *     IPv6: the end of the chain, unknown behind a later fragment's
  *     header) -> TO_TC (passed on for the tc program, untouched);
  *     any VLAN tag -> VLAN; TTL/hop limit <= 1 -> TTL; L3 length above a
- *     non-zero rule MTU -> TOO_BIG; xdp only: no devmap entry for the
- *     rule's ifindex -> REDIRECT_ERR (frame untouched); else new MACs,
+ *     non-zero rule MTU -> TOO_BIG; no devmap entry for the rule's
+ *     ifindex (xdp and tc_in) -> REDIRECT_ERR (frame untouched); else new MACs,
  *     TTL/hop limit - 1, IPv4 header checksum from scratch, redirect
  *                                                       -> BYPASS
  *  9. tc_fwd: a bypass rule for the source: any tag -> VLAN; TTL <= 1 ->
@@ -682,7 +682,7 @@ int ref_run(const struct ref_env *env, enum xdpctl_hook hook, const __u8 *f, __u
 		result_pass(r, hook, XDPCTL_R_TOO_BIG);
 		return 0;
 	}
-	if (hook == XDPCTL_HOOK_XDP && !in_devmap(env, env->by[idx].ifindex)) {
+	if (!in_devmap(env, env->by[idx].ifindex)) {
 		r->why = "redirect target not in the devmap";
 		result_pass(r, hook, XDPCTL_R_REDIRECT_ERR);
 		return 0;

@@ -653,16 +653,10 @@ static void rows_bypass(enum th_prog p, int v6)
 	memcpy(s.dmac, MAC_BCAST, 6);
 	row_pass(p, v6, s, XDPCTL_R_BCAST, "pb_udp to broadcast", "bypass, broadcast MAC: pass");
 
-	/* A rule whose target is not in the devmap. */
+	/* A rule whose target is not in the devmap (a veth that is gone): both hooks pass. */
 	s = udp_to(v6, BYX[v6]);
-	if (xdp) {
-		row_pass(p, v6, s, XDPCTL_R_REDIRECT_ERR, "pb_udp -> BYX (ifindex 999, no devmap entry)",
-			 "redirect target missing: pass untouched");
-	} else {
-		/* bpf_redirect_peer fails only later, in the stack. */
-		row_fwd(p, v6, s, "pb_udp -> BYX (ifindex 999)",
-			"tc: redirect_peer to a missing ifindex is still a redirect");
-	}
+	row_pass(p, v6, s, XDPCTL_R_REDIRECT_ERR, "pb_udp -> BYX (ifindex 999, no devmap entry)",
+		 "redirect target missing: pass untouched");
 }
 
 /* Every byte offset from ETH_HLEN up to the end of @s: pass, malformed, untouched. */
