@@ -38,6 +38,11 @@
 #ifndef VLAN_MAX_DEPTH
 #define VLAN_MAX_DEPTH 2
 #endif
+/*
+ * IPv6: the walk looks at most IPV6_EXT_MAX_CHAIN next headers, the
+ * upper-layer one included, so at most IPV6_EXT_MAX_CHAIN - 1 extension
+ * headers are accepted; a longer chain is malformed.
+ */
 #ifndef IPV6_EXT_MAX_CHAIN
 #define IPV6_EXT_MAX_CHAIN 6
 #endif

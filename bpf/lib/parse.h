@@ -2,7 +2,7 @@
 /*
  * Bounded header parsers over data/data_end, shared by XDP and tc: Ethernet,
  * up to VLAN_MAX_DEPTH tags (802.1Q / 802.1ad), IPv4 with options, IPv6 with
- * a walk of at most IPV6_EXT_MAX_CHAIN extension headers, ICMP/ICMPv6 and
+ * a walk of at most IPV6_EXT_MAX_CHAIN - 1 extension headers, ICMP/ICMPv6 and
  * TCP/UDP ports. Each parser checks before it reads and returns 0 or a
  * negative enum xdpctl_reason, never an XDP_* or TC_ACT_* value.
  */
@@ -147,7 +147,7 @@ struct ipv6_frag {
 };
 
 /**
- * parse_ipv6 - IPv6 header, then at most IPV6_EXT_MAX_CHAIN extension
+ * parse_ipv6 - IPv6 header, then at most IPV6_EXT_MAX_CHAIN - 1 extension
  * headers (hop-by-hop, routing, fragment, destination options, AH).
  * @return 0 or -XDPCTL_R_MALFORMED (truncated, version not 6, payload
  * longer than the frame, chain longer than the bound). Sets ip6, l3_len,
