@@ -633,11 +633,47 @@ static bool keyset_add(struct keyset *ks, const struct xdpctl_addr *a)
 }
 
 /*
- * Every key of the bypass map into @ks (sized for @extra more); their count.
- * The keys are kept in *@store (freed by the caller).
+ * Rules per veth ifindex among those already in the map, so that a bulk load
+ * sets each of its veths' refcnt from what is there rather than trusting the
+ * old count (which a process killed mid-load leaves wrong). Open addressing
+ * on the ifindex (never 0); more slots than XDPCTL_MAX_IFACES.
  */
-static long existing_keys(struct xdpctl_dp *dp, struct keyset *ks, size_t extra,
-			  struct xdpctl_addr **store)
+#define IFCOUNT_SLOTS 4096
+struct ifcount {
+	__u32 ifindex;
+	__u32 n;
+};
+
+static void ifcount_add(struct ifcount *t, __u32 ifindex)
+{
+	size_t i = (ifindex * 2654435761u) & (IFCOUNT_SLOTS - 1), k;
+
+	for (k = 0; k < IFCOUNT_SLOTS; k++, i = (i + 1) & (IFCOUNT_SLOTS - 1)) {
+		if (t[i].ifindex == ifindex || !t[i].ifindex) {
+			t[i].ifindex = ifindex;
+			t[i].n++;
+			return;
+		}
+	}
+}
+
+static __u32 ifcount_get(const struct ifcount *t, __u32 ifindex)
+{
+	size_t i = (ifindex * 2654435761u) & (IFCOUNT_SLOTS - 1), k;
+
+	for (k = 0; k < IFCOUNT_SLOTS && t[i].ifindex; k++, i = (i + 1) & (IFCOUNT_SLOTS - 1))
+		if (t[i].ifindex == ifindex)
+			return t[i].n;
+	return 0;
+}
+
+/*
+ * Every key of the bypass map into @ks (sized for @extra more), and every
+ * rule's ifindex into @ic; their count. The keys are kept in *@store (freed
+ * by the caller).
+ */
+static long existing_keys(struct xdpctl_dp *dp, struct keyset *ks, struct ifcount *ic,
+			  size_t extra, struct xdpctl_addr **store)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
 	int fd = dp_map_fd(dp, DP_MAP_BYPASS);
@@ -680,8 +716,10 @@ static long existing_keys(struct xdpctl_dp *dp, struct keyset *ks, size_t extra,
 		else if (err)
 			break;
 		err = 0;
-		for (i = 0; i < count; i++)
+		for (i = 0; i < count; i++) {
 			keyset_add(ks, &keys[n + i]);
+			ifcount_add(ic, vals[(size_t)i * dp->ncpus].ifindex);
+		}
 		n += count;
 		in = out;
 		start = false;
@@ -694,6 +732,9 @@ struct load_veth {
 	struct veth v;
 	struct xdpctl_iface ent;
 	bool set_up;             /* set up by this call */
+	bool reserved;           /* its ifaces entry counts the planned rules */
+	__u32 had;               /* its rules in the map before this call */
+	size_t planned;          /* rules of this call for it */
 	size_t stored;           /* rules stored by this call */
 };
 
@@ -786,6 +827,7 @@ int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule
 {
 	int bypass = dp_map_fd(dp, DP_MAP_BYPASS), ifaces = dp_map_fd(dp, DP_MAP_IFACES);
 	struct xdpctl_addr *have_keys = NULL;
+	struct ifcount *ic = NULL;
 	struct keyset ks = {};
 	struct xdpctl_tc *tc = NULL;
 	struct load_veth *lv = NULL;
@@ -806,7 +848,8 @@ int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule
 				      addr_valid(&rules[i].addr) ? "no device" : "not a valid address");
 	lv = calloc(XDPCTL_MAX_IFACES, sizeof(*lv));
 	which = calloc(n ? n : 1, sizeof(*which));
-	if (!lv || !which) {
+	ic = calloc(IFCOUNT_SLOTS, sizeof(*ic));
+	if (!lv || !which || !ic) {
 		err = dp_err(dp, -ENOMEM, "out of memory");
 		goto out_free;
 	}
@@ -816,7 +859,7 @@ int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule
 
 	/* Everything is checked before anything is stored: a refused load changes nothing. */
 	t[0] = mono_s();
-	have = existing_keys(dp, &ks, n, &have_keys);
+	have = existing_keys(dp, &ks, ic, n, &have_keys);
 	if (have < 0) {
 		err = dp_err(dp, have, "reading the bypass map: %s", strerror(-have));
 		goto unlock;
@@ -848,7 +891,10 @@ int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule
 			}
 		}
 		which[i] = idx;
+		lv[idx].planned++;
 	}
+	for (i = 0; i < nv; i++)
+		lv[i].had = ifcount_get(ic, lv[i].v.host.ifindex);
 	/* Per-veth setup, once. */
 	for (i = 0; i < nv; i++) {
 		bool ent = !bpf_map_lookup_elem(ifaces, &lv[i].v.host.ifindex, &lv[i].ent);
@@ -882,6 +928,25 @@ int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule
 		lv[i].set_up = true;
 	}
 
+	/*
+	 * Before any rule is stored, each veth's ifaces entry counts the rules it
+	 * will have if all are stored: a process killed while storing leaves every
+	 * stored rule's veth with its entry, counting no fewer rules than it has
+	 * (the veth is never torn down under live rules). The exact count is
+	 * written below, and the next bulk load for the veth recounts it.
+	 */
+	for (i = 0; i < nv; i++) {
+		struct xdpctl_iface e = lv[i].ent;
+
+		e.refcnt = lv[i].had + lv[i].planned;
+		if (bpf_map_update_elem(ifaces, &lv[i].v.host.ifindex, &e, BPF_ANY)) {
+			err = dp_err(dp, -errno, "%s: writing the ifaces entry: %s",
+				     lv[i].v.host.name, strerror(errno));
+			goto undo;
+		}
+		lv[i].reserved = true;
+	}
+
 	t[2] = mono_s();
 	{
 		/*
@@ -908,14 +973,14 @@ int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule
 undo:
 	/* Rules stored stay stored (*done says how many); their veths count them. */
 	for (i = 0; i < nv; i++) {
-		if (!lv[i].stored) {
-			if (lv[i].set_up) {
-				dp_veth_teardown(dp, lv[i].v.host.ifindex, &lv[i].ent);
-				bpf_map_delete_elem(ifaces, &lv[i].v.host.ifindex);
-			}
+		if (!lv[i].stored && !lv[i].had && lv[i].set_up) {
+			dp_veth_teardown(dp, lv[i].v.host.ifindex, &lv[i].ent);
+			bpf_map_delete_elem(ifaces, &lv[i].v.host.ifindex);
 			continue;
 		}
-		lv[i].ent.refcnt += lv[i].stored;
+		if (!lv[i].reserved && !lv[i].set_up)
+			continue; /* its entry was not touched */
+		lv[i].ent.refcnt = lv[i].had + lv[i].stored;
 		if (bpf_map_update_elem(ifaces, &lv[i].v.host.ifindex, &lv[i].ent, BPF_ANY) && !err)
 			err = dp_err(dp, -errno, "%s: writing the ifaces entry: %s",
 				     lv[i].v.host.name, strerror(errno));
@@ -928,6 +993,7 @@ out_free:
 	xdpctl_tc__destroy(tc);
 	keyset_free(&ks);
 	free(have_keys);
+	free(ic);
 	free(lv);
 	free(which);
 	return dp_ret(err);
