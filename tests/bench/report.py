@@ -355,7 +355,7 @@ class Report:
                     t.append(("C: retransmits %s via %s ≤ baseline" % (label, p), "n/a", "n/a (no data)"))
                 else:
                     t.append(("C: retransmits %s via %s ≤ baseline (medians)" % (label, p),
-                              "%d vs %d" % (rp, rb), "met" if rp <= rb else "missed"))
+                              "%.0f vs %.0f" % (rp, rb), "met" if rp <= rb else "missed"))
         cases = {c.get("name"): c.get("ns_per_packet") for c in self.prog_cost.get("cases", [])}
         rules = {r.get("rules"): r.get("ns_per_packet") for r in self.prog_cost.get("rules", [])}
         add("D: XDP bypass hit ≤ 1.3× parse-only",
@@ -420,10 +420,11 @@ set grid ytics
 set yrange [0:*]
 set offsets 0, 0, graph 0.12, 0
 set xtics nomirror
-set key top left
+unset key
 set title "B: 64-byte UDP received at the container, Mpps\\n(median of rounds, bars min-max)"
 plot "%(b)s" using 2:3:4:xtic(1) title "received" lc rgb "#3b75af", \\
      "" using 0:4:(sprintf("%%.2f", $2)) with labels offset 0,0.8 notitle
+set key outside bottom center horizontal
 set title "C: single-stream TCP (iperf3), Gbit/s\\n(median of rounds, bars min-max)"
 plot "%(c)s" using 2:3:4:xtic(1) title "client -> container" lc rgb "#3b75af", \\
      "" using 5:6:7 title "container -> client (-R)" lc rgb "#ef8636", \\
