@@ -8,6 +8,7 @@
  *   rel-check --pin-dir DIR --rules FILE [--netns NAME] [--peer-mac VETH=MAC]...
  *             [--smac MAC] [--extra ADDR]... [--expect-all | --expect-none]
  *             [--refcnt exact|atleast]
+ *   rel-check --pin-dir DIR --wait-key ADDR --kill PID [--after-ms MS] [--timeout-ms MS]
  *
  * For every rule in the bypass map: it is in FILE (or given with --extra),
  * and on every CPU its value names FILE's veth (ifindex in NAME's netns),
@@ -19,6 +20,10 @@
  * it down under live rules). Prints one summary line
  * "stored S of N rules; veths: NAME rules R refcnt C devmap yes|no ..." and
  * one line per problem (at most 20); exit 0 when consistent, 1 otherwise.
+ *
+ * The second form is the trigger of the kill test: poll the bypass map
+ * (every 200 us) until ADDR is in it, wait MS, then SIGKILL PID. Exit 0:
+ * killed after the key appeared; 3: PID was gone first; 4: timeout.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,10 +31,12 @@
 #include <getopt.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -198,6 +205,62 @@ static int read_rules(const char *file)
 	return 0;
 }
 
+static bool alive(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	ok = fgets(buf, sizeof(buf), f) != NULL;
+	fclose(f);
+	p = ok ? strrchr(buf, ')') : NULL;
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ll + ts.tv_nsec / 1000;
+}
+
+/* Poll for @key in @fd, then kill @pid @after_ms later. */
+static int wait_and_kill(int fd, const struct xdpctl_addr *key, pid_t pid, long after_ms,
+			 long timeout_ms, int ncpus)
+{
+	struct xdpctl_bypass *v = calloc(ncpus, sizeof(*v));
+	long long t0 = now_us(), seen;
+
+	if (!v)
+		return 1;
+	for (;;) {
+		if (!bpf_map_lookup_elem(fd, key, v))
+			break;
+		if (!alive(pid)) {
+			printf("wait-key: process %d ended before the key appeared\n", (int)pid);
+			return 3;
+		}
+		if (now_us() - t0 > timeout_ms * 1000) {
+			printf("wait-key: timeout\n");
+			return 4;
+		}
+		usleep(200);
+	}
+	seen = now_us();
+	if (after_ms > 0)
+		usleep(after_ms * 1000);
+	kill(pid, SIGKILL);
+	printf("wait-key: key seen after %lld ms, SIGKILL %lld ms later\n", (seen - t0) / 1000,
+	       (now_us() - seen) / 1000);
+	free(v);
+	return 0;
+}
+
 static int pinned(const char *dir, const char *name)
 {
 	char path[4096];
@@ -222,6 +285,10 @@ int main(int argc, char **argv)
 		{ "expect-all", no_argument, NULL, 'A' },
 		{ "expect-none", no_argument, NULL, 'N' },
 		{ "refcnt", required_argument, NULL, 'c' },
+		{ "wait-key", required_argument, NULL, 'w' },
+		{ "kill", required_argument, NULL, 'k' },
+		{ "after-ms", required_argument, NULL, 'a' },
+		{ "timeout-ms", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *pin = NULL, *rules = NULL, *netns = NULL;
@@ -230,6 +297,10 @@ int main(int argc, char **argv)
 	int npeer = 0, nextra = 0, ncpus, bypass, devmap, ifaces, c, i;
 	bool expect_all = false, expect_none = false, has_smac = false, refcnt_atleast = false;
 	__u8 smac[6];
+	struct xdpctl_addr wait_key;
+	bool waiting = false;
+	pid_t kill_pid = 0;
+	long after_ms = 0, timeout_ms = 60000;
 	size_t stored = 0, extras_seen = 0, cap;
 	struct xdpctl_addr *keys, in, out;
 	struct xdpctl_bypass *vals;
@@ -263,8 +334,24 @@ int main(int argc, char **argv)
 				return fprintf(stderr, "rel-check: --refcnt exact|atleast\n"), 2;
 			refcnt_atleast = !strcmp(optarg, "atleast");
 			break;
+		case 'w':
+			if (parse_addr(optarg, &wait_key))
+				return fprintf(stderr, "rel-check: --wait-key %s\n", optarg), 2;
+			waiting = true;
+			break;
+		case 'k': kill_pid = atoi(optarg); break;
+		case 'a': after_ms = atol(optarg); break;
+		case 't': timeout_ms = atol(optarg); break;
 		default: return 2;
 		}
+	}
+	if (pin && waiting) {
+		int fd = pinned(pin, XDPCTL_MAP_BYPASS);
+
+		if (fd < 0 || kill_pid <= 0)
+			return 2;
+		return wait_and_kill(fd, &wait_key, kill_pid, after_ms, timeout_ms,
+				     libbpf_num_possible_cpus());
 	}
 	if (!pin || !rules) {
 		fprintf(stderr, "usage: rel-check --pin-dir DIR --rules FILE [--netns NAME] "
