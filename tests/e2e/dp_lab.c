@@ -90,6 +90,10 @@ static void cleanup(void)
 		}
 	}
 	n_netns = 0;
+	/* files of this run: /tmp/dp<pid>-* */
+	snprintf(cmd, sizeof(cmd), "rm -f /tmp/dp%d-*", (int)getpid());
+	if (system(cmd))
+		fprintf(stderr, "cleanup: %s failed\n", cmd);
 	if (pin_dir[0]) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", pin_dir);
 		if (system(cmd))
@@ -436,4 +440,57 @@ int lab_ping(const char *ns, const char *opts, const char *dst, int count)
 {
 	return (int)sh_num("ip netns exec %s ping %s -c %d -i 0.2 -W 1 -q %s | sed -n 's/.* \\([0-9]*\\) received.*/\\1/p'",
 			   ns, opts ? opts : "", count, dst);
+}
+
+static char cap_file[MAX_BG][96];
+
+pid_t lab_capture_start(const char *ns, const char *dev, const char *filter)
+{
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	static int seq;
+	char file[96];
+	struct stat st;
+	pid_t pid;
+	int i;
+
+	snprintf(file, sizeof(file), "/tmp/dp%d-cap%d.pcap", (int)getpid(), seq++);
+	pid = sh_bg("exec ip netns exec %s tcpdump -Z root -U --immediate-mode -n -i %s -w %s '%s' 2>/dev/null",
+		    ns, dev, file, filter);
+	if (pid <= 0)
+		return -1;
+	for (i = 0; i < MAX_BG; i++)
+		if (bg[i] == pid)
+			memcpy(cap_file[i], file, sizeof(file));
+	/* The savefile header is written once the capture is set up. */
+	for (i = 0; i < 100; i++) {
+		if (!stat(file, &st) && st.st_size >= 24) {
+			nanosleep(&ts, NULL);
+			return pid;
+		}
+		nanosleep(&ts, NULL);
+	}
+	sh_kill(pid);
+	unlink(file);
+	return -1;
+}
+
+long lab_capture_stop(pid_t pid)
+{
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+	char file[96] = "";
+	long n;
+	int i;
+
+	if (pid <= 0)
+		return -1;
+	for (i = 0; i < MAX_BG; i++)
+		if (bg[i] == pid)
+			memcpy(file, cap_file[i], sizeof(file));
+	nanosleep(&ts, NULL); /* the last packets of the flow reach the device */
+	sh_kill(pid);
+	if (!file[0])
+		return -1;
+	n = sh_num("tcpdump -n -r %s 2>/dev/null | wc -l", file);
+	unlink(file);
+	return n;
 }

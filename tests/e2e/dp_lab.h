@@ -3,8 +3,9 @@
  * Helpers of the dataplane library's end-to-end tests (tests/e2e/dp_*.c):
  * checks that name what failed, shell commands with their output shown
  * only on failure, network namespaces with a per-run prefix, a per-run pin
- * dir, background processes tracked by pid, and a cleanup that runs on
- * every exit path (also SIGTERM/SIGINT from meson's timeout).
+ * dir and /tmp/dp<pid>-* files, background processes tracked by pid,
+ * packet captures, and a cleanup that runs on every exit path (also
+ * SIGTERM/SIGINT from meson's timeout).
  */
 #ifndef XDPCTL_DP_LAB_H
 #define XDPCTL_DP_LAB_H
@@ -67,6 +68,16 @@ pid_t sh_bg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int sh_wait(pid_t pid, int timeout_s);
 /* Stop a background command now. */
 void sh_kill(pid_t pid);
+
+/* ---- packet capture ---- */
+/*
+ * tcpdump on @dev in @ns with a pcap @filter, writing each packet out at
+ * once (-U --immediate-mode) to a file of this run; returns its pid once
+ * the capture runs, or -1.
+ */
+pid_t lab_capture_start(const char *ns, const char *dev, const char *filter);
+/* Stop it and return the number of packets captured (-1 on failure). */
+long lab_capture_stop(pid_t pid);
 
 /* ---- small helpers ---- */
 struct xdpctl_addr lab_addr(const char *s);
