@@ -182,3 +182,16 @@ sink_stop() {
 }
 # sent_to FILE ADDR: what the sender reported for ADDR
 sent_to() { awk -v a="$2" '$1 == "sent" && $2 == a { print $3 }' "$1"; }
+
+# ---- devices ----
+# wait_until TRIES SLEEP cmd...: bounded poll
+wait_until() {
+	local tries=$1 pause=$2 i; shift 2
+	for (( i = 0; i < tries; i++ )); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep "$pause"
+	done
+	return 1
+}
+link_gone() { ! ip -n "$1" link show dev "$2" >/dev/null 2>&1; } # link_gone NS DEV
+link_ifindex() { ip -n "$1" -o link show dev "$2" 2>/dev/null | sed -n 's/^\([0-9]*\):.*/\1/p'; }
