@@ -63,6 +63,7 @@ int xdpctl_probe_features(struct xdpctl_features *f)
 	dp_hook_lib_prints();
 	f->xdp_native_veth = true;
 	f->freplace = dp_have_freplace();
+	f->tracing = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACING, NULL) == 1;
 	f->redirect_peer = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS,
 						   BPF_FUNC_redirect_peer, NULL) == 1;
 	f->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;

@@ -396,10 +396,10 @@ int dp_in_netns(int nsfd, int (*fn)(void *), void *arg)
 	}
 	ret = fn(arg);
 	if (setns(orig, CLONE_NEWNET)) {
-		/* Cannot happen short of a kernel bug; do not go on in the wrong netns. */
+		/* Short of a kernel bug this cannot happen; the caller must know. */
+		ret = -errno;
 		dp_log(XDPCTL_LOG_WARN, "cannot return to the original netns: %s\n",
 		       strerror(errno));
-		abort();
 	}
 	close(orig);
 	return ret;

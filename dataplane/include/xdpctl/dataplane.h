@@ -97,6 +97,7 @@ struct xdpctl_features {
 	bool tcx;              /* tcx attach (kernel >= 6.6) */
 	bool redirect_peer;
 	bool ringbuf;
+	bool tracing;          /* program type tracing (fentry: xdpdump) */
 };
 int xdpctl_probe_features(struct xdpctl_features *f);
 
