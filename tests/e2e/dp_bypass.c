@@ -49,6 +49,8 @@ static void setup(void)
 	lab_veth(host, v3, "02:00:00:00:02:14", k3, "eth0", MAC_K3);
 	SH_OK("ip -n %s link set %s master %s && ip -n %s link set %s master %s",
 	      host, v1, br, host, v2, br);
+	SH_OK("ip -n %s addr add 198.19.0.2/24 dev eth0 && ip -n %s addr add 2001:db8:2::2/64 dev eth0 nodad",
+	      k1, k1);
 	lab_enter(host);
 }
 
@@ -383,12 +385,36 @@ static void test_bulk(struct xdpctl_dp *dp, size_t n)
 	free(rules);
 }
 
+/* From a host veth to its container: netns, MAC and addresses, by netlink. */
+static void test_discover(void)
+{
+	struct xdpctl_container c;
+	char path[64], a[64];
+
+	CHECK_RET(NULL, xdpctl_discover_veth(v1, &c), 0);
+	snprintf(path, sizeof(path), "/run/netns/%s", k1);
+	CHECK(!strcmp(c.veth, v1) && c.veth_ifindex == if_nametoindex(v1), "veth %s %u", c.veth,
+	      c.veth_ifindex);
+	CHECK(!strcmp(c.netns, path) && !c.pid, "netns %s (pid %d), expected %s", c.netns, c.pid, path);
+	CHECK(mac_is(c.mac, MAC_K1), "container MAC");
+	CHECK(c.has4 && !xdpctl_addr_format(&c.addr4, a, sizeof(a)) && !strcmp(a, "198.19.0.2"),
+	      "IPv4 %s", c.has4 ? a : "none");
+	CHECK(c.has6 && !xdpctl_addr_format(&c.addr6, a, sizeof(a)) && !strcmp(a, "2001:db8:2::2"),
+	      "IPv6 %s (link-local skipped)", c.has6 ? a : "none");
+	CHECK_RET(NULL, xdpctl_discover_veth(v2, &c), 0);
+	CHECK(!c.has4 && !c.has6 && mac_is(c.mac, MAC_K2), "a container without addresses");
+	CHECK_RET(NULL, xdpctl_discover_veth(br, &c), -EINVAL);
+	CHECK_RET(NULL, xdpctl_discover_veth("dpnosuchdev0", &c), -ENODEV);
+	CHECK(strstr(xdpctl_dp__errmsg(NULL), "dpnosuchdev0"), "errmsg: %s", xdpctl_dp__errmsg(NULL));
+}
+
 int main(void)
 {
 	struct xdpctl_dp *dp;
 
 	lab_init("dp_bypass");
 	setup();
+	test_discover();
 	dp = lab_open(3);
 	test_full(dp);
 	CHECK_RET(dp, xdpctl_dp__destroy_pins(dp), 0);

@@ -289,6 +289,9 @@ static void test_features(void)
 	      "bpftool feature probe");
 	ext = !strstr(out, "NOT");
 	CHECK(f.freplace == ext, "freplace %d as bpftool says (%d)", f.freplace, ext);
+	CHECK(!sh_out(out, sizeof(out), "bpftool feature probe kernel 2>/dev/null | grep 'program_type tracing '"),
+	      "bpftool feature probe");
+	CHECK(f.tracing == !strstr(out, "NOT"), "tracing %d as bpftool says: %s", f.tracing, out);
 	CHECK(f.ringbuf && f.redirect_peer && f.xdp_native_veth, "ringbuf, redirect_peer");
 }
 
