@@ -605,7 +605,6 @@ int dp_pass_attach(__u32 ifindex, bool *ours)
 {
 	struct xdpctl_pass *skel;
 	char name[BPF_OBJ_NAME_LEN] = "";
-	struct xdp_state st = {};
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	bool direct;
 	int err;
@@ -614,11 +613,16 @@ int dp_pass_attach(__u32 ifindex, bool *ours)
 	err = bpf_xdp_query(ifindex, 0, &q);
 	if (err)
 		return err;
-	st.prog_id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
-	if (st.prog_id) {
-		/* Any XDP program gives the veth its NAPI; ours is known by name. */
-		dp_prog_name(st.prog_id, name);
+	if (q.drv_prog_id) {
+		/* Any native XDP program gives the veth its NAPI; ours is known by name. */
+		dp_prog_name(q.drv_prog_id, name);
 		*ours = !strcmp(name, DP_PROG_PASS);
+		return 0;
+	}
+	if (q.skb_prog_id) {
+		/* Generic XDP there: native cannot join it, and it gives no NAPI. */
+		dp_log(XDPCTL_LOG_WARN, "ifindex %u runs generic XDP program %u: frames redirected into it by the xdp engine will be lost\n",
+		       ifindex, q.skb_prog_id);
 		return 0;
 	}
 	skel = xdpctl_pass__open_and_load();
