@@ -34,15 +34,25 @@ need_root() { [[ $(id -u) -eq 0 ]] || skip "needs root (namespaces, BPF programs
 need_cmd() { command -v "$1" >/dev/null 2>&1 || skip "needs $1"; }
 log() { printf '[%6.1fs] %s\n' "$(awk -v a="$(date +%s.%N)" -v b="$T_START" 'BEGIN { print a - b }')" "$*"; }
 
+# Is PID still a child of this shell? (A pid that ended may be reused by then.)
+ours() { [[ $(awk '{ print $4 }' "/proc/$1/stat" 2>/dev/null) == "$$" ]]; }
+# bg_done PID: it ended (waited for); forget it.
+bg_done() {
+	local i
+	for i in "${!BG_PIDS[@]}"; do
+		[[ ${BG_PIDS[i]} == "$1" ]] && unset 'BG_PIDS[i]'
+	done
+}
+
 cleanup() {
 	local pid f
 	trap - EXIT
 	for pid in "${BG_PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null
+		ours "$pid" && kill -TERM "$pid" 2>/dev/null
 	done
 	for pid in "${BG_PIDS[@]}"; do
-		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null
+		for _ in 1 2 3 4 5 6 7 8 9 10; do ours "$pid" || break; sleep 0.1; done
+		ours "$pid" && kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
 	for f in "${CLEANUP_EXTRA[@]}"; do
@@ -172,8 +182,9 @@ sink_start() {
 # sink_stop NAME: stop it and set SINK_RX (distinct datagrams), SINK_DUP, SINK_STRAY
 sink_stop() {
 	local name=$1 pidvar="SINK_PID_$1" line
-	kill -TERM "${!pidvar}" 2>/dev/null
+	ours "${!pidvar}" && kill -TERM "${!pidvar}" 2>/dev/null
 	wait "${!pidvar}" 2>/dev/null
+	bg_done "${!pidvar}"
 	line=$(grep '^received' "$TMPD/$name.sink")
 	SINK_RX=$(awk '{print $2}' <<<"$line")
 	SINK_DUP=$(awk '{print $4}' <<<"$line")
