@@ -2,6 +2,7 @@
 /* xdpctl bypass ... and xdpctl pingpong ...: the rules in the pinned maps. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,10 +386,126 @@ static int check_repeats(struct ctx *c, const char *file, const struct xdpctl_by
 		    fmt_addr(&rules[bad].addr, abuf, sizeof(abuf)), first);
 }
 
+/*
+ * Device names of one rule file, each resolved once (a 1M-line file names a
+ * few veths; if_nametoindex() costs a socket per call). Open addressing on
+ * the name; grows at half full.
+ */
+struct dev_cache {
+	struct dev_slot {
+		char name[IF_NAMESIZE];
+		__u32 ifindex; /* 0: empty slot */
+	} *slot;
+	size_t mask, n;
+	const struct dev_slot *last; /* consecutive lines usually name the same veth */
+};
+
+static size_t name_hash(const char *s)
+{
+	size_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static struct dev_slot *dev_cache_find(struct dev_cache *dc, const char *name)
+{
+	size_t i = name_hash(name) & dc->mask;
+
+	while (dc->slot[i].ifindex && strcmp(dc->slot[i].name, name))
+		i = (i + 1) & dc->mask;
+	return &dc->slot[i];
+}
+
+static int dev_cache_grow(struct dev_cache *dc)
+{
+	struct dev_cache old = *dc;
+	size_t cap = old.slot ? (old.mask + 1) * 2 : 64, i;
+
+	dc->slot = calloc(cap, sizeof(*dc->slot));
+	if (!dc->slot) {
+		*dc = old;
+		return -ENOMEM;
+	}
+	dc->mask = cap - 1;
+	dc->last = NULL;
+	for (i = 0; old.slot && i <= old.mask; i++)
+		if (old.slot[i].ifindex)
+			*dev_cache_find(dc, old.slot[i].name) = old.slot[i];
+	free(old.slot);
+	return 0;
+}
+
+/* The ifindex of @name (strlen < IF_NAMESIZE): 0 when no such device, -ENOMEM. */
+static long dev_cache_get(struct dev_cache *dc, const char *name)
+{
+	struct dev_slot *s;
+	__u32 ifindex;
+
+	if (dc->last && !strcmp(dc->last->name, name))
+		return dc->last->ifindex;
+	if ((dc->n + 1) * 2 > (dc->slot ? dc->mask + 1 : 0) && dev_cache_grow(dc))
+		return -ENOMEM;
+	s = dev_cache_find(dc, name);
+	if (!s->ifindex) {
+		ifindex = if_nametoindex(name);
+		if (!ifindex)
+			return 0;
+		strcpy(s->name, name);
+		s->ifindex = ifindex;
+		dc->n++;
+	}
+	dc->last = s;
+	return s->ifindex;
+}
+
+/* The first of rules[0, n) whose address has a rule in the map, or n. */
+static size_t first_existing(struct ctx *c, const struct xdpctl_bypass_rule *rules, size_t n)
+{
+	struct xdpctl_bypass_rule old;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!xdpctl_dp__bypass_get(c->dp, &rules[i].addr, &old))
+			break;
+	return i;
+}
+
+static int fail_exists(struct ctx *c, const char *file, unsigned int line,
+		       const struct xdpctl_addr *addr)
+{
+	char abuf[INET6_ADDRSTRLEN];
+
+	return fail(c, "%s:%u: a bypass rule for %s exists: delete it or drop the line", file, line,
+		    fmt_addr(addr, abuf, sizeof(abuf)));
+}
+
+/*
+ * A bad line: the first error in the file is an earlier line whose rule
+ * exists, if any (as if each line were checked against the map in turn).
+ */
+static int __attribute__((format(printf, 6, 7)))
+line_fail(struct ctx *c, const char *file, const struct xdpctl_bypass_rule *rules,
+	  const unsigned int *lines, size_t n, const char *fmt, ...)
+{
+	size_t i = first_existing(c, rules, n);
+	char msg[768];
+	va_list ap;
+
+	if (i < n)
+		return fail_exists(c, file, lines[i], &rules[i].addr);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return fail(c, "%s", msg);
+}
+
 static int run_bypass_load(struct ctx *c, struct args *a)
 {
 	const char *file = a->v[BL_FILE].str;
 	struct xdpctl_bypass_rule *rules = NULL;
+	struct dev_cache dc = {};
 	unsigned int *lines = NULL;
 	size_t n = 0, cap = 0, done = 0, i;
 	unsigned int lineno = 0;
@@ -404,27 +521,37 @@ static int run_bypass_load(struct ctx *c, struct args *a)
 		goto out;
 	r = 1;
 
-	/* The whole file is checked before any rule is stored. */
+	/*
+	 * The whole file is checked before any rule is stored. Errors are
+	 * reported for the first line in the file that has one, as if each
+	 * line were checked against the map in turn; that check (a rule for
+	 * the address exists, or an earlier line has it) is left to the
+	 * library's bulk load, which makes it once for all rules before
+	 * storing anything, and only its refusal is traced back to a line.
+	 */
 	while (fgets(buf, sizeof(buf), f)) {
 		struct xdpctl_bypass_rule *rule;
-		struct xdpctl_bypass_rule old;
 		char *w[6];
+		size_t len;
+		long ifindex;
 		int nw;
 
 		lineno++;
 		if (!strchr(buf, '\n') && !feof(f)) {
-			fail(c, "%s:%u: line longer than %zu characters", file, lineno, sizeof(buf) - 2);
+			line_fail(c, file, rules, lines, n, "%s:%u: line longer than %zu characters",
+				  file, lineno, sizeof(buf) - 2);
 			goto out;
 		}
 		nw = split(buf, w, 5);
 		if (!nw)
 			continue;
 		if ((nw != 3 && nw != 5) || strcmp(w[1], "dev") || (nw == 5 && strcmp(w[3], "mac"))) {
-			fail(c, "%s:%u: expected 'ADDR dev VETH [mac MAC]'", file, lineno);
+			line_fail(c, file, rules, lines, n, "%s:%u: expected 'ADDR dev VETH [mac MAC]'",
+				  file, lineno);
 			goto out;
 		}
 		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 256;
+			size_t ncap = cap ? cap * 2 : 1024;
 			void *nr = realloc(rules, ncap * sizeof(*rules));
 			void *nl;
 
@@ -444,35 +571,38 @@ static int run_bypass_load(struct ctx *c, struct args *a)
 		rule = &rules[n];
 		memset(rule, 0, sizeof(*rule));
 		if (xdpctl_addr_parse(w[0], &rule->addr)) {
-			fail(c, "%s:%u: %s: not an IPv4 or IPv6 address", file, lineno, w[0]);
+			line_fail(c, file, rules, lines, n, "%s:%u: %s: not an IPv4 or IPv6 address",
+				  file, lineno, w[0]);
 			goto out;
 		}
-		if (strlen(w[2]) >= IF_NAMESIZE || !(rule->ifindex = if_nametoindex(w[2]))) {
-			fail(c, "%s:%u: no such device: %s", file, lineno, w[2]);
+		len = strlen(w[2]);
+		ifindex = len < IF_NAMESIZE ? dev_cache_get(&dc, w[2]) : 0;
+		if (ifindex < 0) {
+			fail(c, "out of memory");
 			goto out;
 		}
-		snprintf(rule->dev, sizeof(rule->dev), "%s", w[2]);
+		if (!ifindex) {
+			line_fail(c, file, rules, lines, n, "%s:%u: no such device: %s", file, lineno,
+				  w[2]);
+			goto out;
+		}
+		rule->ifindex = ifindex;
+		memcpy(rule->dev, w[2], len + 1);
 		if (nw == 5) {
 			if (xdpctl_mac_parse(w[4], rule->dmac)) {
-				fail(c, "%s:%u: %s: not a MAC address (expected aa:bb:cc:dd:ee:ff)", file,
-				     lineno, w[4]);
+				line_fail(c, file, rules, lines, n,
+					  "%s:%u: %s: not a MAC address (expected aa:bb:cc:dd:ee:ff)",
+					  file, lineno, w[4]);
 				goto out;
 			}
 		}
 		/* no MAC given: zero, the library takes the veth peer's as 'bypass add' does */
-		if (!xdpctl_dp__bypass_get(c->dp, &rule->addr, &old)) {
-			fail(c, "%s:%u: a bypass rule for %s exists: delete it or drop the line", file,
-			     lineno, w[0]);
-			goto out;
-		}
 		lines[n++] = lineno;
 	}
 	if (ferror(f)) {
 		fail(c, "%s: %s", file, strerror(errno));
 		goto out;
 	}
-	if (check_repeats(c, file, rules, lines, n))
-		goto out;
 
 	err = n ? xdpctl_dp__bypass_load(c->dp, rules, n, &done) : 0;
 	if (err) {
@@ -481,16 +611,26 @@ static int run_bypass_load(struct ctx *c, struct args *a)
 		snprintf(msg, sizeof(msg), "%s", xdpctl_dp__errmsg(c->dp) ? xdpctl_dp__errmsg(c->dp) : "");
 		/*
 		 * A failed command changes nothing: take back what was stored. None of
-		 * these addresses had a rule before (checked above); the stored ones
-		 * need not be the first *done (batches run per CPU).
+		 * these addresses had a rule before (the library checked); the stored
+		 * ones need not be the first *done (batches run per CPU).
 		 */
 		for (i = 0; done && i < n; i++)
 			xdpctl_dp__bypass_del(c->dp, &rules[i].addr);
-		if (err == -E2BIG || err == -ENOSPC)
+		if (err == -EEXIST && !done) {
+			/* Which line: a rule in the map first, else a repeat in the file. */
+			i = first_existing(c, rules, n);
+			if (i < n)
+				r = fail_exists(c, file, lines[i], &rules[i].addr);
+			else if (check_repeats(c, file, rules, lines, n))
+				r = 1;
+			else
+				r = fail(c, "%s: %s: nothing loaded", file, *msg ? msg : strerror(-err));
+		} else if (err == -E2BIG || err == -ENOSPC) {
 			r = fail(c, "%s: the bypass map has no room for %zu more rules: nothing loaded",
 				 file, n);
-		else
+		} else {
 			r = fail(c, "%s: %s: nothing loaded", file, *msg ? msg : strerror(-err));
+		}
 		goto out;
 	}
 	if (c->json) {
@@ -506,6 +646,7 @@ out:
 	fclose(f);
 	free(rules);
 	free(lines);
+	free(dc.slot);
 	return r;
 }
 
