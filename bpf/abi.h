@@ -79,7 +79,8 @@ enum xdpctl_reason {
 	XDPCTL_R_VLAN,          /* tagged frame for a bypass rule, or > 2 tags */
 	XDPCTL_R_FIB_MISS,      /* return path: FIB lookup not a success */
 	XDPCTL_R_NOT_UPLINK,    /* return path: route leaves by a non-uplink */
-	XDPCTL_R_TO_TC,         /* XDP left a bypass hit to the tc program (TCP, engine auto) */
+	XDPCTL_R_TO_TC,         /* XDP left it to the tc program: TCP bypass hit (engine
+				 * auto), echo request for a tc-hook ping-pong rule */
 	XDPCTL_REASON_MAX,
 };
 

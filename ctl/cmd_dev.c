@@ -19,7 +19,7 @@ static const struct arg_spec attach_args[] = {
 	[AT_MODE] = { .name = "--mode", .type = ARG_ENUM, .choices = mode_choices,
 		      .help = "XDP mode; auto: native, else generic (default auto)" },
 	[AT_ENGINE] = { .name = "--engine", .type = ARG_ENUM, .choices = engine_choices,
-			.help = "bypass by XDP redirect or by tc redirect_peer (default auto)" },
+			.help = "bypass by XDP redirect, by tc redirect_peer, or auto: XDP but TCP by tc (default)" },
 	[AT_FORCE] = { .name = "--force", .type = ARG_FLAG,
 		       .help = "replace another owner's XDP program on DEV" },
 	[AT_MAX_RULES] = { .name = "--max-rules", .metavar = "N", .type = ARG_UINT, .min = 1,
@@ -121,6 +121,9 @@ const struct cmd cmd_attach = {
 	.summary = "Attach the dataplane to an uplink device (again: replace, keep rules).",
 	.details = "With engine xdp the XDP program does bypass and XDP ping-pong and a tc\n"
 		   "program answers tc ping-pong; with engine tc both run at tc ingress.\n"
+		   "Engine auto (the default) is xdp, except that XDP leaves TCP to the tc\n"
+		   "program: the uplink's GRO then hands it over in large packets that\n"
+		   "redirect_peer keeps whole, where an XDP redirect would send each frame.\n"
 		   "Another XDP program on DEV is never replaced silently: xdpctl refuses and\n"
 		   "names it, unless --force.",
 };

@@ -100,8 +100,9 @@ static __always_inline void echo_reply(struct pkt *p)
 /**
  * pingpong_match - the ping-pong rule for @p's destination, for @hookbit.
  * @return 1 and *rule when the echo request is to be answered here, 0 when
- * no rule applies, or -XDPCTL_R_FRAGMENT for a fragmented echo to a
- * configured address (the stack reassembles and answers it).
+ * no rule applies, -XDPCTL_R_FRAGMENT for a fragmented echo to a
+ * configured address (the stack reassembles and answers it), or
+ * -XDPCTL_R_TO_TC at XDP for an echo request that the tc hook answers.
  */
 static __always_inline int pingpong_match(struct pkt *p, __u32 hookbit,
 					  struct xdpctl_pingpong **rule)
@@ -112,8 +113,19 @@ static __always_inline int pingpong_match(struct pkt *p, __u32 hookbit,
 	    !(p->frag & PKT_FRAG_LATE))
 		return 0;
 	r = bpf_map_lookup_elem(&xdpctl_pingpong, &p->dst);
-	if (!r || !(r->hooks & hookbit))
+	if (!r)
 		return 0;
+	if (!(r->hooks & hookbit)) {
+		/*
+		 * A rule for the tc hook only: XDP leaves the echo request to the
+		 * tc program (which answers it) instead of forwarding it by a
+		 * bypass rule for the same address.
+		 */
+		if (hookbit == XDPCTL_HOOKBIT_XDP && (r->hooks & XDPCTL_HOOKBIT_TC) &&
+		    !(p->frag & PKT_FRAG) && is_echo_request(p))
+			return -XDPCTL_R_TO_TC;
+		return 0;
+	}
 	if (is_icmp_fragment(p))
 		return -XDPCTL_R_FRAGMENT;
 	if (!is_echo_request(p))

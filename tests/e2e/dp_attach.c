@@ -110,14 +110,15 @@ static void test_attach_detach(struct xdpctl_dp *dp)
 		{ XDPCTL_ENGINE_XDP, XDPCTL_MODE_GENERIC, XDPCTL_MODE_GENERIC },
 		{ XDPCTL_ENGINE_XDP, XDPCTL_MODE_AUTO, XDPCTL_MODE_NATIVE },
 		{ XDPCTL_ENGINE_TC, XDPCTL_MODE_AUTO, XDPCTL_MODE_AUTO },
-		{ XDPCTL_ENGINE_AUTO, XDPCTL_MODE_AUTO, XDPCTL_MODE_AUTO },
+		/* auto: XDP (native when it can) and TCP left to tc */
+		{ XDPCTL_ENGINE_AUTO, XDPCTL_MODE_AUTO, XDPCTL_MODE_NATIVE },
 	};
 	struct snap before, after;
 	unsigned int i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		enum xdpctl_engine eff = cases[i].e == XDPCTL_ENGINE_XDP ? XDPCTL_ENGINE_XDP :
-									   XDPCTL_ENGINE_TC;
+		enum xdpctl_engine eff = cases[i].e;
+		bool tcp_to_tc = eff == XDPCTL_ENGINE_AUTO;
 		struct xdpctl_dev_status st;
 		char what[64], link[4096];
 
@@ -128,13 +129,14 @@ static void test_attach_detach(struct xdpctl_dp *dp)
 			continue;
 		CHECK_RET(dp, xdpctl_dp__dev_status(dp, up, &st), 0);
 		CHECK(st.present && (st.flags & XDPCTL_IF_UPLINK) && st.engine == eff &&
+		      !!(st.flags & XDPCTL_IF_TCP_TO_TC) == tcp_to_tc &&
 		      !memcmp(st.mac, "\x02\x00\x00\x00\x01\xfe", 6), "%s: status flags 0x%x engine %s",
 		      what, st.flags, xdpctl_engine_name(st.engine));
 		CHECK(st.tc_prog_id && st.tc_prog_id == lab_tc_id(host, up, "xdpctl_tc_in"),
 		      "%s: tc program %u as tc shows (%u)", what, st.tc_prog_id,
 		      lab_tc_id(host, up, "xdpctl_tc_in"));
 		sh_out(link, sizeof(link), "ip -n %s -d link show dev %s", host, up);
-		if (eff == XDPCTL_ENGINE_XDP) {
+		if (eff != XDPCTL_ENGINE_TC) {
 			CHECK(st.xdp_prog_id && st.xdp_prog_id == lab_xdp_id(host, up),
 			      "%s: XDP program %u as ip shows (%u)", what, st.xdp_prog_id,
 			      lab_xdp_id(host, up));

@@ -28,6 +28,8 @@
  *     reply in place, MACs and addresses swapped, TTL/hop limit 64, type
  *     0/129, checksums from scratch; XDP_TX / redirect to the same device
  *                                                       -> PINGPONG
+ *     xdp only: a rule with the tc bit but not xdp's, an unfragmented echo
+ *     request -> TO_TC (left untouched for the tc program to answer)
  *  8. xdp/tc_in: a bypass rule for the destination:
  *     xdp only, the device's entry has XDPCTL_IF_TCP_TO_TC and the upper
  *     layer is TCP (IPv4: the protocol field, also of a later fragment;
@@ -652,6 +654,12 @@ int ref_run(const struct ref_env *env, enum xdpctl_hook hook, const __u8 *f, __u
 			r->out_ifindex = hook == XDPCTL_HOOK_XDP ? 0 : env->in_ifindex;
 			return 0;
 		}
+	} else if (idx >= 0 && hook == XDPCTL_HOOK_XDP &&
+		   (env->pp[idx].hooks & (1u << XDPCTL_HOOK_TC_IN)) && !v.frag &&
+		   is_echo_request(&v)) {
+		r->why = "echo request for the tc hook's ping-pong rule";
+		result_pass(r, hook, XDPCTL_R_TO_TC);
+		return 0;
 	}
 
 	idx = find_by(env, &v.dst);

@@ -472,8 +472,8 @@ static void rows_pingpong(enum th_prog p, int v6)
 			 "echo to an xdp-only rule: tc passes");
 	s = echo_req(v6, PPT[v6]);
 	if (xdp)
-		row_pass(p, v6, s, XDPCTL_R_PASS, "pb_echo_request -> PPT (hooks=tc)",
-			 "echo to a tc-only rule: xdp passes");
+		row_pass(p, v6, s, XDPCTL_R_TO_TC, "pb_echo_request -> PPT (hooks=tc)",
+			 "echo to a tc-only rule: xdp leaves it to tc");
 	else
 		row_echo(p, v6, s, "pb_echo_request -> PPT (hooks=tc)", "echo to a tc-only rule");
 

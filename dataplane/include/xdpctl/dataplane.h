@@ -103,7 +103,7 @@ int xdpctl_probe_features(struct xdpctl_features *f);
 
 /* ---- attach / detach ---- */
 enum xdpctl_engine {
-	XDPCTL_ENGINE_AUTO = 0, /* the default engine (see README: why) */
+	XDPCTL_ENGINE_AUTO = 0, /* the default: XDP, but TCP by tc (README: why) */
 	XDPCTL_ENGINE_XDP,
 	XDPCTL_ENGINE_TC,
 };
@@ -137,7 +137,7 @@ struct xdpctl_dev_status {
 	__u32 ifindex;
 	__u8 mac[6];
 	__u32 flags;                  /* XDPCTL_IF_* from the ifaces map */
-	enum xdpctl_engine engine;    /* as attached (XDP or TC) */
+	enum xdpctl_engine engine;    /* as attached: XDP, TC, or AUTO (both) */
 	enum xdpctl_mode xdp_mode;    /* native/generic when XDP is attached */
 	__u32 xdp_prog_id;            /* 0: none of ours */
 	__u32 tc_prog_id;             /* 0: none of ours */
