@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # scripts/bench.sh - measure every data path of the netns lab side by side:
 # kernel path with and without Docker-style netfilter, xdpctl bypass (XDP and
-# tc engines), xdpctl ping-pong (XDP and tc), a minimal reference redirect and
+# tc engines and engine auto), xdpctl ping-pong (XDP and tc), a minimal reference redirect and
 # the XDP_DROP ceiling. Rounds are interleaved (every path once per round, the
 # order rotated), results are medians with min-max. Writes a markdown report
 # and a PNG plot; leaves nothing behind (trap cleanup).
@@ -196,18 +196,19 @@ PATHS=(
 	"nonf|ABC|kernel path, no netfilter"
 	"xdp|ABC|xdpctl bypass, XDP engine"
 	"tc|ABC|xdpctl bypass, tc engine"
+	"auto|ABC|xdpctl bypass, engine auto (the default: XDP, TCP by tc)"
 	"ppxdp|A|xdpctl ping-pong, XDP"
 	"pptc|A|xdpctl ping-pong, tc"
 	"ref|B|reference DEVMAP redirect"
 	"drop|B|XDP_DROP on the uplink"
 )
-needs_xdpctl() { case $1 in xdp|tc|ppxdp|pptc) return 0 ;; esac; return 1; }
+needs_xdpctl() { case $1 in xdp|tc|auto|ppxdp|pptc) return 0 ;; esac; return 1; }
 
 path_up() {
 	case $1 in
 	base) in_ns "$HOST_NS" iptables-restore <"$WORK/netfilter.rules" ;;
 	nonf) in_ns "$HOST_NS" nft flush ruleset ;;
-	xdp|tc)
+	xdp|tc|auto)
 		xdpctl -n "$HOST_NS" attach "$UPLINK" --engine "$1" &&
 		xdpctl -n "$HOST_NS" bypass add "$C1_IP4" dev "$C1_VETH" ;;
 	ppxdp|pptc)
@@ -225,7 +226,7 @@ path_down() {
 	case $1 in
 	base) ;;
 	nonf) in_ns "$HOST_NS" iptables-restore <"$WORK/netfilter.rules" ;;
-	xdp|tc)
+	xdp|tc|auto)
 		xdpctl -n "$HOST_NS" bypass del "$C1_IP4"
 		xdpctl -n "$HOST_NS" detach "$UPLINK" ;;
 	ppxdp|pptc)

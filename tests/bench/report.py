@@ -20,6 +20,7 @@ PATHS = [
     ("nonf", "kernel, no netfilter"),
     ("xdp", "xdpctl bypass, XDP engine"),
     ("tc", "xdpctl bypass, tc engine"),
+    ("auto", "xdpctl bypass, engine auto (the default: XDP, TCP by tc)"),
     ("ppxdp", "xdpctl ping-pong, XDP"),
     ("pptc", "xdpctl ping-pong, tc"),
     ("ref", "reference DEVMAP redirect"),
@@ -27,8 +28,8 @@ PATHS = [
 ]
 DESC = dict(PATHS)
 ORDER = [p for p, _ in PATHS]
-DELIVERING = {"base", "nonf", "xdp", "tc", "ref"}
-BYPASSING = {"xdp", "tc", "ref", "drop"}
+DELIVERING = {"base", "nonf", "xdp", "tc", "auto", "ref"}
+BYPASSING = {"xdp", "tc", "auto", "ref", "drop"}
 
 
 def load(raw_path, cond_path):
@@ -155,7 +156,7 @@ class Report:
                 self.failures.append("%s: more than half of the echoes lost" % p)
             if p in ("ppxdp", "pptc") and ttls != [64]:
                 self.failures.append("%s: replies not from the hook (TTL %s)" % (p, ttls))
-            if p in ("xdp", "tc") and fwd / n >= 1.0:
+            if p in ("xdp", "tc", "auto") and fwd / n >= 1.0:
                 self.failures.append("%s: the host forwarded %.2f packets per echo" % (p, fwd / n))
             if p in ("base", "nonf") and fwd / n < 1.5:
                 self.failures.append("%s: the host forwarded only %.2f packets per echo" % (p, fwd / n))
@@ -334,6 +335,10 @@ class Report:
             rr("B", "rx_pps", "xdp", "ref"), 0.9, True, "no data")
         add("B: tc bypass vs baseline (received pps; no target)",
             rr("B", "rx_pps", "tc", "base"), None, True, "no data")
+        add("B: engine auto bypass ≥ 2.5× baseline (received pps)",
+            rr("B", "rx_pps", "auto", "base"), 2.5, True, "no data")
+        add("B: engine auto vs engine xdp (received pps; no target)",
+            rr("B", "rx_pps", "auto", "xdp"), None, True, "no data")
         add("B, net of the generator: baseline's ns/packet ÷ XDP bypass's (no target)",
             self.net_ratio("xdp", "base"), None, True, "no data")
         add("B, net of the generator: baseline's ns/packet ÷ tc bypass's (no target)",
@@ -343,10 +348,10 @@ class Report:
         for p in ("ppxdp", "pptc"):
             add("A: ping-pong (%s) RTT ≤ 0.6× baseline" % p,
                 rr("A", "rtt_fast_us", p, "base"), 0.6, False, "no data")
-        for p in ("xdp", "tc"):
+        for p in ("xdp", "tc", "auto"):
             add("A: bypass (%s) RTT ≤ 1.0× baseline" % p,
                 rr("A", "rtt_fast_us", p, "base"), 1.0, False, "no data")
-        for p in ("xdp", "tc"):
+        for p in ("xdp", "tc", "auto"):
             for d, label in (("fwd", "client → container"), ("rev", "container → client")):
                 add("C: TCP %s via %s bypass ≥ 1.0× baseline" % (label, p),
                     rr("C", "gbps_" + d, p, "base"), 1.0, True, "no data")
