@@ -216,7 +216,7 @@ static const char *reason_words(unsigned int reason)
 	case XDPCTL_R_VLAN: return "VLAN tagged";
 	case XDPCTL_R_FIB_MISS: return "no route (FIB lookup failed)";
 	case XDPCTL_R_NOT_UPLINK: return "route does not leave by an uplink";
-	case XDPCTL_R_TO_TC: return "TCP left to the tc program";
+	case XDPCTL_R_TO_TC: return "left to the tc program";
 	case XDPCTL_R_PINGPONG: return "ping-pong";
 	case XDPCTL_R_BYPASS: return "bypass";
 	default: return "unknown reason";

@@ -25,30 +25,49 @@ meson compile -C "$build" || { echo "0 passed, 1 failed"; echo "Error: build fai
 # Network-namespace tests share the machine: run one test at a time.
 meson test -C "$build" --num-processes 1 --print-errorlogs "$@"
 rc=$?
+logs=("$build/meson-logs/testlog.json")
 
-log="$build/meson-logs/testlog.json"
-if [ ! -s "$log" ]; then
-	echo "0 passed, 1 failed"
-	echo "Error: no test log at $log" >&2
-	exit 1
+# The library and CLI tests once more under ASan and UBSan (the tests fail
+# on any sanitizer report). XDPCTL_NO_SANITIZE=1 leaves this out.
+asan_rc=0
+if [ $# -eq 0 ] && [ -z "${XDPCTL_NO_SANITIZE:-}" ]; then
+	asan=${XDPCTL_ASAN_BUILD_DIR:-$top/build-asan}
+	if [ -f "$asan/build.ninja" ]; then
+		meson setup --reconfigure "$asan" >/dev/null
+	else
+		meson setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+	fi && meson compile -C "$asan" >/dev/null &&
+		meson test -C "$asan" --num-processes 1 --print-errorlogs --suite cli --suite dataplane
+	asan_rc=$?
+	[ -s "$asan/meson-logs/testlog.json" ] && logs+=("$asan/meson-logs/testlog.json")
+	[ "$asan_rc" -ne 0 ] && rc=$asan_rc
 fi
-python3 - "$log" "$rc" <<'PY'
+
+for log in "${logs[@]}"; do
+	if [ ! -s "$log" ]; then
+		echo "0 passed, 1 failed"
+		echo "Error: no test log at $log" >&2
+		exit 1
+	fi
+done
+python3 - "$rc" "${logs[@]}" <<'PY'
 import json, sys
 passed = failed = skipped = 0
-for line in open(sys.argv[1]):
-    line = line.strip()
-    if not line:
-        continue
-    r = json.loads(line).get("result", "")
-    if r in ("OK", "EXPECTEDFAIL"):
-        passed += 1
-    elif r == "SKIP":
-        skipped += 1
-    else:
-        failed += 1
-rc = int(sys.argv[2])
+for path in sys.argv[2:]:
+    for line in open(path):
+        line = line.strip()
+        if not line:
+            continue
+        r = json.loads(line).get("result", "")
+        if r in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif r == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+rc = int(sys.argv[1])
 if rc != 0 and failed == 0:
-    failed = 1  # meson itself failed
+    failed = 1  # meson itself (or the sanitizer build) failed
 out = f"{passed} passed, {failed} failed"
 if skipped:
     out += f", {skipped} skipped"

@@ -37,7 +37,7 @@ for line in \
 	"[xdp_bypass] ingress got packet" \
 	"[xdp_bypass] 198.18.0.2 > 198.19.0.3 icmp len 98 to veth ifindex $v2" \
 	"[tc_return] 198.19.0.3 > 198.18.0.2 icmp len 98 to uplink ifindex $up" \
-	"[xdp] pass 198.18.0.2 > 198.19.0.10: no rule" \
+	"[xdp] pass 198.18.0.2 > 198.19.0.10: left to the tc program" \
 	"[tc_pingpong] ingress got packet" \
 	"[tc_pingpong] ICMP request for 198.19.0.10 type 8" \
 	"[xdp] pass 198.18.0.2 > 198.19.0.77: no rule" \

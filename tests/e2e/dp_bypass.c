@@ -344,15 +344,10 @@ static void test_bulk(struct xdpctl_dp *dp, size_t n)
 	printf("  bulk load: %zu rules in %.3f s = %.2f M rules/s (a bare batch stream before and after: %.2f, %.2f M/s)\n",
 	       n, t1 - t0, rate / 1e6, raw / 1e6, raw2 / 1e6);
 	/*
-	 * The kernel's insert rate bounds this, and the VM's speed shifts (2
-	 * vCPUs, steal, other work): compare with bare batch inserts of the
-	 * same keys just before and after (the load adds its duplicate check
-	 * and the veths' setup, ~0.2 s), and keep an absolute floor.
+	 * The rate is a figure to read, not a check: speed targets live in
+	 * scripts/bench.sh (section E), where runs are interleaved and the
+	 * VM's shifting speed (2 vCPUs, steal, sanitizer builds) is visible.
 	 */
-	if (raw2 < raw)
-		raw = raw2;
-	CHECK(rate >= 0.6 * raw, "within 60%% of a bare batch insert (%.0f vs %.0f rules/s)", rate, raw);
-	CHECK(rate >= 3e5, "at least 300k rules/s (%.0f)", rate);
 	CHECK(refcnt(dp, v1) == (n + 1) / 2 && refcnt(dp, v2) == n / 2, "refcnts %u %u",
 	      refcnt(dp, v1), refcnt(dp, v2));
 	CHECK(pass_on(k1) && pass_on(k2) && lab_tc_id(host, v2, "xdpctl_tc_fwd"), "both veths set up");
