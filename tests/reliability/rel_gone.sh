@@ -5,6 +5,9 @@
 #   - a container's host veth is deleted while its bypass rule exists;
 #   - a whole container (network namespace) is deleted while its rule exists;
 # then, once, the uplink itself is deleted and recreated.
+# Before that, a veth's rule count left one low (as by a 'bypass add' killed
+# between storing its rule and counting it): 'bypass del' of one of its two
+# rules must recount and keep the veth for the other.
 # Nothing may crash (every xdpctl call exits 0 or 1, never by a signal);
 # 'bypass list' must show the rule as stale and 'status' the veth as not
 # present; packets for the stale rule must go to the stack, counted as
@@ -17,6 +20,37 @@ ENGINES=${REL_ENGINES:-tc xdp}
 lab_up --containers 5
 x_ok "attach" attach "$UPLINK" --engine tc || finish
 x_ok "rule for c1" bypass add "$C1_IP4" dev "$C1_VETH"
+
+# iface_refcnt IFINDEX [N]: the ifaces entry's rule count; with N, set it
+# (bpftool on the pinned map: bytes 12..15 of struct xdpctl_iface, host order).
+iface_refcnt() {
+	local ifx=$1 key v i
+	key=$(printf '%d %d %d %d' $((ifx & 255)) $((ifx >> 8 & 255)) $((ifx >> 16 & 255)) $((ifx >> 24 & 255)))
+	# shellcheck disable=SC2086
+	mapfile -t v < <(bpftool -j map lookup pinned "$PIN/xdpctl_ifaces" key $key | jq -r '.value[]')
+	[[ ${#v[@]} -eq 20 ]] || { echo "no ifaces entry for $ifx"; return 1; }
+	if [[ $# -lt 2 ]]; then
+		echo $(( v[12] | v[13] << 8 | v[14] << 16 | v[15] << 24 ))
+		return
+	fi
+	for i in 0 1 2 3; do v[12 + i]=$(( $2 >> (8 * i) & 255 )); done
+	# shellcheck disable=SC2086
+	bpftool map update pinned "$PIN/xdpctl_ifaces" key $key value "${v[@]}"
+}
+
+# A veth counted one rule low: 'bypass del' recounts before any teardown.
+c1_ifx=$(link_ifindex "$HOST_NS" "$C1_VETH")
+x_ok "a second rule for c1" bypass add "$C1_IP6" dev "$C1_VETH"
+check_eq "c1's veth counts 2 rules" "$(iface_refcnt "$c1_ifx")" 2
+check "c1's count set one low, as a killed 'bypass add' leaves it" iface_refcnt "$c1_ifx" 1
+x_ok "deleting one of c1's rules" -v bypass del "$C1_IP6"
+check_match "bypass del says the count was low" "$ERR" "counted 1 rule\(s\) low: 1 still use it; veth kept"
+check_eq "c1's veth counts its remaining rule again" "$(iface_refcnt "$c1_ifx")" 1
+check_match "c1's return-path filter is still there" \
+	"$(tc -n "$HOST_NS" filter show dev "$C1_VETH" ingress 2>&1)" "xdpctl_tc_fwd"
+x -j status
+check_eq "status shows c1's veth with 1 rule" \
+	"$(jq -r --argjson i "$c1_ifx" '.[] | select(.ifindex == $i) | .rules' <<<"$OUT")" 1
 
 # xdpctl exits 0 or 1; a signal (>= 128) is a crash.
 no_crash() { check "$1: xdpctl exit $RC is not a crash" test "$RC" -lt 2; }
