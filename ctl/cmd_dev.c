@@ -130,16 +130,52 @@ const struct cmd cmd_attach = {
 
 /* ---- detach ---- */
 
-enum { DT_DEV };
+enum { DT_DEV, DT_IFINDEX };
 static const struct arg_spec detach_args[] = {
-	[DT_DEV] = { .metavar = "DEV", .type = ARG_DEVNAME, .required = true,
+	[DT_DEV] = { .metavar = "DEV", .type = ARG_DEVNAME, .required = true, .group = 1,
 		     .help = "an attached uplink device" },
+	[DT_IFINDEX] = { .name = "--ifindex", .metavar = "N", .type = ARG_UINT, .min = 1,
+			 .max = 0xffffffffu, .required = true, .group = 1,
+			 .help = "a device by ifindex, also one that is gone ('(gone)' in status)" },
 	{ 0 },
 };
 
 static int not_attached(struct ctx *c, const char *dev)
 {
 	return fail(c, "%s is not attached: run 'xdpctl attach %s' first", dev, dev);
+}
+
+/* Entries of devices that are gone: their first ifindex into *first; how many. */
+static int count_gone(const struct xdpctl_dev_status *st, void *ctx)
+{
+	__u32 *v = ctx;
+
+	if (!st->present && !v[0]++)
+		v[1] = st->ifindex;
+	return 0;
+}
+
+static int run_detach_ifindex(struct ctx *c, __u32 ifindex)
+{
+	char what[32];
+	int err;
+
+	snprintf(what, sizeof(what), "ifindex %u", ifindex);
+	err = xdpctl_dp__detach_ifindex(c->dp, ifindex);
+	if (err == -ENOENT)
+		return fail(c, "%s: xdpctl has no entry for it (see 'xdpctl status')", what);
+	if (err == -EBUSY)
+		return fail(c, "%s: delete its bypass rules first (see 'xdpctl bypass list')",
+			    xdpctl_dp__errmsg(c->dp));
+	if (err)
+		return fail_dp(c, err, what);
+	if (c->json) {
+		jw_obj_open(c->jw);
+		jw_ku64(c->jw, "ifindex", ifindex);
+		jw_kbool(c->jw, "detached", true);
+		jw_obj_close(c->jw);
+	}
+	return 0;
 }
 
 static int run_detach(struct ctx *c, struct args *a)
@@ -152,8 +188,21 @@ static int run_detach(struct ctx *c, struct args *a)
 	if (r)
 		return r;
 	if (missing)
-		return not_attached(c, dev);
+		return a->v[DT_IFINDEX].set ? fail(c, "ifindex %llu is not attached: no xdpctl state at %s",
+						   a->v[DT_IFINDEX].u, c->pin_dir)
+					    : not_attached(c, dev);
+	if (a->v[DT_IFINDEX].set)
+		return run_detach_ifindex(c, (__u32)a->v[DT_IFINDEX].u);
 	err = xdpctl_dp__detach(c->dp, dev);
+	if (err == -ENODEV) {
+		/* The ifaces map keeps no names: point to the entries of gone devices. */
+		__u32 gone[2] = {};
+
+		xdpctl_dp__for_each_dev(c->dp, count_gone, gone);
+		if (gone[0])
+			return fail(c, "no such device: %s; xdpctl keeps %u entr%s of gone devices: remove one with 'xdpctl detach --ifindex %u' (see 'xdpctl status')",
+				    dev, gone[0], gone[0] == 1 ? "y" : "ies", gone[1]);
+	}
 	if (err == -ENOENT) {
 		struct xdpctl_dev_status st = {};
 
@@ -176,6 +225,10 @@ static int run_detach(struct ctx *c, struct args *a)
 const struct cmd cmd_detach = {
 	.name = "detach", .run = run_detach, .args = detach_args, .flags = CMD_PRIV,
 	.summary = "Remove everything xdpctl added to a device; rules stay in the maps.",
+	.details = "A device that is gone shows in 'xdpctl status' as '(gone)' with its ifindex\n"
+		   "(xdpctl keeps no names): 'xdpctl detach --ifindex N' removes its entry (an\n"
+		   "uplink's; a veth's once no bypass rule names it). For a device that exists,\n"
+		   "--ifindex N is the same as its name.",
 };
 
 /* ---- status ---- */

@@ -748,3 +748,53 @@ int xdpctl_dp__for_each_dev(struct xdpctl_dp *dp, xdpctl_dev_cb cb, void *ctx)
 	}
 	return 0;
 }
+
+/* ---- entries of devices that are gone ---- */
+
+int xdpctl_dp__detach_ifindex(struct xdpctl_dp *dp, __u32 ifindex)
+{
+	int ifaces = dp_map_fd(dp, DP_MAP_IFACES);
+	struct xdpctl_iface ent;
+	struct dp_link l;
+	int err;
+
+	if (!dp || !ifindex)
+		return dp_ret(-EINVAL);
+	if (!dp_link_get(NULL, ifindex, -1, &l))
+		return xdpctl_dp__detach(dp, l.name);
+	err = dp_lock(dp);
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(ifaces, &ifindex, &ent)) {
+		err = dp_err(dp, -ENOENT, "ifindex %u: no such device, and xdpctl has no entry for it",
+			     ifindex);
+		goto out;
+	}
+	if ((ent.flags & XDPCTL_IF_VETH) && ent.refcnt) {
+		/* A gone uplink that is also a veth keeps its veth role until its rules go. */
+		if (ent.flags & XDPCTL_IF_UPLINK) {
+			ent.flags &= ~(XDPCTL_IF_UPLINK | XDPCTL_IF_ENGINE_TC | XDPCTL_IF_TCP_TO_TC |
+				       XDPCTL_IF_XDP_DIRECT);
+			if (bpf_map_update_elem(ifaces, &ifindex, &ent, BPF_EXIST))
+				err = dp_err(dp, -errno, "ifindex %u: writing the ifaces entry: %s",
+					     ifindex, strerror(errno));
+			goto out;
+		}
+		err = dp_err(dp, -EBUSY, "ifindex %u: a gone veth that %u bypass rule(s) still name",
+			     ifindex, ent.refcnt);
+		goto out;
+	}
+	/* Gone devices took their programs and filters with them: only entries are left. */
+	if (ent.flags & XDPCTL_IF_VETH) {
+		err = dp_veth_teardown(dp, ifindex, &ent);
+		goto out;
+	}
+	if (bpf_map_delete_elem(ifaces, &ifindex) && errno != ENOENT)
+		err = dp_err(dp, -errno, "ifindex %u: deleting the ifaces entry: %s", ifindex,
+			     strerror(errno));
+	else
+		dp_log(XDPCTL_LOG_INFO, "ifindex %u: the entry of a gone device removed\n", ifindex);
+out:
+	dp_unlock(dp);
+	return dp_ret(err);
+}

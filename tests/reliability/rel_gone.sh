@@ -12,8 +12,10 @@
 # 'bypass list' must show the rule as stale and 'status' the veth as not
 # present; packets for the stale rule must go to the stack, counted as
 # redirect_error (all of them) and never as bypassed; deleting the stale rule
-# must remove the veth's entry; after the uplink is back, 'attach' again
-# makes the remaining rule carry traffic as before (sent = received = counted).
+# must remove the veth's entry; 'detach --ifindex N' removes a gone uplink's
+# entry (and refuses a gone veth that rules still name); after the uplink is
+# back, 'attach' again makes the remaining rule carry traffic as before
+# (sent = received = counted).
 . "$(dirname "$0")/lib.sh"
 
 ENGINES=${REL_ENGINES:-tc xdp}
@@ -91,6 +93,9 @@ gone_checks() {
 	check "$what: ... and the host's stack received them (InReceives +$((ip1 - ip0)))" \
 		test $((ip1 - ip0)) -ge 50
 
+	x detach --ifindex "$ifindex"
+	check_eq "$what: detach --ifindex of the gone veth under its rule: refused" "$RC" 1
+	check_match "$what: ... saying why" "$ERR" "^Error: ifindex $ifindex: a gone veth that 1 bypass rule\(s\) still name: delete its bypass rules first"
 	x_ok "$what: deleting the stale rule" bypass del "$addr"
 	x -j status
 	check_eq "$what: the gone veth's entry went with its last rule" \
@@ -150,13 +155,24 @@ check_eq "uplink gone: c1's rule is still there, not stale" \
 	"$(jq -r --arg a "$C1_IP4" '.[] | select(.addr == $a) | .stale' <<<"$OUT")" false
 x stats; no_crash "uplink gone: stats"
 x detach "$UPLINK"; no_crash "uplink gone: detach"
-log "uplink gone: detach $UPLINK -> exit $RC: $ERR"
+check_eq "uplink gone: detach $UPLINK: the name is gone" "$RC" 1
+check_match "uplink gone: ... pointing to the gone device's entry" "$ERR" \
+	"^Error: no such device: $UPLINK; xdpctl keeps 1 entry of gone devices: remove one with 'xdpctl detach --ifindex $up_ifx'"
+x_ok "uplink gone: detach --ifindex $up_ifx" detach --ifindex "$up_ifx"
+x -j status
+check_eq "uplink gone: its entry is removed" \
+	"$(jq --argjson i "$up_ifx" '[.[] | select(.ifindex == $i)] | length' <<<"$OUT")" 0
+check_eq "uplink gone: c1's veth entry stays" \
+	"$(jq --argjson i "$c1_ifx" '[.[] | select(.ifindex == $i)] | length' <<<"$OUT")" 1
+x detach --ifindex "$up_ifx"
+check_eq "uplink gone: a second detach --ifindex $up_ifx finds nothing" "$RC $ERR" \
+	"1 Error: ifindex $up_ifx: xdpctl has no entry for it (see 'xdpctl status')"
 "$TOP/scripts/lab.sh" up --prefix "$P" --containers 5 >"$TMPD/lab2.log" 2>&1 ||
 	fail_check "lab up again" "$(cat "$TMPD/lab2.log")"
 ip netns exec "$CLIENT_NS" ping -c1 -W2 "$UPLINK_IP4" >/dev/null 2>&1
 x_ok "uplink back: attach again" attach "$UPLINK" --engine tc
 flow_ok "uplink back: c1 through its rule" "$C1_IP4" "$C1_NS" 7600
 x -j status
-stale_up=$(jq --argjson i "$up_ifx" '[.[] | select(.ifindex == $i and .present == false)] | length' <<<"$OUT")
-log "uplink back: status still lists the old uplink (ifindex $up_ifx) as gone: $stale_up"
+check_eq "uplink back: status no longer lists the old uplink (ifindex $up_ifx)" \
+	"$(jq --argjson i "$up_ifx" '[.[] | select(.ifindex == $i)] | length' <<<"$OUT")" 0
 finish

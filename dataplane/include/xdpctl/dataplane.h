@@ -131,6 +131,12 @@ struct xdpctl_attach_opts {
 int xdpctl_dp__attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_attach_opts *opts);
 /* Remove all xdpctl added to DEV and nothing else. -ENOENT if not attached. */
 int xdpctl_dp__detach(struct xdpctl_dp *dp, const char *dev);
+/*
+ * The same by ifindex; for a device that is gone (in the current netns)
+ * it removes the entry it left: an uplink's, or a veth's without rules.
+ * -EBUSY: a gone veth that bypass rules still name; -ENOENT: no entry.
+ */
+int xdpctl_dp__detach_ifindex(struct xdpctl_dp *dp, __u32 ifindex);
 
 struct xdpctl_dev_status {
 	char name[IF_NAMESIZE];
