@@ -21,7 +21,7 @@ static const struct arg_spec attach_args[] = {
 	[AT_ENGINE] = { .name = "--engine", .type = ARG_ENUM, .choices = engine_choices,
 			.help = "bypass by XDP redirect, by tc redirect_peer, or auto: XDP but TCP by tc (default)" },
 	[AT_FORCE] = { .name = "--force", .type = ARG_FLAG,
-		       .help = "replace another owner's XDP program on DEV" },
+		       .help = "replace another owner's XDP program on DEV, or take over xdpctl's of a lost state" },
 	[AT_MAX_RULES] = { .name = "--max-rules", .metavar = "N", .type = ARG_UINT, .min = 1,
 			   .max = 1u << 26,
 			   .help = "bypass rule capacity when the state is first created (default 1048576)" },
@@ -46,6 +46,7 @@ static void dev_json(struct ctx *c, const struct xdpctl_dev_status *st)
 	jw_kbool(c->jw, "dispatcher", st->dispatcher);
 	jw_kbool(c->jw, "present", st->present);
 	jw_ku64(c->jw, "rules", st->refcnt);
+	jw_kbool(c->jw, "orphan", st->orphan);
 	jw_obj_close(c->jw);
 }
 
@@ -80,6 +81,9 @@ static int run_attach(struct ctx *c, struct args *a)
 			xdpctl_dp__destroy_pins(c->dp);
 		switch (err) {
 		case -EBUSY:
+			/* xdpctl's own program of a lost state: no --engine tc advice */
+			if (strstr(msg, "xdpctl's"))
+				return fail(c, "%s: use '--force' to take it over", msg);
 			/* tc filters chain: --engine tc helps only when XDP was the conflict */
 			if (!strstr(msg, "XDP") || o.engine == XDPCTL_ENGINE_TC)
 				return fail(c, "%s: use '--force' to replace it", *msg ? msg : dev);
@@ -262,11 +266,26 @@ static int collect_dev(const struct xdpctl_dev_status *st, void *ctx)
 	return 0;
 }
 
+struct orphan_pick {
+	const char *dev;
+	struct dev_list *l;
+};
+
+/* collect_dev for the orphan of one device name */
+static int collect_orphan(const struct xdpctl_dev_status *st, void *ctx)
+{
+	struct orphan_pick *p = ctx;
+
+	return strcmp(st->name, p->dev) ? 0 : collect_dev(st, p->l);
+}
+
 static int dev_order(const void *x, const void *y)
 {
 	const struct xdpctl_dev_status *a = x, *b = y;
 	bool ua = a->flags & XDPCTL_IF_UPLINK, ub = b->flags & XDPCTL_IF_UPLINK;
 
+	if (a->orphan != b->orphan)
+		return a->orphan ? 1 : -1;
 	if (ua != ub)
 		return ua ? -1 : 1;
 	return strcmp(a->name, b->name);
@@ -290,22 +309,38 @@ static int run_status(struct ctx *c, struct args *a)
 	r = open_state(c, false, 0, true, &missing);
 	if (r)
 		return r;
-	if (missing && a->v[ST_DEV].set)
-		return not_attached(c, a->v[ST_DEV].str);
-	if (!missing && a->v[ST_DEV].set) {
+	if (a->v[ST_DEV].set) {
 		struct xdpctl_dev_status st = {};
+		struct orphan_pick p = { .dev = a->v[ST_DEV].str, .l = &l };
 
-		err = xdpctl_dp__dev_status(c->dp, a->v[ST_DEV].str, &st);
-		if (err == -ENOENT)
-			return not_attached(c, a->v[ST_DEV].str);
-		if (!err)
+		err = missing ? -ENOENT : xdpctl_dp__dev_status(c->dp, a->v[ST_DEV].str, &st);
+		if (!err) {
 			err = collect_dev(&st, &l);
-	} else if (!missing) {
-		err = xdpctl_dp__for_each_dev(c->dp, collect_dev, &l);
+		} else if (err == -ENOENT) {
+			/* No entry: xdpctl's programs of a lost state may still run there. */
+			err = xdpctl_dp__for_each_orphan(c->dp, collect_orphan, &p);
+			if (!err && !l.n)
+				return not_attached(c, a->v[ST_DEV].str);
+		}
+	} else {
+		if (!missing)
+			err = xdpctl_dp__for_each_dev(c->dp, collect_dev, &l);
+		if (!err)
+			err = xdpctl_dp__for_each_orphan(c->dp, collect_dev, &l);
 	}
 	if (err) {
 		free(l.v);
 		return fail_dp(c, err, "status");
+	}
+	for (i = 0; i < l.n; i++) {
+		if (!l.v[i].orphan)
+			continue;
+		if (l.v[i].flags & XDPCTL_IF_UPLINK)
+			note(c, "%s runs xdpctl's programs of another pin dir or a lost state: 'xdpctl attach %s --force' takes them over",
+			     l.v[i].name, l.v[i].name);
+		else
+			note(c, "%s runs xdpctl's return-path program of another pin dir or a lost state: 'xdpctl bypass add ADDR dev %s' takes it over",
+			     l.v[i].name, l.v[i].name);
 	}
 	if (l.n > 1)
 		qsort(l.v, l.n, sizeof(*l.v), dev_order);
@@ -325,7 +360,8 @@ static int run_status(struct ctx *c, struct args *a)
 		bool uplink = st->flags & XDPCTL_IF_UPLINK;
 		char name[IF_NAMESIZE + 8], xp[16], tp[16], mac[18];
 
-		snprintf(name, sizeof(name), "%s%s", st->name, st->present ? "" : "(gone)");
+		snprintf(name, sizeof(name), "%s%s", st->name,
+			 !st->present ? "(gone)" : st->orphan ? "(orphan)" : "");
 		id_col(st->xdp_prog_id, xp, sizeof(xp));
 		id_col(st->tc_prog_id, tp, sizeof(tp));
 		printf("%-16s %7u %-11s %-6s %-8s %8s %8s %5u %-17s\n", name, st->ifindex,
@@ -342,5 +378,8 @@ const struct cmd cmd_status = {
 	.name = "status", .run = run_status, .args = status_args, .flags = CMD_PRIV,
 	.summary = "Show the attached uplinks and the bypassed veths.",
 	.details = "ROLE uplink: attached with 'xdpctl attach'; veth: a container's host-side\n"
-		   "veth that bypass rules use (RULES counts them).",
+		   "veth that bypass rules use (RULES counts them). DEVICE(gone): the device is\n"
+		   "no more ('xdpctl detach --ifindex N' removes its entry). DEVICE(orphan), JSON\n"
+		   "\"orphan\": true: it runs xdpctl's programs of another pin dir or of a lost\n"
+		   "state (pin dir removed, bpffs unmounted), which this state does not count.",
 };

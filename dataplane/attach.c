@@ -180,6 +180,7 @@ int dp_tc_add(struct xdpctl_dp *dp, __u32 ifindex, int prog_fd, const char *prog
 	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = DP_TC_HANDLE,
 		    .priority = DP_TC_PRIORITY);
 	char name[BPF_OBJ_NAME_LEN] = "?";
+	bool orphan;
 	__u32 cur;
 	int err;
 
@@ -190,7 +191,19 @@ int dp_tc_add(struct xdpctl_dp *dp, __u32 ifindex, int prog_fd, const char *prog
 			      strerror(-err));
 	*created = !err;
 	cur = tc_query(ifindex);
-	if (cur && !dp_prog_is_ours(dp, cur, prog_name) && !force) {
+	orphan = cur && dp_prog_orphan(dp, cur, prog_name);
+	/*
+	 * A return-path program of a lost state is ours by name and slot, and
+	 * only the veth's rules use it: it is taken over without --force.
+	 */
+	if (orphan && !strcmp(prog_name, DP_PROG_TC_FWD) && !force) {
+		dp_log(XDPCTL_LOG_INFO, "ifindex %u: replacing %s (id %u) of another pin dir or a lost state\n",
+		       ifindex, prog_name, cur);
+	} else if (orphan && !force) {
+		err = dp_err(dp, -EBUSY, "ifindex %u: tc filter pref %u handle 0x%x holds xdpctl's program %s (id %u) from another pin dir or a lost state",
+			     ifindex, DP_TC_PRIORITY, DP_TC_HANDLE, prog_name, cur);
+		goto fail;
+	} else if (cur && !dp_prog_is_ours(dp, cur, prog_name) && !force) {
 		dp_prog_name(cur, name);
 		err = dp_err(dp, -EBUSY, "ifindex %u: tc filter pref %u handle 0x%x holds program %s (id %u)",
 			     ifindex, DP_TC_PRIORITY, DP_TC_HANDLE, name, cur);
@@ -235,6 +248,7 @@ int dp_tc_del(struct xdpctl_dp *dp, __u32 ifindex, const char *prog_name, bool c
 struct xdp_state {
 	__u32 prog_id;           /* what the device runs (a dispatcher with libxdp) */
 	__u32 ours_id;           /* our program among it, 0 if none */
+	__u32 orphan_id;         /* xdpctl's program of another state among it, 0 if none */
 	enum xdp_attach_mode mode;
 	bool dispatcher;
 	char name[BPF_OBJ_NAME_LEN];
@@ -274,8 +288,12 @@ static int xdp_state_get(const struct xdpctl_dp *dp, __u32 ifindex, const char *
 		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
 			if (dp_prog_is_ours(dp, xdp_program__id(p), ours_name))
 				st->ours_id = xdp_program__id(p);
+			else if (dp_prog_orphan(dp, xdp_program__id(p), ours_name))
+				st->orphan_id = xdp_program__id(p);
 	} else if (dp_prog_is_ours(dp, st->prog_id, ours_name)) {
 		st->ours_id = st->prog_id;
+	} else if (dp_prog_orphan(dp, st->prog_id, ours_name)) {
+		st->orphan_id = st->prog_id;
 	}
 	if (!libxdp_get_error(mp))
 		xdp_multiprog__close(mp);
@@ -468,6 +486,12 @@ int xdpctl_dp__attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl
 		err = dp_err(dp, err, "%s: querying XDP: %s", dev, strerror(-err));
 		goto out;
 	}
+	/* Also for engine tc: a lost state's XDP program would keep bypassing. */
+	if (cur.orphan_id && !force) {
+		err = dp_err(dp, -EBUSY, "%s has xdpctl's XDP program (id %u) from another pin dir or a lost state",
+			     dev, cur.orphan_id);
+		goto out;
+	}
 	if (want_xdp && cur.prog_id && !cur.ours_id && !cur.dispatcher && !force) {
 		err = dp_err(dp, -EBUSY, "%s has XDP program %s (id %u)", dev, cur.name, cur.prog_id);
 		goto out;
@@ -516,12 +540,14 @@ int xdpctl_dp__attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl
 	if (created)
 		ent.flags |= XDPCTL_IF_CLSACT_OURS;
 
-	/* Engine tc after engine xdp: our XDP program goes. */
-	if (engine == XDPCTL_ENGINE_TC && cur.ours_id) {
-		err = xdp_remove(l.ifindex, cur.ours_id, cur.mode);
+	/* Engine tc after engine xdp (ours or a lost state's): that XDP program goes. */
+	if (engine == XDPCTL_ENGINE_TC && (cur.ours_id || cur.orphan_id)) {
+		__u32 id = cur.ours_id ? cur.ours_id : cur.orphan_id;
+
+		err = xdp_remove(l.ifindex, id, cur.mode);
 		if (err)
-			dp_log(XDPCTL_LOG_WARN, "%s: removing our XDP program (id %u): %s\n", dev,
-			       cur.ours_id, strerror(-err));
+			dp_log(XDPCTL_LOG_WARN, "%s: removing xdpctl's XDP program (id %u): %s\n", dev,
+			       id, strerror(-err));
 		err = 0;
 	}
 
@@ -747,6 +773,65 @@ int xdpctl_dp__for_each_dev(struct xdpctl_dp *dp, xdpctl_dev_cb cb, void *ctx)
 			return err;
 	}
 	return 0;
+}
+
+/* ---- orphans: xdpctl's programs that no state here accounts for ---- */
+
+static bool orphan_fill(struct xdpctl_dp *dp, __u32 ifindex, const char *name,
+			struct xdpctl_dev_status *st)
+{
+	char pname[BPF_OBJ_NAME_LEN] = "";
+	struct xdp_state xs;
+	__u32 id;
+
+	memset(st, 0, sizeof(*st));
+	st->ifindex = ifindex;
+	st->present = true;
+	st->orphan = true;
+	snprintf(st->name, sizeof(st->name), "%s", name);
+	if (!xdp_state_get(dp, ifindex, DP_PROG_XDP, &xs) && xs.orphan_id) {
+		st->xdp_prog_id = xs.orphan_id;
+		st->xdp_mode = xs.mode == XDP_MODE_SKB ? XDPCTL_MODE_GENERIC : XDPCTL_MODE_NATIVE;
+		st->dispatcher = xs.dispatcher;
+		st->flags |= XDPCTL_IF_UPLINK;
+		st->engine = XDPCTL_ENGINE_XDP;
+	}
+	id = dp_tc_prog_id(ifindex);
+	if (id && !dp_prog_name(id, pname) && !dp_prog_is_ours(dp, id, pname)) {
+		if (!strcmp(pname, DP_PROG_TC_IN)) {
+			st->tc_prog_id = id;
+			if (!(st->flags & XDPCTL_IF_UPLINK))
+				st->engine = XDPCTL_ENGINE_TC;
+			st->flags |= XDPCTL_IF_UPLINK;
+		} else if (!strcmp(pname, DP_PROG_TC_FWD)) {
+			st->tc_prog_id = id;
+			st->flags |= XDPCTL_IF_VETH;
+		}
+	}
+	return st->xdp_prog_id || st->tc_prog_id;
+}
+
+int xdpctl_dp__for_each_orphan(struct xdpctl_dp *dp, xdpctl_dev_cb cb, void *ctx)
+{
+	struct if_nameindex *ifs, *i;
+	struct xdpctl_dev_status st;
+	struct xdpctl_iface e;
+	int err = 0;
+
+	if (!cb)
+		return dp_ret(-EINVAL);
+	/* glibc asks netlink, so this is the current netns's list (not sysfs's). */
+	ifs = if_nameindex();
+	if (!ifs)
+		return dp_err(dp, -errno, "listing the devices: %s", strerror(errno));
+	for (i = ifs; i->if_index && !err; i++) {
+		if (dp && !bpf_map_lookup_elem(dp_map_fd(dp, DP_MAP_IFACES), &i->if_index, &e))
+			continue;
+		if (orphan_fill(dp, i->if_index, i->if_name, &st))
+			err = cb(&st, ctx);
+	}
+	if_freenameindex(ifs);
+	return dp_ret(err);
 }
 
 /* ---- entries of devices that are gone ---- */

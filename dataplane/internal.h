@@ -99,6 +99,12 @@ int dp_prepare_obj(struct xdpctl_dp *dp, struct bpf_object *obj);
 int dp_prog_name(__u32 id, char name[BPF_OBJ_NAME_LEN]);
 /* Does program @id carry @name and use this state's maps? */
 bool dp_prog_is_ours(const struct xdpctl_dp *dp, __u32 id, const char *name);
+/*
+ * Does program @id carry our program name @name without using this
+ * state's maps (@dp NULL: no state)? Then it is xdpctl's, of another pin
+ * dir or of a state whose pins were lost: an orphan we may take over.
+ */
+bool dp_prog_orphan(const struct xdpctl_dp *dp, __u32 id, const char *name);
 
 /* ---- programs and hooks (attach.c) ---- */
 struct xdpctl_xdp;

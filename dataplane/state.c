@@ -154,7 +154,7 @@ bool dp_prog_is_ours(const struct xdpctl_dp *dp, __u32 id, const char *name)
 	bool ours = false;
 	int fd;
 
-	if (!id)
+	if (!id || !dp)
 		return false;
 	fd = bpf_prog_get_fd_by_id(id);
 	if (fd < 0)
@@ -175,6 +175,14 @@ bool dp_prog_is_ours(const struct xdpctl_dp *dp, __u32 id, const char *name)
 out:
 	close(fd);
 	return ours;
+}
+
+bool dp_prog_orphan(const struct xdpctl_dp *dp, __u32 id, const char *name)
+{
+	char n[BPF_OBJ_NAME_LEN] = "";
+
+	return id && !dp_prog_name(id, n) && !strncmp(n, name, BPF_OBJ_NAME_LEN) &&
+	       !dp_prog_is_ours(dp, id, name);
 }
 
 /* Nearest existing ancestor of @path (or @path itself) must be on a bpffs. */

@@ -4,10 +4,13 @@
 # private bpffs mount (never the machine's /sys/fs/bpf). For each engine:
 #   1. the pin dir is removed (rm -rf): the attached programs keep their
 #      maps and keep forwarding; no xdpctl command crashes; commands that
-#      need the state say so in one line; the documented recovery works:
-#      'attach --force' (a new, empty state takes the device over), the old
-#      return-path filter removed from each bypassed veth, the rules added
-#      again, and traffic is counted by the new state;
+#      need the state say so in one line; 'status' lists the uplink and
+#      the veth as orphans (xdpctl's programs of a lost state); 'attach'
+#      names xdpctl's program and asks for --force (no '--engine tc'
+#      advice); the documented recovery works: 'attach --force' (a new,
+#      empty state takes the uplink's XDP program and tc filter over), the
+#      rules added again (taking the veth's old return-path program over,
+#      said at -v), and traffic is counted by the new state;
 #   2. the bpffs is unmounted: commands fail with one line naming the
 #      missing bpffs; the same recovery after mounting it again works;
 #   3. detach leaves nothing of xdpctl on the uplink.
@@ -39,20 +42,55 @@ flow() {
 		"$(( $(rule_field "$addr" in_packets) - in0 ))" 100
 }
 
-# The documented recovery, once the state is gone: take the uplink over
-# with a new state, clear the old return-path filter of the rule's veth
-# (it holds programs of the lost state, which xdpctl refuses to replace),
-# add the rule again.
+# tc_prog_id DEV: the program id of our tc filter slot on DEV ("" if none)
+tc_prog_id() {
+	tc -n "$HOST_NS" filter show dev "$1" ingress pref 30820 2>/dev/null |
+		sed -n 's/.* id \([0-9]*\) .*/\1/p' | head -1
+}
+# orphan_of DEV: its "orphan" field in 'status -j' ("" if not listed)
+orphan_of() { jq -r --arg d "$1" '.[] | select(.dev == $d) | .orphan' <<<"$OUT"; }
+
+# The documented recovery, once the state is gone: status shows xdpctl's
+# orphaned programs, 'attach --force' takes the uplink over with a new
+# state, 'bypass add' takes the veth's return-path program over.
 recover() {
-	local what=$1 engine=$2 veth=$3 addr=$4
+	local what=$1 engine=$2 veth=$3 addr=$4 xdp_id old_fwd new_fwd
+	x -j status
+	check_eq "$what: status exit code" "$RC" 0
+	check_eq "$what: status lists the uplink as an orphan" "$(orphan_of "$UPLINK")" true
+	check_eq "$what: ... and the veth" "$(orphan_of "$veth")" true
+	check_match "$what: ... and says how to take the uplink over" "$ERR" "attach $UPLINK --force"
+	x status "$UPLINK"
+	check_match "$what: status $UPLINK: a row marked (orphan)" "$RC $OUT" "^0 .*$UPLINK\(orphan\)"
+	xdp_id=$(ip -n "$HOST_NS" -o link show "$UPLINK" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p')
 	x attach "$UPLINK" --engine "$engine"
-	one_line_error "$what: attach without --force is refused" "--force"
+	if [[ $engine == xdp ]]; then
+		one_line_error "$what: attach without --force is refused" \
+			"$UPLINK has xdpctl's XDP program \(id $xdp_id\) from another pin dir or a lost state: use '--force' to take it over\$"
+	else
+		one_line_error "$what: attach without --force is refused" \
+			"holds xdpctl's program xdpctl_tc_in \(id $(tc_prog_id "$UPLINK")\) from another pin dir or a lost state: use '--force' to take it over\$"
+	fi
+	check "$what: ... without the --engine tc advice" test "${ERR/--engine tc/}" == "$ERR"
 	x_ok "$what: attach --force" attach "$UPLINK" --engine "$engine" --force
-	x bypass add "$addr" dev "$veth"
-	one_line_error "$what: re-adding the rule meets the old state's filter" "holds program xdpctl_tc_fwd"
-	check "$what: removing the old return-path filter" \
-		tc -n "$HOST_NS" filter del dev "$veth" ingress pref 30820 handle 0x7864 bpf
-	x_ok "$what: the rule again" bypass add "$addr" dev "$veth"
+	x -j status "$UPLINK"
+	check_eq "$what: the uplink is the new state's, not an orphan" \
+		"$(jq -r '.[0].orphan, (.[0].tc_prog_id > 0)' <<<"$OUT" | tr '\n' ' ')" "false true "
+	if [[ $engine == xdp ]]; then
+		check "$what: ... its XDP program is the new state's" \
+			test "$(jq -r '.[0].xdp_prog_id' <<<"$OUT")" -gt 0 -a "$(jq -r '.[0].xdp_prog_id' <<<"$OUT")" != "$xdp_id"
+	fi
+	old_fwd=$(tc_prog_id "$veth")
+	x_ok "$what: the rule again" -v bypass add "$addr" dev "$veth"
+	check_match "$what: ... taking the old return-path program over, said at -v" "$ERR" \
+		"replacing xdpctl_tc_fwd \(id $old_fwd\) of another pin dir or a lost state"
+	new_fwd=$(tc_prog_id "$veth")
+	check "$what: ... the veth's filter runs another program now ($old_fwd -> $new_fwd)" \
+		test -n "$new_fwd" -a "$new_fwd" != "$old_fwd"
+	# (An earlier round's veth may still hold its lost state's program: not ours to check.)
+	x -j status
+	check_eq "$what: neither the uplink nor the veth is an orphan now" \
+		"$(orphan_of "$UPLINK") $(orphan_of "$veth")" "false false"
 }
 
 k=0

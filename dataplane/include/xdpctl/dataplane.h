@@ -157,12 +157,26 @@ struct xdpctl_dev_status {
 	 * re-attach or --force, or libxdp refused); "" when none of ours.
 	 */
 	char xdp_path[24];
+	/*
+	 * xdpctl's programs (by name: xdpctl_xdp, or xdpctl_tc_in/_tc_fwd at
+	 * our tc slot) that belong to another pin dir or a lost state; only
+	 * from xdpctl_dp__for_each_orphan(), with their ids above.
+	 */
+	bool orphan;
 };
 /* One attached device or bypassed veth by name. -ENOENT if xdpctl has none. */
 int xdpctl_dp__dev_status(struct xdpctl_dp *dp, const char *dev, struct xdpctl_dev_status *st);
 /* Every device in the ifaces map; stop early when cb returns non-zero. */
 typedef int (*xdpctl_dev_cb)(const struct xdpctl_dev_status *st, void *ctx);
 int xdpctl_dp__for_each_dev(struct xdpctl_dp *dp, xdpctl_dev_cb cb, void *ctx);
+/*
+ * Every device of the current netns that runs xdpctl's programs but has
+ * no entry in this state (@dp may be NULL: no state at all), e.g. after
+ * the pin dir was lost: orphan set, flags UPLINK (xdpctl_xdp or
+ * xdpctl_tc_in) and/or VETH (xdpctl_tc_fwd). 'attach DEV --force' takes
+ * an uplink over; bypass_add takes a veth's return-path program over.
+ */
+int xdpctl_dp__for_each_orphan(struct xdpctl_dp *dp, xdpctl_dev_cb cb, void *ctx);
 
 /* ---- bypass rules ---- */
 struct xdpctl_bypass_rule {
