@@ -128,6 +128,7 @@ const struct cmd cmd_attach = {
 		   "Engine auto (the default) is xdp, except that XDP leaves TCP to the tc\n"
 		   "program: the uplink's GRO then hands it over in large packets that\n"
 		   "redirect_peer keeps whole, where an XDP redirect would send each frame.\n"
+		   "On a veth uplink auto is tc: XDP on a veth copies every cloned skb.\n"
 		   "Another XDP program on DEV is never replaced silently: xdpctl refuses and\n"
 		   "names it, unless --force.",
 };

@@ -467,11 +467,19 @@ int xdpctl_dp__attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl
 	 * TCP goes through the uplink's GRO and tc carries it whole. UDP and
 	 * ICMP keep XDP's higher packet rate.
 	 */
-	want_xdp = engine != XDPCTL_ENGINE_TC;
-
 	err = dp_link_get(dev, 0, -1, &l);
 	if (err)
 		return dp_err(dp, err, "no such device: %s", dev);
+	/*
+	 * Per device: on a veth uplink (labs, nested hosts) native XDP copies
+	 * every cloned skb it receives, and a local TCP sender's are all
+	 * clones (skb_pp_cow_data: 13% of the CPU at 0.77x the kernel path's
+	 * TCP, docs/perf.md); auto takes tc there. A NIC hands XDP its own
+	 * buffers: XDP, with TCP to tc.
+	 */
+	if (engine == XDPCTL_ENGINE_AUTO && !strcmp(l.kind, "veth"))
+		engine = XDPCTL_ENGINE_TC;
+	want_xdp = engine != XDPCTL_ENGINE_TC;
 	err = dp_lock(dp);
 	if (err)
 		return err;

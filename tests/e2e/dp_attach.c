@@ -110,15 +110,16 @@ static void test_attach_detach(struct xdpctl_dp *dp)
 		{ XDPCTL_ENGINE_XDP, XDPCTL_MODE_GENERIC, XDPCTL_MODE_GENERIC },
 		{ XDPCTL_ENGINE_XDP, XDPCTL_MODE_AUTO, XDPCTL_MODE_NATIVE },
 		{ XDPCTL_ENGINE_TC, XDPCTL_MODE_AUTO, XDPCTL_MODE_AUTO },
-		/* auto: XDP (native when it can) and TCP left to tc */
-		{ XDPCTL_ENGINE_AUTO, XDPCTL_MODE_AUTO, XDPCTL_MODE_NATIVE },
+		/* auto on a veth uplink: tc (XDP would copy every cloned skb) */
+		{ XDPCTL_ENGINE_AUTO, XDPCTL_MODE_AUTO, XDPCTL_MODE_AUTO },
 	};
 	struct snap before, after;
 	unsigned int i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		enum xdpctl_engine eff = cases[i].e;
-		bool tcp_to_tc = eff == XDPCTL_ENGINE_AUTO;
+		enum xdpctl_engine eff = cases[i].e == XDPCTL_ENGINE_XDP ? XDPCTL_ENGINE_XDP :
+									   XDPCTL_ENGINE_TC;
+		bool tcp_to_tc = false; /* only on non-veth uplinks, which the lab has none of */
 		struct xdpctl_dev_status st;
 		char what[64], link[4096];
 
