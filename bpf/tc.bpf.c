@@ -5,6 +5,7 @@
 #include "lib/parse.h"
 #include "lib/rewrite.h"
 #include "lib/stats.h"
+#include "lib/entry.h"
 
 /* Headers the programs must see in the linear part of the skb. */
 #define TC_PULL_LEN 128
@@ -46,29 +47,10 @@ int xdpctl_tc_in(struct __sk_buff *skb)
 	tc_linearize(skb);
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
-	p.len = skb->len;
-	count(XDPCTL_HOOK_TC_IN, XDPCTL_R_RX, p.len);
-	if (trace)
-		trace_event(&p, ifindex, XDPCTL_HOOK_TC_IN, XDPCTL_EV_RX, XDPCTL_R_RX, 0);
-
-	ret = parse_frame(&p, data, data_end, skb->len);
-	if (ret == -XDPCTL_R_MALFORMED && !p.eth) {
-		reason = XDPCTL_R_MALFORMED;
+	reason = rx_front(&p, data, data_end, skb->len, ifindex, XDPCTL_HOOK_TC_IN, trace, 1,
+			  &dev);
+	if (reason)
 		goto out;
-	}
-	if (eth_is_multicast(p.eth)) {
-		reason = XDPCTL_R_BCAST;
-		goto out;
-	}
-	dev = bpf_map_lookup_elem(&xdpctl_ifaces, &ifindex);
-	if (dev && !mac_equal(p.eth->h_dest, dev->mac)) {
-		reason = XDPCTL_R_NOT_US;
-		goto out;
-	}
-	if (ret) {
-		reason = -ret;
-		goto out;
-	}
 
 	ret = pingpong_match(&p, XDPCTL_HOOKBIT_TC, &pp);
 	if (ret < 0) {
@@ -76,12 +58,7 @@ int xdpctl_tc_in(struct __sk_buff *skb)
 		goto out;
 	}
 	if (ret > 0) {
-		if (trace)
-			trace_event(&p, ifindex, XDPCTL_HOOK_TC_IN, XDPCTL_EV_ICMP_REQ,
-				    XDPCTL_R_PINGPONG, 0);
-		echo_reply(&p);
-		pp->packets++;
-		pp->bytes += p.len;
+		pingpong_answer(&p, pp, ifindex, XDPCTL_HOOK_TC_IN, trace);
 		reason = XDPCTL_R_PINGPONG;
 		out_ifindex = ifindex;
 		action = bpf_redirect(ifindex, 0);
@@ -116,12 +93,7 @@ int xdpctl_tc_in(struct __sk_buff *skb)
 	action = bpf_redirect_peer(rule->ifindex, 0);
 
 out:
-	count(XDPCTL_HOOK_TC_IN, reason, p.len);
-	if (trace)
-		trace_event(&p, ifindex, XDPCTL_HOOK_TC_IN,
-			    reason == XDPCTL_R_PINGPONG ? XDPCTL_EV_PINGPONG :
-			    reason == XDPCTL_R_BYPASS ? XDPCTL_EV_BYPASS : XDPCTL_EV_PASS,
-			    reason, out_ifindex);
+	rx_verdict(&p, ifindex, XDPCTL_HOOK_TC_IN, trace, reason, out_ifindex);
 	return action;
 }
 
@@ -150,24 +122,11 @@ int xdpctl_tc_fwd(struct __sk_buff *skb)
 	tc_linearize(skb);
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
-	p.len = skb->len;
-	count(XDPCTL_HOOK_TC_FWD, XDPCTL_R_RX, p.len);
-	if (trace)
-		trace_event(&p, ifindex, XDPCTL_HOOK_TC_FWD, XDPCTL_EV_RX, XDPCTL_R_RX, 0);
-
-	ret = parse_frame(&p, data, data_end, skb->len);
-	if (ret == -XDPCTL_R_MALFORMED && !p.eth) {
-		reason = XDPCTL_R_MALFORMED;
+	/* No MAC filter: frames from a container are addressed to its gateway. */
+	reason = rx_front(&p, data, data_end, skb->len, ifindex, XDPCTL_HOOK_TC_FWD, trace, 0,
+			  NULL);
+	if (reason)
 		goto out;
-	}
-	if (eth_is_multicast(p.eth)) {
-		reason = XDPCTL_R_BCAST;
-		goto out;
-	}
-	if (ret) {
-		reason = -ret;
-		goto out;
-	}
 	rule = bpf_map_lookup_elem(&xdpctl_bypass, &p.src);
 	if (!rule) {
 		reason = XDPCTL_R_PASS;
@@ -228,11 +187,7 @@ int xdpctl_tc_fwd(struct __sk_buff *skb)
 	action = bpf_redirect(out_ifindex, 0);
 
 out:
-	count(XDPCTL_HOOK_TC_FWD, reason, p.len);
-	if (trace)
-		trace_event(&p, ifindex, XDPCTL_HOOK_TC_FWD,
-			    reason == XDPCTL_R_BYPASS ? XDPCTL_EV_BYPASS : XDPCTL_EV_PASS,
-			    reason, out_ifindex);
+	rx_verdict(&p, ifindex, XDPCTL_HOOK_TC_FWD, trace, reason, out_ifindex);
 	return action;
 }
 

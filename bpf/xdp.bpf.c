@@ -5,6 +5,7 @@
 #include "lib/parse.h"
 #include "lib/rewrite.h"
 #include "lib/stats.h"
+#include "lib/entry.h"
 
 /*
  * xdpctl_xdp - attached by `xdpctl attach DEV` (engine xdp) to the uplink,
@@ -23,7 +24,7 @@ int xdpctl_xdp(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 ifindex = ctx->ingress_ifindex;
 	struct pkt p = {};
-	struct xdpctl_iface *dev;
+	struct xdpctl_iface *dev = NULL;
 	struct xdpctl_pingpong *pp = NULL;
 	struct xdpctl_bypass *rule;
 	int trace = trace_enabled();
@@ -31,30 +32,10 @@ int xdpctl_xdp(struct xdp_md *ctx)
 	__u32 out_ifindex = 0;
 	int reason, ret;
 
-	p.len = data_end - data;
-	count(XDPCTL_HOOK_XDP, XDPCTL_R_RX, p.len);
-	if (trace)
-		trace_event(&p, ifindex, XDPCTL_HOOK_XDP, XDPCTL_EV_RX, XDPCTL_R_RX, 0);
-
-	ret = parse_frame(&p, data, data_end, p.len);
-	if (ret == -XDPCTL_R_MALFORMED && !p.eth) {
-		reason = XDPCTL_R_MALFORMED;
+	reason = rx_front(&p, data, data_end, data_end - data, ifindex, XDPCTL_HOOK_XDP, trace, 1,
+			  &dev);
+	if (reason)
 		goto out;
-	}
-	/* L2 filters first: only unicast to this device is ours to touch. */
-	if (eth_is_multicast(p.eth)) {
-		reason = XDPCTL_R_BCAST;
-		goto out;
-	}
-	dev = bpf_map_lookup_elem(&xdpctl_ifaces, &ifindex);
-	if (dev && !mac_equal(p.eth->h_dest, dev->mac)) {
-		reason = XDPCTL_R_NOT_US;
-		goto out;
-	}
-	if (ret) {
-		reason = -ret;
-		goto out;
-	}
 
 	ret = pingpong_match(&p, XDPCTL_HOOKBIT_XDP, &pp);
 	if (ret < 0) {
@@ -62,12 +43,7 @@ int xdpctl_xdp(struct xdp_md *ctx)
 		goto out;
 	}
 	if (ret > 0) {
-		if (trace)
-			trace_event(&p, ifindex, XDPCTL_HOOK_XDP, XDPCTL_EV_ICMP_REQ,
-				    XDPCTL_R_PINGPONG, 0);
-		echo_reply(&p);
-		pp->packets++;
-		pp->bytes += p.len;
+		pingpong_answer(&p, pp, ifindex, XDPCTL_HOOK_XDP, trace);
 		reason = XDPCTL_R_PINGPONG;
 		action = XDP_TX;
 		goto out;
@@ -100,12 +76,7 @@ int xdpctl_xdp(struct xdp_md *ctx)
 	action = XDP_REDIRECT;
 
 out:
-	count(XDPCTL_HOOK_XDP, reason, p.len);
-	if (trace)
-		trace_event(&p, ifindex, XDPCTL_HOOK_XDP,
-			    action == XDP_TX ? XDPCTL_EV_PINGPONG :
-			    action == XDP_REDIRECT ? XDPCTL_EV_BYPASS : XDPCTL_EV_PASS,
-			    reason, out_ifindex);
+	rx_verdict(&p, ifindex, XDPCTL_HOOK_XDP, trace, reason, out_ifindex);
 	return action;
 }
 
