@@ -163,7 +163,9 @@ static const struct arg_spec addr_only_args[] = {
 	{ 0 },
 };
 
-static int run_bypass_del(struct ctx *c, struct args *a)
+/* Delete one rule of either kind: the same messages and JSON for both. */
+static int rule_del(struct ctx *c, struct args *a, const char *what, const char *cmd,
+		    int (*del)(struct xdpctl_dp *, const struct xdpctl_addr *))
 {
 	char abuf[INET6_ADDRSTRLEN];
 	bool missing;
@@ -173,9 +175,9 @@ static int run_bypass_del(struct ctx *c, struct args *a)
 	r = open_state(c, false, 0, true, &missing);
 	if (r)
 		return r;
-	err = missing ? -ENOENT : xdpctl_dp__bypass_del(c->dp, &a->v[BD_ADDR].addr);
+	err = missing ? -ENOENT : del(c->dp, &a->v[BD_ADDR].addr);
 	if (err == -ENOENT)
-		return fail(c, "no bypass rule for %s: see 'xdpctl bypass list'", abuf);
+		return fail(c, "no %s rule for %s: see 'xdpctl %s list'", what, abuf, cmd);
 	if (err)
 		return fail_dp(c, err, abuf);
 	if (c->json) {
@@ -185,6 +187,22 @@ static int run_bypass_del(struct ctx *c, struct args *a)
 		jw_obj_close(c->jw);
 	}
 	return 0;
+}
+
+static int run_bypass_del(struct ctx *c, struct args *a)
+{
+	return rule_del(c, a, "bypass", "bypass", xdpctl_dp__bypass_del);
+}
+
+/* Room for one more element in a growing array; NULL when out of memory. */
+static void *grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return v;
+	v = realloc(v, (*cap ? *cap * 2 : 64) * size);
+	if (v)
+		*cap = *cap ? *cap * 2 : 64;
+	return v;
 }
 
 /* ---- bypass list ---- */
@@ -197,16 +215,11 @@ struct rule_list {
 static int collect_bypass(const struct xdpctl_bypass_rule *r, void *ctx)
 {
 	struct rule_list *l = ctx;
+	struct xdpctl_bypass_rule *v = grow(l->v, l->n, &l->cap, sizeof(*v));
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct xdpctl_bypass_rule *nv = realloc(l->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		l->v = nv;
-		l->cap = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
 	l->v[l->n++] = *r;
 	return 0;
 }
@@ -734,26 +747,7 @@ static int run_pingpong_add(struct ctx *c, struct args *a)
 
 static int run_pingpong_del(struct ctx *c, struct args *a)
 {
-	char abuf[INET6_ADDRSTRLEN];
-	bool missing;
-	int err, r;
-
-	fmt_addr(&a->v[BD_ADDR].addr, abuf, sizeof(abuf));
-	r = open_state(c, false, 0, true, &missing);
-	if (r)
-		return r;
-	err = missing ? -ENOENT : xdpctl_dp__pingpong_del(c->dp, &a->v[BD_ADDR].addr);
-	if (err == -ENOENT)
-		return fail(c, "no ping-pong rule for %s: see 'xdpctl pingpong list'", abuf);
-	if (err)
-		return fail_dp(c, err, abuf);
-	if (c->json) {
-		jw_obj_open(c->jw);
-		jw_kstr(c->jw, "addr", abuf);
-		jw_kbool(c->jw, "deleted", true);
-		jw_obj_close(c->jw);
-	}
-	return 0;
+	return rule_del(c, a, "ping-pong", "pingpong", xdpctl_dp__pingpong_del);
 }
 
 struct pp_list {
@@ -764,16 +758,11 @@ struct pp_list {
 static int collect_pp(const struct xdpctl_pingpong_rule *r, void *ctx)
 {
 	struct pp_list *l = ctx;
+	struct xdpctl_pingpong_rule *v = grow(l->v, l->n, &l->cap, sizeof(*v));
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct xdpctl_pingpong_rule *nv = realloc(l->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		l->v = nv;
-		l->cap = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
 	l->v[l->n++] = *r;
 	return 0;
 }
