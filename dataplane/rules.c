@@ -363,32 +363,36 @@ out_free:
 	return dp_ret(err);
 }
 
+typedef int (*bypass_batch_fn)(struct xdpctl_dp *dp, const struct xdpctl_addr *keys,
+			       const struct xdpctl_bypass *vals, __u32 count, void *ctx);
+
 /*
- * Rules in the bypass map that name veth @ifindex, by batch lookup (a
- * million rules in well under a second); negative errno if the scan failed.
+ * Walk the bypass map by batch lookups (a million rules in well under a
+ * second): @fn sees each batch, the keys with their per-CPU values
+ * (dp->ncpus each), and stops the walk by returning non-zero.
+ * @return 0, @fn's non-zero value, or a negative errno of the lookup.
  */
-static long rules_of(struct xdpctl_dp *dp, __u32 ifindex)
+static int bypass_walk(struct xdpctl_dp *dp, bypass_batch_fn fn, void *ctx)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
 	int fd = dp_map_fd(dp, DP_MAP_BYPASS);
 	struct xdpctl_addr in, out, *keys = NULL;
 	struct xdpctl_bypass *vals = NULL;
-	__u32 chunk = LIST_CHUNK, count, i;
-	bool start = true, last = false;
-	long n = 0;
-	int err;
+	__u32 chunk = LIST_CHUNK, count;
+	bool first = true, last = false;
+	int err = 0;
 
 	while (!last) {
 		if (!keys) {
 			keys = calloc(chunk, sizeof(*keys));
 			vals = calloc((size_t)chunk * dp->ncpus, sizeof(*vals));
 			if (!keys || !vals) {
-				n = -ENOMEM;
+				err = -ENOMEM;
 				break;
 			}
 		}
 		count = chunk;
-		err = bpf_map_lookup_batch(fd, start ? NULL : &in, &out, keys, vals, &count, &bo);
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, &bo);
 		if (err == -ENOSPC && !count) {
 			/* A hash bucket holds more than chunk keys: bigger buffers. */
 			free(keys);
@@ -396,23 +400,53 @@ static long rules_of(struct xdpctl_dp *dp, __u32 ifindex)
 			keys = NULL;
 			vals = NULL;
 			chunk *= 2;
+			err = 0;
 			continue;
 		}
-		if (err == -ENOENT)
+		if (err == -ENOENT) {
 			last = true;
-		else if (err) {
-			n = err;
+			err = 0;
+		} else if (err) {
 			break;
 		}
-		for (i = 0; i < count; i++)
-			if (vals[(size_t)i * dp->ncpus].ifindex == ifindex)
-				n++;
+		if (count) {
+			err = fn(dp, keys, vals, count, ctx);
+			if (err)
+				break;
+		}
 		in = out;
-		start = false;
+		first = false;
 	}
 	free(keys);
 	free(vals);
-	return n;
+	return err;
+}
+
+struct count_ctx {
+	__u32 ifindex;
+	long n;
+};
+
+static int count_batch(struct xdpctl_dp *dp, const struct xdpctl_addr *keys,
+		       const struct xdpctl_bypass *vals, __u32 count, void *ctx)
+{
+	struct count_ctx *c = ctx;
+	__u32 i;
+
+	(void)keys;
+	for (i = 0; i < count; i++)
+		if (vals[(size_t)i * dp->ncpus].ifindex == c->ifindex)
+			c->n++;
+	return 0;
+}
+
+/* Rules in the bypass map that name veth @ifindex; negative errno if the scan failed. */
+static long rules_of(struct xdpctl_dp *dp, __u32 ifindex)
+{
+	struct count_ctx c = { .ifindex = ifindex };
+	int err = bypass_walk(dp, count_batch, &c);
+
+	return err ? err : c.n;
 }
 
 int xdpctl_dp__bypass_del(struct xdpctl_dp *dp, const struct xdpctl_addr *addr)
@@ -564,63 +598,46 @@ out:
 	return dp_ret(err);
 }
 
+struct each_ctx {
+	xdpctl_bypass_cb cb;
+	void *ctx;
+	struct name_cache *nc;
+	bool stopped;            /* cb returned non-zero */
+};
+
+static int each_batch(struct xdpctl_dp *dp, const struct xdpctl_addr *keys,
+		      const struct xdpctl_bypass *vals, __u32 count, void *ctx)
+{
+	struct each_ctx *e = ctx;
+	struct xdpctl_bypass_rule r;
+	__u32 i;
+	int err;
+
+	for (i = 0; i < count; i++) {
+		fill_rule(dp, &keys[i], &vals[(size_t)i * dp->ncpus], e->nc, &r);
+		err = e->cb(&r, e->ctx);
+		if (err) {
+			e->stopped = true;
+			return err;
+		}
+	}
+	return 0;
+}
+
 int xdpctl_dp__bypass_for_each(struct xdpctl_dp *dp, xdpctl_bypass_cb cb, void *ctx)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-	int fd = dp_map_fd(dp, DP_MAP_BYPASS);
-	struct xdpctl_addr *keys = NULL, in, out;
-	struct xdpctl_bypass *vals = NULL;
-	struct xdpctl_bypass_rule r;
-	struct name_cache *nc = NULL;
-	__u32 chunk = LIST_CHUNK, count, i;
-	bool first = true, last = false;
-	int err = 0;
+	struct each_ctx e = { .cb = cb, .ctx = ctx };
+	int err;
 
 	if (!dp || !cb)
 		return dp_ret(-EINVAL);
-	nc = calloc(1, sizeof(*nc));
-	if (!nc)
+	e.nc = calloc(1, sizeof(*e.nc));
+	if (!e.nc)
 		return dp_err(dp, -ENOMEM, "out of memory");
-	while (!last) {
-		if (!keys) {
-			keys = calloc(chunk, sizeof(*keys));
-			vals = calloc((size_t)chunk * dp->ncpus, sizeof(*vals));
-			if (!keys || !vals) {
-				err = dp_err(dp, -ENOMEM, "out of memory");
-				break;
-			}
-		}
-		count = chunk;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, &bo);
-		if (err == -ENOSPC && !count) {
-			/* A hash bucket larger than the chunk: grow it. */
-			free(keys);
-			free(vals);
-			keys = NULL;
-			vals = NULL;
-			chunk *= 2;
-			err = 0;
-			continue;
-		}
-		if (err == -ENOENT) {
-			last = true;
-			err = 0;
-		} else if (err) {
-			err = dp_err(dp, err, "reading the bypass map: %s", strerror(-err));
-			break;
-		}
-		for (i = 0; i < count && !err; i++) {
-			fill_rule(dp, &keys[i], &vals[(size_t)i * dp->ncpus], nc, &r);
-			err = cb(&r, ctx);
-		}
-		if (err)
-			break;
-		in = out;
-		first = false;
-	}
-	free(keys);
-	free(vals);
-	free(nc);
+	err = bypass_walk(dp, each_batch, &e);
+	free(e.nc);
+	if (err < 0 && !e.stopped)
+		return dp_err(dp, err, "reading the bypass map: %s", strerror(-err));
 	return err < 0 ? dp_ret(err) : err;
 }
 
@@ -746,60 +763,48 @@ static __u32 ifcount_get(const struct ifcount *t, __u32 ifindex)
  * rule's ifindex into @ic; their count. The keys are kept in *@store (freed
  * by the caller).
  */
+struct keys_ctx {
+	struct keyset *ks;
+	struct ifcount *ic;
+	struct xdpctl_addr *store;
+	size_t n, room;
+};
+
+static int keys_batch(struct xdpctl_dp *dp, const struct xdpctl_addr *keys,
+		      const struct xdpctl_bypass *vals, __u32 count, void *ctx)
+{
+	struct keys_ctx *k = ctx;
+	__u32 i;
+
+	if (count > k->room - k->n)
+		return -EOVERFLOW; /* more rules than the map holds: cannot be */
+	for (i = 0; i < count; i++) {
+		k->store[k->n + i] = keys[i];
+		keyset_add(k->ks, &k->store[k->n + i]); /* the set points into store */
+		ifcount_add(k->ic, vals[(size_t)i * dp->ncpus].ifindex);
+	}
+	k->n += count;
+	return 0;
+}
+
 static long existing_keys(struct xdpctl_dp *dp, struct keyset *ks, struct ifcount *ic,
 			  size_t extra, struct xdpctl_addr **store)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-	int fd = dp_map_fd(dp, DP_MAP_BYPASS);
-	struct xdpctl_addr first, in, out, *keys;
-	struct xdpctl_bypass *vals = NULL;
-	__u32 chunk = LIST_CHUNK, count, i;
-	bool start = true, last = false;
-	size_t n = 0, room = dp->max_rules;
-	int err = 0;
+	struct keys_ctx k = { .ks = ks, .ic = ic, .room = dp->max_rules };
+	struct xdpctl_addr first;
+	int err;
 
 	*store = NULL;
-	if (bpf_map_get_next_key(fd, NULL, &first))
+	if (bpf_map_get_next_key(dp_map_fd(dp, DP_MAP_BYPASS), NULL, &first))
 		return keyset_init(ks, extra) ? -ENOMEM : 0; /* empty: the common bulk case */
-	if (keyset_init(ks, extra + room))
+	if (keyset_init(ks, extra + k.room))
 		return -ENOMEM;
-	keys = calloc(room, sizeof(*keys));
-	*store = keys;
-	if (!keys)
+	k.store = calloc(k.room, sizeof(*k.store));
+	*store = k.store;
+	if (!k.store)
 		return -ENOMEM;
-	while (!last) {
-		if (!vals) {
-			vals = calloc((size_t)chunk * dp->ncpus, sizeof(*vals));
-			if (!vals) {
-				err = -ENOMEM;
-				break;
-			}
-		}
-		count = chunk < room - n ? chunk : room - n;
-		if (!count)
-			break;
-		err = bpf_map_lookup_batch(fd, start ? NULL : &in, &out, keys + n, vals, &count, &bo);
-		if (err == -ENOSPC && !count) {
-			free(vals);
-			vals = NULL;
-			chunk *= 2;
-			continue;
-		}
-		if (err == -ENOENT)
-			last = true;
-		else if (err)
-			break;
-		err = 0;
-		for (i = 0; i < count; i++) {
-			keyset_add(ks, &keys[n + i]);
-			ifcount_add(ic, vals[(size_t)i * dp->ncpus].ifindex);
-		}
-		n += count;
-		in = out;
-		start = false;
-	}
-	free(vals);
-	return err ? err : (long)n;
+	err = bypass_walk(dp, keys_batch, &k);
+	return err ? err : (long)k.n;
 }
 
 struct load_veth {
