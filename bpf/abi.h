@@ -12,7 +12,7 @@
 #include <linux/types.h>
 
 /* Version of this ABI; bumped on any change of a pinned map's layout. */
-#define XDPCTL_ABI_VERSION 1
+#define XDPCTL_ABI_VERSION 2
 
 /* Default bpffs directory for pinned maps (overridable at run time). */
 #define XDPCTL_PIN_DIR_DEFAULT "/sys/fs/bpf/xdpctl"
@@ -25,12 +25,16 @@
 #define XDPCTL_MAP_STATS    "xdpctl_stats"   /* hook * REASON_MAX + reason -> counter */
 #define XDPCTL_MAP_CONFIG   "xdpctl_config"  /* 0 -> struct xdpctl_config */
 #define XDPCTL_MAP_EVENTS   "xdpctl_events"  /* trace ring buffer */
+#define XDPCTL_MAP_CAPTURE  "xdpctl_capture" /* capture ring buffer: header + frame bytes */
+#define XDPCTL_MAP_CAPSTAT  "xdpctl_capstat" /* 0 -> struct xdpctl_capstat (per CPU) */
+#define XDPCTL_MAP_SIZES    "xdpctl_sizes"   /* hook * SIZE_BUCKETS + bucket -> counter */
 
 /* Capacities (entries); the rule maps can be sized when first created. */
 #define XDPCTL_MAX_RULES_DEFAULT 1048576
 #define XDPCTL_MAX_PINGPONG      4096
 #define XDPCTL_MAX_IFACES        1024
 #define XDPCTL_EVENTS_BYTES      (256 * 1024)
+#define XDPCTL_CAPTURE_BYTES     (512 * 1024)
 
 /* Address family tags used in struct xdpctl_addr.family. */
 enum xdpctl_family {
@@ -155,13 +159,108 @@ struct xdpctl_iface {
 };
 _Static_assert(sizeof(struct xdpctl_iface) == 20, "xdpctl_iface layout");
 
-/* Value of XDPCTL_MAP_CONFIG[0]. */
-#define XDPCTL_CFG_TRACE (1u << 0) /* emit trace events to the ring buffer */
-struct xdpctl_config {
-	__u32 flags;
-	__u32 pad;
+/*
+ * A lease: tracing or capture is on while CLOCK_MONOTONIC (the programs
+ * read bpf_ktime_get_coarse_ns()) is before until_ns. Each reader holds a
+ * slot with its own expiry and renews it while it reads; until_ns is the
+ * latest live slot's, written by user space under the pin dir lock, so two
+ * readers never switch each other off and a reader that dies (kill -9)
+ * stops costing anything when its slot lapses. until_ns 0: nobody, and the
+ * programs do not even read the clock.
+ */
+#define XDPCTL_LEASE_SLOTS 8
+#define XDPCTL_LEASE_MS    2000 /* a reader renews every quarter of it */
+struct xdpctl_lease {
+	__u64 until_ns;                  /* max of the live slots; 0: off */
+	__u64 slot[XDPCTL_LEASE_SLOTS];  /* each reader's expiry (user space only) */
 };
-_Static_assert(sizeof(struct xdpctl_config) == 8, "xdpctl_config layout");
+_Static_assert(sizeof(struct xdpctl_lease) == 72, "xdpctl_lease layout");
+
+/*
+ * Which packets a capture copies. An unset address (family 0) matches any.
+ * With a only: packets from or to a. With a and b: packets between a and b
+ * (either direction). port (network order) matches either port; l4proto 0
+ * any. snaplen bytes of each frame (1..XDPCTL_CAPTURE_SNAP_MAX) at most
+ * rate packets per second per CPU, and 1 packet in sample (0 or 1: all).
+ */
+struct xdpctl_capture_filter {
+	struct xdpctl_addr a;
+	struct xdpctl_addr b;
+	__be16 port;
+	__u8 l4proto;
+	__u8 pad;
+	__u32 snaplen;
+	__u32 rate;
+	__u32 sample;
+};
+_Static_assert(sizeof(struct xdpctl_capture_filter) == 56, "xdpctl_capture_filter layout");
+
+/* Value of XDPCTL_MAP_CONFIG[0]. */
+struct xdpctl_config {
+	__u32 flags;     /* reserved, 0 */
+	__u32 pad;
+	struct xdpctl_lease trace;    /* trace events to XDPCTL_MAP_EVENTS */
+	struct xdpctl_lease capture;  /* frames to XDPCTL_MAP_CAPTURE */
+	/*
+	 * What the programs capture: the filter of every live capture slot when
+	 * they are all the same, else everything (each reader filters again);
+	 * snaplen and rate the largest, sample the smallest of the live slots.
+	 */
+	struct xdpctl_capture_filter cap;
+	struct xdpctl_capture_filter cap_slot[XDPCTL_LEASE_SLOTS]; /* user space only */
+};
+_Static_assert(sizeof(struct xdpctl_config) == 8 + 2 * 72 + 9 * 56, "xdpctl_config layout");
+
+/* Capture bounds: bytes of a frame copied, packets per second per CPU. */
+#define XDPCTL_CAPTURE_SNAP_MAX     2048
+#define XDPCTL_CAPTURE_RATE_DEFAULT 1000
+#define XDPCTL_CAPTURE_RATE_MAX     100000
+
+/*
+ * One record of XDPCTL_MAP_CAPTURE: this header, then cap_len bytes of the
+ * frame as the program handed it on (after a bypass rewrite, or the echo
+ * reply for ping-pong). action is the program's return value (XDP_* at
+ * hook xdp, TC_ACT_* at the tc hooks); the parsed fields as in xdpctl_event.
+ */
+struct xdpctl_capture_hdr {
+	__u64 ts_ns;       /* bpf_ktime_get_ns() */
+	__u32 ifindex;     /* device the packet arrived on */
+	__u32 out_ifindex; /* redirect target, 0 if none */
+	__u32 pkt_len;     /* whole frame, bytes */
+	__u32 cap_len;     /* bytes that follow */
+	__u8 hook;         /* enum xdpctl_hook */
+	__u8 reason;       /* enum xdpctl_reason */
+	__u8 action;       /* XDP_* or TC_ACT_* */
+	__u8 l4proto;
+	__u8 family;
+	__u8 pad;
+	__be16 sport;
+	__be16 dport;
+	__u16 pad2;
+	__u8 src[16];
+	__u8 dst[16];
+};
+_Static_assert(sizeof(struct xdpctl_capture_hdr) == 72, "xdpctl_capture_hdr layout");
+
+/* Value of XDPCTL_MAP_CAPSTAT[0] (per CPU): the rate window and what was lost. */
+struct xdpctl_capstat {
+	__u64 window_ns;    /* start of the current one-second window */
+	__u64 window_pkts;  /* captured in it */
+	__u64 captured;     /* records written */
+	__u64 rate_limited; /* matched, not copied: over the rate */
+	__u64 ring_full;    /* matched, not copied: no room in the ring */
+};
+_Static_assert(sizeof(struct xdpctl_capstat) == 40, "xdpctl_capstat layout");
+
+/*
+ * Packet size histogram (XDPCTL_MAP_SIZES, per CPU, struct xdpctl_counter):
+ * every packet a program sees (rx) counts in the first bucket whose upper
+ * bound (bytes, whole frame) is >= its length; the last bucket is +Inf.
+ */
+#define XDPCTL_SIZE_BOUNDS 64, 128, 256, 512, 1024, 1518, 2048, 4096, 9216, 16384, 65535
+#define XDPCTL_SIZE_BUCKETS 12
+#define XDPCTL_SIZES_KEY(hook, bucket) ((hook) * XDPCTL_SIZE_BUCKETS + (bucket))
+#define XDPCTL_SIZES_ENTRIES (XDPCTL_HOOK_MAX * XDPCTL_SIZE_BUCKETS)
 
 /* Trace event kinds. */
 enum xdpctl_event_kind {

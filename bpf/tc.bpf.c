@@ -6,6 +6,7 @@
 #include "lib/rewrite.h"
 #include "lib/stats.h"
 #include "lib/entry.h"
+#include "lib/capture.h"
 
 /* Headers the programs must see in the linear part of the skb. */
 #define TC_PULL_LEN 128
@@ -94,6 +95,7 @@ int xdpctl_tc_in(struct __sk_buff *skb)
 
 out:
 	rx_verdict(&p, ifindex, XDPCTL_HOOK_TC_IN, trace, reason, out_ifindex);
+	capture_skb(skb, &p, trace, ifindex, XDPCTL_HOOK_TC_IN, reason, out_ifindex, action);
 	return action;
 }
 
@@ -188,6 +190,7 @@ int xdpctl_tc_fwd(struct __sk_buff *skb)
 
 out:
 	rx_verdict(&p, ifindex, XDPCTL_HOOK_TC_FWD, trace, reason, out_ifindex);
+	capture_skb(skb, &p, trace, ifindex, XDPCTL_HOOK_TC_FWD, reason, out_ifindex, action);
 	return action;
 }
 

@@ -6,6 +6,7 @@
 #include "lib/rewrite.h"
 #include "lib/stats.h"
 #include "lib/entry.h"
+#include "lib/capture.h"
 
 /*
  * xdpctl_xdp - attached by `xdpctl attach DEV` (engine xdp) to the uplink,
@@ -77,6 +78,7 @@ int xdpctl_xdp(struct xdp_md *ctx)
 
 out:
 	rx_verdict(&p, ifindex, XDPCTL_HOOK_XDP, trace, reason, out_ifindex);
+	capture_xdp(ctx, &p, trace, ifindex, XDPCTL_HOOK_XDP, reason, out_ifindex, action);
 	return action;
 }
 

@@ -362,9 +362,16 @@ static int run_stats(struct ctx *c, struct args *a)
 	if (a->v[SA_PROM].set)
 		return prometheus(c, s, rules);
 	if (c->json) {
+		int tr = 0, cap = 0;
+
+		err = xdpctl_dp__readers(c->dp, &tr, &cap);
+		if (err)
+			return fail_dp(c, err, "stats");
 		jw_obj_open(c->jw);
 		jw_key(c->jw, "counters");
 		counters_json(c, s);
+		jw_ku64(c->jw, "trace_readers", tr);
+		jw_ku64(c->jw, "capture_readers", cap);
 		if (rules) {
 			jw_key(c->jw, "bypass_rules");
 			r = bypass_table(c, true);

@@ -85,6 +85,8 @@ static int on_event(const struct xdpctl_event *e, void *ctx)
 	else
 		printf("%s\n", line);
 	st->seen++;
+	if (ferror(stdout))
+		return 1; /* the reader went away (EPIPE) or the disk is full */
 	return st->count && st->seen >= st->count;
 }
 
@@ -101,30 +103,19 @@ static int run_trace(struct ctx *c, struct args *a)
 	struct trace_state st = { .c = c, .count = a->v[TR_COUNT].set ? a->v[TR_COUNT].u : 0 };
 	double deadline = a->v[TR_TIMEOUT].set ? mono_s() + (double)a->v[TR_TIMEOUT].u : 0;
 	struct xdpctl_trace *t;
-	bool was_on = false;
 	int err, r = 0;
 
 	r = open_state(c, false, 0, false, NULL);
 	if (r)
 		return r;
-	err = xdpctl_dp__trace_enabled(c->dp, &was_on);
-	if (err)
-		return fail_dp(c, err, "trace");
-	/* the reader first, so no event between switching on and reading is lost */
+	/* the reader holds a lease on tracing that its polls renew (abi.h) */
 	t = xdpctl_trace__open(c->dp, on_event, &st);
 	if (!t)
 		return fail_dp(c, -errno, "trace ring buffer");
-	if (!was_on) {
-		err = xdpctl_dp__trace_enable(c->dp, true);
-		if (err) {
-			xdpctl_trace__close(t);
-			return fail_dp(c, err, "switch tracing on");
-		}
-	}
 	install_stop_handler();
 	if (!c->json)
 		fflush(stdout);
-	while (!stop_requested && (!st.count || st.seen < st.count)) {
+	while (!stop_requested && (!st.count || st.seen < st.count) && !ferror(stdout)) {
 		int wait_ms = 500;
 
 		if (deadline) {
@@ -144,21 +135,17 @@ static int run_trace(struct ctx *c, struct args *a)
 		}
 	}
 	xdpctl_trace__close(t);
-	/* leave tracing as we found it: off unless someone else had it on */
-	if (!was_on) {
-		err = xdpctl_dp__trace_enable(c->dp, false);
-		if (err && !r)
-			r = fail_dp(c, err, "switch tracing off");
-	}
-	return r;
+	return r ? r : stdout_result(c);
 }
 
 const struct cmd cmd_trace = {
 	.name = "trace", .run = run_trace, .args = trace_args, .flags = CMD_PRIV,
 	.summary = "Print the programs' per-packet events until --count, --timeout or Ctrl-C.",
-	.details = "Tracing is switched on for the run and off again afterwards (unless it was\n"
-		   "on before). Lines are tagged hook_role: xdp, xdp_pingpong, xdp_bypass, tc,\n"
-		   "tc_pingpong, tc_bypass, tc_return. With -j: one JSON object per line.",
+	.details = "Tracing is a lease this command renews while it reads: it stops by itself\n"
+		   "within 2 s when the reader dies (kill -9, a closed pipe, a lost terminal),\n"
+		   "and several traces run side by side. Lines are tagged hook_role: xdp,\n"
+		   "xdp_pingpong, xdp_bypass, tc, tc_pingpong, tc_bypass, tc_return.\n"
+		   "With -j: one JSON object per line.",
 };
 
 /* ---- path diff ---- */

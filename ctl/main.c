@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <libgen.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,27 @@ void install_stop_handler(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* the terminal went away: stop as for Ctrl-C, giving leases back */
+	sigaction(SIGHUP, &sa, NULL);
+	/*
+	 * A reader that went away (`| head`): a write fails with EPIPE instead
+	 * of killing us, so the loop ends and gives its lease back.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	/* streamed lines reach a pipe as they come, and a closed pipe shows at once */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+int stdout_result(struct ctx *c)
+{
+	struct pollfd pfd = { .fd = STDOUT_FILENO };
+
+	if (!ferror(stdout) && !fflush(stdout))
+		return 0;
+	/* a pipe whose reader went away (`| head`) is the end of the stream, not an error */
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR))
+		return 0;
+	return fail(c, "writing to stdout failed: check the disk or the file it goes to");
 }
 
 /* ---- messages ---- */

@@ -94,9 +94,11 @@ struct ctx {
 	bool pin_dir_existed;    /* a state was there before open_state(): else undo it on failure */
 };
 
-/* Set by SIGINT/SIGTERM for the long-running commands (trace, stats --watch). */
+/* Set by SIGINT/SIGTERM/SIGHUP for the long-running commands (trace, stats --watch). */
 extern volatile sig_atomic_t stop_requested;
 void install_stop_handler(void);
+/* After a streamed output: 0, also when the pipe's reader went away; else fail(). */
+int stdout_result(struct ctx *c);
 
 /* Errors: one line, "Error: ..." on stderr or {"error": ...} on stdout; return 1. */
 int fail(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

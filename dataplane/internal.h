@@ -27,6 +27,9 @@ enum dp_map {
 	DP_MAP_STATS,
 	DP_MAP_CONFIG,
 	DP_MAP_EVENTS,
+	DP_MAP_CAPTURE,
+	DP_MAP_CAPSTAT,
+	DP_MAP_SIZES,
 	DP_MAP_MAX,
 };
 
@@ -177,5 +180,30 @@ int dp_netns_open(const char *name_or_path);
 int dp_in_netns(int nsfd, int (*fn)(void *), void *arg);
 /* Number of tc filters under @parent of @ifindex (0: none); negative errno. */
 int dp_tc_filter_count(__u32 ifindex, __u32 parent);
+
+/* ---- leases on tracing and capture (lease.c) ---- */
+enum dp_lease_kind {
+	DP_LEASE_TRACE,
+	DP_LEASE_CAPTURE,
+};
+/* One reader's slot; the fds are its own, so it may outlive the handle. */
+struct dp_lease {
+	int cfg_fd;
+	int dir_fd;            /* flock target: the pin dir, opened anew */
+	enum dp_lease_kind kind;
+	int slot;              /* -1: none held */
+	__u64 renewed_ns;
+};
+__u64 dp_mono_ns(void);
+/* Take a free slot for XDPCTL_LEASE_MS (-EBUSY: all held); @f for capture. */
+int dp_lease_take(struct xdpctl_dp *dp, enum dp_lease_kind kind,
+		  const struct xdpctl_capture_filter *f, struct dp_lease *l);
+/* Renew when a quarter of the lease has passed; cheap otherwise. */
+int dp_lease_renew(struct dp_lease *l);
+/* Give the slot back and close the fds; safe on a lease never taken. */
+void dp_lease_release(struct dp_lease *l);
+/* Live readers of @kind now (0 when the lease lapsed), and the config. */
+int dp_lease_state(struct xdpctl_dp *dp, enum dp_lease_kind kind, struct xdpctl_config *out,
+		   int *readers);
 
 #endif /* XDPCTL_DP_INTERNAL_H */

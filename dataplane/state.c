@@ -44,6 +44,12 @@ static const struct map_spec {
 			    sizeof(__u32), sizeof(struct xdpctl_config), 1 },
 	[DP_MAP_EVENTS] = { XDPCTL_MAP_EVENTS, BPF_MAP_TYPE_RINGBUF, 0, 0,
 			    XDPCTL_EVENTS_BYTES },
+	[DP_MAP_CAPTURE] = { XDPCTL_MAP_CAPTURE, BPF_MAP_TYPE_RINGBUF, 0, 0,
+			     XDPCTL_CAPTURE_BYTES },
+	[DP_MAP_CAPSTAT] = { XDPCTL_MAP_CAPSTAT, BPF_MAP_TYPE_PERCPU_ARRAY,
+			     sizeof(__u32), sizeof(struct xdpctl_capstat), 1 },
+	[DP_MAP_SIZES] = { XDPCTL_MAP_SIZES, BPF_MAP_TYPE_PERCPU_ARRAY,
+			   sizeof(__u32), sizeof(struct xdpctl_counter), XDPCTL_SIZES_ENTRIES },
 };
 
 /* The failure of the last xdpctl_dp__open() (or other handle-less call) here. */

@@ -2,7 +2,7 @@
 /*
  * Counters and the trace switch: the per-CPU stats map summed over the
  * possible CPUs, the names of reasons and hooks as users and JSON see them,
- * and the trace flag in the config map.
+ * and whether a trace reader's lease is live.
  */
 #include <stdlib.h>
 #include <bpf/bpf.h>
@@ -79,42 +79,27 @@ out:
 	return dp_ret(err);
 }
 
-int xdpctl_dp__trace_enable(struct xdpctl_dp *dp, bool on)
-{
-	int fd = dp_map_fd(dp, DP_MAP_CONFIG);
-	struct xdpctl_config cfg = {};
-	__u32 key = 0;
-	int err;
-
-	if (!dp)
-		return dp_ret(-EINVAL);
-	err = dp_lock(dp);
-	if (err)
-		return err;
-	if (bpf_map_lookup_elem(fd, &key, &cfg)) {
-		err = dp_err(dp, -errno, "reading %s: %s", XDPCTL_MAP_CONFIG, strerror(errno));
-		goto out;
-	}
-	if (on)
-		cfg.flags |= XDPCTL_CFG_TRACE;
-	else
-		cfg.flags &= ~XDPCTL_CFG_TRACE;
-	if (bpf_map_update_elem(fd, &key, &cfg, BPF_ANY))
-		err = dp_err(dp, -errno, "writing %s: %s", XDPCTL_MAP_CONFIG, strerror(errno));
-out:
-	dp_unlock(dp);
-	return dp_ret(err);
-}
-
 int xdpctl_dp__trace_enabled(struct xdpctl_dp *dp, bool *on)
 {
-	struct xdpctl_config cfg = {};
-	__u32 key = 0;
+	int readers = 0, err;
 
 	if (!dp || !on)
 		return dp_ret(-EINVAL);
-	if (bpf_map_lookup_elem(dp_map_fd(dp, DP_MAP_CONFIG), &key, &cfg))
-		return dp_err(dp, -errno, "reading %s: %s", XDPCTL_MAP_CONFIG, strerror(errno));
-	*on = cfg.flags & XDPCTL_CFG_TRACE;
+	err = dp_lease_state(dp, DP_LEASE_TRACE, NULL, &readers);
+	if (err)
+		return err;
+	*on = readers > 0;
 	return 0;
+}
+
+int xdpctl_dp__readers(struct xdpctl_dp *dp, int *trace, int *capture)
+{
+	int err;
+
+	if (!dp || !trace || !capture)
+		return dp_ret(-EINVAL);
+	err = dp_lease_state(dp, DP_LEASE_TRACE, NULL, trace);
+	if (!err)
+		err = dp_lease_state(dp, DP_LEASE_CAPTURE, NULL, capture);
+	return err;
 }

@@ -40,6 +40,7 @@ struct trace_slot {
 struct xdpctl_trace {
 	struct ring_buffer *rb;
 	int map_fd;
+	struct dp_lease lease;
 	xdpctl_event_cb cb;
 	void *ctx;
 	struct trace_slot q[TRACE_QUEUE];
@@ -159,6 +160,15 @@ struct xdpctl_trace *xdpctl_trace__open(struct xdpctl_dp *dp, xdpctl_event_cb cb
 		dp_err(dp, err, "%s: ring buffer reader: %s", XDPCTL_MAP_EVENTS, strerror(-err));
 		return NULL;
 	}
+	/* the reader first, so no event between switching on and reading is lost */
+	err = dp_lease_take(dp, DP_LEASE_TRACE, NULL, &t->lease);
+	if (err) {
+		ring_buffer__free(t->rb);
+		close(t->map_fd);
+		free(t);
+		errno = -err;
+		return NULL;
+	}
 	return t;
 }
 
@@ -171,11 +181,19 @@ int xdpctl_trace__poll(struct xdpctl_trace *t, int timeout_ms)
 		errno = EINVAL;
 		return -EINVAL;
 	}
+	ret = dp_lease_renew(&t->lease);
+	if (ret) {
+		errno = -ret;
+		return ret;
+	}
 	/* Events left from the last call first; the callback may have stopped there. */
 	if (deliver(t, false, &handled))
 		return handled;
 	if (t->len && (timeout_ms < 0 || timeout_ms > 10))
 		timeout_ms = 10; /* an RX event waits: come back soon to deliver it */
+	/* come back in time to renew the lease */
+	if (timeout_ms < 0 || timeout_ms > XDPCTL_LEASE_MS / 4)
+		timeout_ms = XDPCTL_LEASE_MS / 4;
 	ret = ring_buffer__poll(t->rb, timeout_ms);
 	if (ret < 0 && ret != TRACE_STOP_READ) {
 		if (ret == -EINTR) {
@@ -193,6 +211,7 @@ void xdpctl_trace__close(struct xdpctl_trace *t)
 {
 	if (!t)
 		return;
+	dp_lease_release(&t->lease);
 	ring_buffer__free(t->rb);
 	close(t->map_fd);
 	free(t);

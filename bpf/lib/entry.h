@@ -31,7 +31,8 @@ static __always_inline int rx_front(struct pkt *p, void *data, void *data_end, _
 
 	p->len = len;
 	count(hook, XDPCTL_R_RX, len);
-	if (trace)
+	count_size(hook, len);
+	if (trace & OBS_TRACE)
 		trace_event(p, ifindex, hook, XDPCTL_EV_RX, XDPCTL_R_RX, 0);
 
 	ret = parse_frame(p, data, data_end, len);
@@ -53,7 +54,7 @@ static __always_inline int rx_front(struct pkt *p, void *data, void *data_end, _
 static __always_inline void pingpong_answer(struct pkt *p, struct xdpctl_pingpong *pp,
 					    __u32 ifindex, __u8 hook, int trace)
 {
-	if (trace)
+	if (trace & OBS_TRACE)
 		trace_event(p, ifindex, hook, XDPCTL_EV_ICMP_REQ, XDPCTL_R_PINGPONG, 0);
 	echo_reply(p);
 	pp->packets++;
@@ -65,7 +66,7 @@ static __always_inline void rx_verdict(const struct pkt *p, __u32 ifindex, __u8 
 				       __u32 reason, __u32 out_ifindex)
 {
 	count(hook, reason, p->len);
-	if (trace)
+	if (trace & OBS_TRACE)
 		trace_event(p, ifindex, hook,
 			    reason == XDPCTL_R_PINGPONG ? XDPCTL_EV_PINGPONG :
 			    reason == XDPCTL_R_BYPASS ? XDPCTL_EV_BYPASS : XDPCTL_EV_PASS,

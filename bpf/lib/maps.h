@@ -65,4 +65,26 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdpctl_events SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XDPCTL_CAPTURE_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpctl_capture SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdpctl_capstat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpctl_capstat SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDPCTL_SIZES_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct xdpctl_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpctl_sizes SEC(".maps");
+
 #endif /* XDPCTL_MAPS_H */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * Counters and trace events. Counters are per-CPU {packets, bytes} keyed by
- * (hook, reason). Trace events go to the ring buffer only when the config
- * map switches tracing on, so tracing costs one array lookup when unused.
+ * Counters, the size histogram and trace events. Counters are per-CPU
+ * {packets, bytes} keyed by (hook, reason) and by (hook, size bucket).
+ * Trace events and captured frames go to their ring buffers only while a
+ * reader holds the lease in the config map (abi.h, struct xdpctl_lease), so
+ * both cost one array lookup when nobody reads.
  */
 #ifndef XDPCTL_STATS_H
 #define XDPCTL_STATS_H
@@ -22,12 +24,61 @@ static __always_inline void count(__u32 hook, __u32 reason, __u32 len)
 	}
 }
 
+/* The size bucket of a frame of @len bytes (abi.h, XDPCTL_SIZE_BOUNDS). */
+static __always_inline __u32 size_bucket(__u32 len)
+{
+	static const __u32 bounds[XDPCTL_SIZE_BUCKETS - 1] = { XDPCTL_SIZE_BOUNDS };
+	__u32 i;
+
+#pragma unroll
+	for (i = 0; i < XDPCTL_SIZE_BUCKETS - 1; i++)
+		if (len <= bounds[i])
+			return i;
+	return XDPCTL_SIZE_BUCKETS - 1;
+}
+
+static __always_inline void count_size(__u32 hook, __u32 len)
+{
+	__u32 key = XDPCTL_SIZES_KEY(hook, size_bucket(len));
+	struct xdpctl_counter *c = bpf_map_lookup_elem(&xdpctl_sizes, &key);
+
+	if (c) {
+		c->packets++;
+		c->bytes += len;
+	}
+}
+
+/* Bits of what trace_enabled() returns: who holds a live lease. */
+#define OBS_TRACE   1
+#define OBS_CAPTURE 2
+
+static __always_inline int lease_live(__u64 until, __u64 *now)
+{
+	if (!until)
+		return 0;
+	if (!*now)
+		*now = bpf_ktime_get_coarse_ns();
+	return *now < until;
+}
+
+/*
+ * trace_enabled - OBS_TRACE and/or OBS_CAPTURE while a reader's lease on
+ * them is live; 0 (one array lookup, no clock read) when nobody reads.
+ */
 static __always_inline int trace_enabled(void)
 {
 	__u32 key = 0;
 	struct xdpctl_config *cfg = bpf_map_lookup_elem(&xdpctl_config, &key);
+	__u64 now = 0;
+	int ret = 0;
 
-	return cfg && (cfg->flags & XDPCTL_CFG_TRACE);
+	if (!cfg)
+		return 0;
+	if (lease_live(cfg->trace.until_ns, &now))
+		ret |= OBS_TRACE;
+	if (lease_live(cfg->capture.until_ns, &now))
+		ret |= OBS_CAPTURE;
+	return ret;
 }
 
 /**

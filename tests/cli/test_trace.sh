@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # xdpctl trace on real traffic: the lines each role produces, --count,
-# --timeout, Ctrl-C, -j, and tracing left as it was found.
+# --timeout, Ctrl-C, -j, and the lease: tracing stops by itself when the
+# reader dies (kill -9, a closed pipe, SIGHUP), and two readers never switch
+# each other off.
 source "$(dirname "$0")/lib.sh"
 need_root
 PASS_OBJ=${PASS_OBJ:?set PASS_OBJ to pass.bpf.o}
@@ -15,7 +17,8 @@ ok "pingpong add tc" -n "$H" pingpong add 198.19.0.10 --hook tc
 v2=$(ip -n "$H" -j link show dev "${P}v2" | jq '.[0].ifindex')
 up=$(ip -n "$H" -j link show dev "${P}up" | jq '.[0].ifindex')
 
-trace_flags() { bpftool map dump pinned "$PIN/xdpctl_config" -j | jq '.[0].formatted.value.flags'; }
+# Readers whose lease is live now: what the programs compare with their clock.
+trace_flags() { "$XDPCTL" -j stats | jq '.trace_readers'; }
 # Traffic a moment after the tracer started; the pings are bounded (-c1 -W2).
 traffic() {
 	(sleep 0.7
@@ -88,10 +91,63 @@ check "Ctrl-C: exit 0 (got $rc)" test "$rc" -eq 0
 check "Ctrl-C: stopped in ${elapsed} ms" test "$elapsed" -lt 2000
 check "Ctrl-C: tracing off" test "$(trace_flags)" = 0
 
-# Tracing that was on stays on (someone else's trace).
-bpftool map update pinned "$PIN/xdpctl_config" key 0 0 0 0 value 1 0 0 0 0 0 0 0
-ok "trace --timeout 1 with tracing on" -n "$H" trace --timeout 1
-check "tracing still on" test "$(trace_flags)" = 1
-bpftool map update pinned "$PIN/xdpctl_config" key 0 0 0 0 value 0 0 0 0 0 0 0 0
+# kill -9: the dead reader's lease lapses by itself (XDPCTL_LEASE_MS, 2 s).
+# Events stay in the ring until someone reads it, so the next reader shows
+# what the programs emitted meanwhile: the echo sent at once (lease live),
+# none of the one sent 2.6 s after the kill.
+"$XDPCTL" -n "$H" trace >/dev/null 2>&1 &
+tracer=$!
+CLEANUP_EXTRA+=("kill -9 $tracer")
+sleep 1
+check "kill -9: a reader is on" test "$(trace_flags)" = 1
+kill -9 "$tracer"
+wait "$tracer" 2>/dev/null
+killed=$(date +%s%N)
+ip netns exec "${P}cl" ping -c1 -W1 198.19.0.77 >/dev/null 2>&1
+sleep 2.6
+left=$(trace_flags)
+check "kill -9: lease lapsed 2.6 s after the kill (readers $left)" test "$left" = 0
+ip netns exec "${P}cl" ping -c1 -W1 198.19.0.78 >/dev/null 2>&1
+after_ms=$((($(date +%s%N) - killed) / 1000000))
+ok "trace after kill -9" -n "$H" trace --timeout 1
+check "kill -9: events right after the kill are in the ring" grep -qF "198.18.0.2 > 198.19.0.77" <<<"$OUT"
+check "kill -9: no event from the echo ${after_ms} ms after the kill" \
+	test "$(grep -cF '198.19.0.78' <<<"$OUT")" -eq 0
+
+# Two sessions overlapping: the first ending does not switch the second off.
+"$XDPCTL" -n "$H" trace --timeout 2 >"$TMPD/t1.out" 2>&1 &
+t1=$!
+sleep 0.5
+"$XDPCTL" -n "$H" trace --timeout 5 >"$TMPD/t2.out" 2>&1 &
+t2=$!
+CLEANUP_EXTRA+=("kill $t1" "kill $t2")
+sleep 0.7
+check "two readers" test "$(trace_flags)" = 2
+wait "$t1"
+sleep 0.5
+check "one reader left after the first ended" test "$(trace_flags)" = 1
+ip netns exec "${P}cl" ping -c1 -W1 198.19.0.79 >/dev/null 2>&1
+wait "$t2"
+check "second session saw the echo sent after the first ended" \
+	grep -qF "[xdp] pass 198.18.0.2 > 198.19.0.79: no rule" "$TMPD/t2.out"
+check "both gone: tracing off" test "$(trace_flags)" = 0
+
+# A closed pipe (| head -1) and SIGHUP end the reader at once and give the lease back.
+(sleep 0.5; ip netns exec "${P}cl" ping -c3 -i0.2 -W1 198.19.0.77 >/dev/null 2>&1) &
+CLEANUP_EXTRA+=("kill $!")
+start=$(date +%s%N)
+line=$(timeout 10 "$XDPCTL" -n "$H" trace 2>"$TMPD/pipe.err" | head -1)
+elapsed=$((($(date +%s%N) - start) / 1000000))
+check "| head -1: one line" grep -q '^\[xdp\]' <<<"$line"
+check "| head -1: ended in ${elapsed} ms, nothing on stderr" test "$elapsed" -lt 5000 -a ! -s "$TMPD/pipe.err"
+check "| head -1: tracing off at once" test "$(trace_flags)" = 0
+"$XDPCTL" -n "$H" trace >/dev/null 2>&1 &
+tracer=$!
+sleep 0.7
+kill -HUP "$tracer"
+wait "$tracer"
+rc=$?
+check "SIGHUP: exit 0 (got $rc)" test "$rc" -eq 0
+check "SIGHUP: tracing off at once" test "$(trace_flags)" = 0
 
 finish

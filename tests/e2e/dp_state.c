@@ -177,6 +177,13 @@ static int count_cb(const struct xdpctl_pingpong_rule *r, void *ctx)
 	return ++*(int *)ctx >= 2 ? 7 : 0; /* stop early with 7 */
 }
 
+static int no_event(const struct xdpctl_event *e, void *ctx)
+{
+	(void)e;
+	(void)ctx;
+	return 0;
+}
+
 static void test_state(void)
 {
 	struct xdpctl_counter c[XDPCTL_HOOK_MAX][XDPCTL_REASON_MAX];
@@ -189,7 +196,7 @@ static void test_state(void)
 	int n = 0;
 
 	dp = lab_open(128);
-	CHECK(count_pins(lab_pin_dir()) == 7, "7 pinned maps (%d)", count_pins(lab_pin_dir()));
+	CHECK(count_pins(lab_pin_dir()) == 10, "10 pinned maps (%d)", count_pins(lab_pin_dir()));
 	CHECK(!strcmp(xdpctl_dp__pin_dir(dp), lab_pin_dir()), "pin dir %s", xdpctl_dp__pin_dir(dp));
 	CHECK(sh_num("bpftool map show pinned %s/%s | sed -n 's/.*max_entries \\([0-9]*\\).*/\\1/p'",
 		     lab_pin_dir(), XDPCTL_MAP_BYPASS) == 128, "bypass map sized 128");
@@ -256,15 +263,23 @@ static void test_state(void)
 		for (r = 0; r < XDPCTL_REASON_MAX; r++)
 			CHECK(!c[h][r].packets && !c[h][r].bytes, "counter %u/%u zero", h, r);
 
-	/* trace switch */
+	/* trace lease: on while a reader holds it; two readers do not switch each other off */
 	CHECK_RET(ro, xdpctl_dp__trace_enabled(ro, &on), 0);
 	CHECK(!on, "trace off by default");
-	CHECK_RET(dp, xdpctl_dp__trace_enable(dp, true), 0);
-	CHECK_RET(ro, xdpctl_dp__trace_enabled(ro, &on), 0);
-	CHECK(on, "trace on");
-	CHECK_RET(dp, xdpctl_dp__trace_enable(dp, false), 0);
-	CHECK_RET(ro, xdpctl_dp__trace_enabled(ro, &on), 0);
-	CHECK(!on, "trace off again");
+	{
+		struct xdpctl_trace *t1 = xdpctl_trace__open(dp, no_event, NULL);
+		struct xdpctl_trace *t2 = xdpctl_trace__open(ro, no_event, NULL);
+
+		CHECK(t1 && t2, "two trace readers open");
+		CHECK_RET(ro, xdpctl_dp__trace_enabled(ro, &on), 0);
+		CHECK(on, "trace on");
+		xdpctl_trace__close(t1);
+		CHECK_RET(ro, xdpctl_dp__trace_enabled(ro, &on), 0);
+		CHECK(on, "trace still on for the second reader");
+		xdpctl_trace__close(t2);
+		CHECK_RET(ro, xdpctl_dp__trace_enabled(ro, &on), 0);
+		CHECK(!on, "trace off again after both");
+	}
 
 	/* Reopen with create and another size keeps the pinned map. */
 	xdpctl_dp__close(dp);

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -500,9 +501,15 @@ int th_devmap_del(struct th *h, __u32 ifindex)
 
 int th_trace(struct th *h, bool on)
 {
-	struct xdpctl_config cfg = { .flags = on ? XDPCTL_CFG_TRACE : 0 };
+	struct xdpctl_config cfg = {};
+	struct timespec ts;
 	__u32 key = 0;
 
+	/* a lease for the next hour (abi.h, struct xdpctl_lease) */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (on)
+		cfg.trace.until_ns = cfg.trace.slot[0] =
+			((__u64)ts.tv_sec + 3600) * 1000000000ull + (__u64)ts.tv_nsec;
 	return err_ret(bpf_map_update_elem(th_map_fd(h, XDPCTL_MAP_CONFIG), &key, &cfg, BPF_ANY));
 }
 

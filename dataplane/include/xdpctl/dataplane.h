@@ -243,14 +243,29 @@ int xdpctl_dp__stats(struct xdpctl_dp *dp,
 		     struct xdpctl_counter out[XDPCTL_HOOK_MAX][XDPCTL_REASON_MAX]);
 
 /* ---- trace events ---- */
-int xdpctl_dp__trace_enable(struct xdpctl_dp *dp, bool on);
+/*
+ * Tracing is a lease (abi.h, struct xdpctl_lease): the programs emit events
+ * only while a reader made by xdpctl_trace__open() renews it, which its
+ * xdpctl_trace__poll() does; a reader that stops polling or dies switches
+ * tracing off within XDPCTL_LEASE_MS by itself, and readers never switch
+ * each other off. *on: some reader's lease is live now.
+ */
 int xdpctl_dp__trace_enabled(struct xdpctl_dp *dp, bool *on);
+/* Readers holding a live trace lease and capture lease now (0 when lapsed). */
+int xdpctl_dp__readers(struct xdpctl_dp *dp, int *trace, int *capture);
 struct xdpctl_trace;
 typedef int (*xdpctl_event_cb)(const struct xdpctl_event *e, void *ctx);
-/* Reader on the pinned ring buffer; cb returns non-zero to stop polling. */
+/*
+ * Reader on the pinned ring buffer, holding a trace lease; cb returns
+ * non-zero to stop polling. errno EBUSY: XDPCTL_LEASE_SLOTS readers run.
+ */
 struct xdpctl_trace *xdpctl_trace__open(struct xdpctl_dp *dp, xdpctl_event_cb cb, void *ctx);
-/* Wait up to timeout_ms; @return events handled (>= 0) or negative errno. */
+/*
+ * Renew the lease, then wait up to timeout_ms (at most a quarter of the
+ * lease: call it in a loop); @return events handled (>= 0) or negative errno.
+ */
 int xdpctl_trace__poll(struct xdpctl_trace *t, int timeout_ms);
+/* Give the lease back and free the reader (accepts NULL). */
 void xdpctl_trace__close(struct xdpctl_trace *t);
 /*
  * One human line for an event, e.g. "[tc_pingpong] ICMP request for

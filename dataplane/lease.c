@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Leases on tracing and capture (abi.h, struct xdpctl_lease): a reader takes
+ * a slot with an expiry, renews it while it reads and clears it when done;
+ * until_ns, which the programs compare with their clock, is recomputed from
+ * the live slots under the pin dir lock each time. A reader that dies stops
+ * renewing and its slot lapses by itself; two readers hold two slots, so
+ * neither switches the other off.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "internal.h"
+
+__u64 dp_mono_ns(void)
+{
+	struct timespec ts;
+
+	/* what bpf_ktime_get_ns() and (a tick behind) bpf_ktime_get_coarse_ns() read */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static struct xdpctl_lease *lease_of(struct xdpctl_config *cfg, enum dp_lease_kind kind)
+{
+	return kind == DP_LEASE_CAPTURE ? &cfg->capture : &cfg->trace;
+}
+
+static bool filter_same(const struct xdpctl_capture_filter *x, const struct xdpctl_capture_filter *y)
+{
+	return !memcmp(&x->a, &y->a, sizeof(x->a)) && !memcmp(&x->b, &y->b, sizeof(x->b)) &&
+	       x->port == y->port && x->l4proto == y->l4proto;
+}
+
+/* Forget lapsed slots; until_ns and (capture) the programs' filter from the live ones. */
+static void recompute(struct xdpctl_config *cfg, enum dp_lease_kind kind, __u64 now)
+{
+	struct xdpctl_lease *l = lease_of(cfg, kind);
+	struct xdpctl_capture_filter f = {};
+	bool first = true, same = true;
+	int i;
+
+	l->until_ns = 0;
+	for (i = 0; i < XDPCTL_LEASE_SLOTS; i++) {
+		if (l->slot[i] <= now) {
+			l->slot[i] = 0;
+			if (kind == DP_LEASE_CAPTURE)
+				memset(&cfg->cap_slot[i], 0, sizeof(cfg->cap_slot[i]));
+			continue;
+		}
+		if (l->slot[i] > l->until_ns)
+			l->until_ns = l->slot[i];
+		if (kind != DP_LEASE_CAPTURE)
+			continue;
+		if (first) {
+			f = cfg->cap_slot[i];
+			first = false;
+			continue;
+		}
+		if (!filter_same(&f, &cfg->cap_slot[i]))
+			same = false;
+		if (cfg->cap_slot[i].snaplen > f.snaplen)
+			f.snaplen = cfg->cap_slot[i].snaplen;
+		if (cfg->cap_slot[i].rate > f.rate)
+			f.rate = cfg->cap_slot[i].rate;
+		if ((cfg->cap_slot[i].sample ? cfg->cap_slot[i].sample : 1) < (f.sample ? f.sample : 1))
+			f.sample = cfg->cap_slot[i].sample;
+	}
+	if (kind != DP_LEASE_CAPTURE)
+		return;
+	if (!same) {
+		/* readers want different packets: copy all, each reader filters */
+		memset(&f.a, 0, sizeof(f.a));
+		memset(&f.b, 0, sizeof(f.b));
+		f.port = 0;
+		f.l4proto = 0;
+	}
+	cfg->cap = f;
+}
+
+/* Read, change (slot @slot to @until, -1: none), recompute, write; under the lock. */
+static int lease_update(struct dp_lease *l, int slot, __u64 until,
+			const struct xdpctl_capture_filter *f, int *taken)
+{
+	struct xdpctl_config cfg;
+	__u64 now = dp_mono_ns();
+	__u32 key = 0;
+	struct xdpctl_lease *ls;
+	int i, err = 0;
+
+	if (flock(l->dir_fd, LOCK_EX))
+		return -errno;
+	if (bpf_map_lookup_elem(l->cfg_fd, &key, &cfg)) {
+		err = -errno;
+		goto out;
+	}
+	ls = lease_of(&cfg, l->kind);
+	if (taken) {
+		/* a free slot: never used, released, or lapsed */
+		for (i = 0; i < XDPCTL_LEASE_SLOTS; i++)
+			if (ls->slot[i] <= now)
+				break;
+		if (i == XDPCTL_LEASE_SLOTS) {
+			err = -EBUSY;
+			goto out;
+		}
+		slot = i;
+		*taken = i;
+	}
+	if (slot >= 0) {
+		ls->slot[slot] = until;
+		if (l->kind == DP_LEASE_CAPTURE && f)
+			cfg.cap_slot[slot] = *f;
+	}
+	recompute(&cfg, l->kind, now);
+	if (bpf_map_update_elem(l->cfg_fd, &key, &cfg, BPF_ANY))
+		err = -errno;
+out:
+	flock(l->dir_fd, LOCK_UN);
+	return err;
+}
+
+int dp_lease_take(struct xdpctl_dp *dp, enum dp_lease_kind kind,
+		  const struct xdpctl_capture_filter *f, struct dp_lease *l)
+{
+	const char *what = kind == DP_LEASE_CAPTURE ? "capture" : "trace";
+	int fd = dp_map_fd(dp, DP_MAP_CONFIG), err;
+	__u64 now;
+
+	memset(l, 0, sizeof(*l));
+	l->cfg_fd = l->dir_fd = -1;
+	l->slot = -1;
+	l->kind = kind;
+	if (fd < 0)
+		return dp_err(dp, -ENOENT, "%s/%s: not open", dp->pin_dir, XDPCTL_MAP_CONFIG);
+	/* our own fds: the reader may outlive the handle, and flock is per open file */
+	l->cfg_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	l->dir_fd = open(dp->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l->cfg_fd < 0 || l->dir_fd < 0) {
+		err = dp_err(dp, -errno, "%s: %s", dp->pin_dir, strerror(errno));
+		dp_lease_release(l);
+		return err;
+	}
+	now = dp_mono_ns();
+	err = lease_update(l, -1, now + XDPCTL_LEASE_MS * 1000000ull, f, &l->slot);
+	if (err) {
+		if (err == -EBUSY)
+			dp_err(dp, err, "%s: all %d %s leases are held by running readers",
+			       XDPCTL_MAP_CONFIG, XDPCTL_LEASE_SLOTS, what);
+		else
+			dp_err(dp, err, "%s: taking the %s lease: %s", XDPCTL_MAP_CONFIG, what,
+			       strerror(-err));
+		l->slot = -1;
+		dp_lease_release(l);
+		return err;
+	}
+	l->renewed_ns = now;
+	return 0;
+}
+
+int dp_lease_renew(struct dp_lease *l)
+{
+	__u64 now = dp_mono_ns();
+	int err;
+
+	if (l->slot < 0)
+		return -ENOENT;
+	/* four renewals per lease: one late wakeup does not let it lapse */
+	if (now - l->renewed_ns < XDPCTL_LEASE_MS * 1000000ull / 4)
+		return 0;
+	err = lease_update(l, l->slot, now + XDPCTL_LEASE_MS * 1000000ull, NULL, NULL);
+	if (!err)
+		l->renewed_ns = now;
+	return err;
+}
+
+void dp_lease_release(struct dp_lease *l)
+{
+	if (l->slot >= 0 && l->cfg_fd >= 0 && l->dir_fd >= 0)
+		lease_update(l, l->slot, 0, NULL, NULL);
+	l->slot = -1;
+	if (l->cfg_fd >= 0)
+		close(l->cfg_fd);
+	if (l->dir_fd >= 0)
+		close(l->dir_fd);
+	l->cfg_fd = l->dir_fd = -1;
+}
+
+int dp_lease_state(struct xdpctl_dp *dp, enum dp_lease_kind kind, struct xdpctl_config *out,
+		   int *readers)
+{
+	struct xdpctl_config cfg = {};
+	struct xdpctl_lease *l;
+	__u64 now = dp_mono_ns();
+	__u32 key = 0;
+	int i;
+
+	if (bpf_map_lookup_elem(dp_map_fd(dp, DP_MAP_CONFIG), &key, &cfg))
+		return dp_err(dp, -errno, "reading %s: %s", XDPCTL_MAP_CONFIG, strerror(errno));
+	l = lease_of(&cfg, kind);
+	*readers = 0;
+	for (i = 0; i < XDPCTL_LEASE_SLOTS; i++)
+		if (l->slot[i] > now)
+			(*readers)++;
+	if (l->until_ns <= now)
+		*readers = 0;
+	if (out)
+		*out = cfg;
+	return 0;
+}
