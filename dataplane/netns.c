@@ -6,6 +6,8 @@
  * Docker's netns dir and /proc/PID/ns/net), tc filter counts, and
  * xdpctl_discover_veth(). Names and ifindexes come from netlink, never from
  * /sys/class/net, which shows the wrong namespace under nsenter.
+ * xdpctl_discover_veth_netns() is the same with the container's netns
+ * given (a CNI runtime's CNI_NETNS) and checked rather than searched for.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -489,7 +491,27 @@ static int addr_dump(void *arg)
 	return nl_talk(&req, false, addr_cb, arg);
 }
 
-int xdpctl_discover_veth(const char *veth, struct xdpctl_container *c)
+/*
+ * Is the netns open at @fd the one a veth peer with @link_nsid (as seen from
+ * here, -1: this netns) lives in? 1 yes, 0 no, negative errno.
+ */
+static int netns_is(int fd, int link_nsid)
+{
+	struct stat a, b;
+	int nsid, err;
+
+	if (link_nsid < 0) {
+		if (fstat(fd, &a) || stat("/proc/thread-self/ns/net", &b))
+			return -errno;
+		return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+	}
+	err = dp_nsid_of_fd(fd, &nsid);
+	if (err)
+		return err;
+	return nsid == link_nsid;
+}
+
+static int discover_veth(const char *veth, const char *netns, struct xdpctl_container *c)
 {
 	struct dp_link l, peer;
 	struct addr_query q;
@@ -511,7 +533,27 @@ int xdpctl_discover_veth(const char *veth, struct xdpctl_container *c)
 		return dp_err(NULL, err, "%s: cannot see its peer (ifindex %u, nsid %d)",
 			      veth, l.link, l.link_nsid);
 	memcpy(c->mac, peer.mac, 6);
-	if (l.link_nsid >= 0) {
+	if (netns) {
+		nsfd = dp_netns_open(netns);
+		if (nsfd < 0)
+			return dp_err(NULL, nsfd, "network namespace %s: %s", netns,
+				      strerror(-nsfd));
+		err = netns_is(nsfd, l.link_nsid);
+		if (err <= 0) {
+			close(nsfd);
+			if (err < 0)
+				return dp_err(NULL, err, "network namespace %s: %s", netns,
+					      strerror(-err));
+			return dp_err(NULL, -EXDEV, "the peer of %s is not in %s", veth, netns);
+		}
+		snprintf(c->netns, sizeof(c->netns), "%s", netns);
+		if (!strncmp(c->netns, "/proc/", 6))
+			c->pid = atoi(c->netns + 6);
+		if (l.link_nsid < 0) {
+			close(nsfd);
+			nsfd = -1;
+		}
+	} else if (l.link_nsid >= 0) {
 		nsfd = dp_netns_find(l.link_nsid, c->netns, sizeof(c->netns));
 		if (nsfd < 0)
 			return dp_err(NULL, nsfd, "%s: no file names its peer's netns (nsid %d)",
@@ -528,4 +570,16 @@ int xdpctl_discover_veth(const char *veth, struct xdpctl_container *c)
 		return dp_err(NULL, err, "%s: reading the peer's addresses: %s", veth,
 			      strerror(-err));
 	return 0;
+}
+
+int xdpctl_discover_veth(const char *veth, struct xdpctl_container *c)
+{
+	return discover_veth(veth, NULL, c);
+}
+
+int xdpctl_discover_veth_netns(const char *veth, const char *netns, struct xdpctl_container *c)
+{
+	if (!netns || !*netns)
+		return dp_ret(-EINVAL);
+	return discover_veth(veth, netns, c);
 }

@@ -83,7 +83,7 @@ void xdpctl_dp__close(struct xdpctl_dp *dp); /* accepts NULL */
 /*
  * The last error on @dp. With NULL: the last error of a call without a
  * handle in this thread (xdpctl_dp__open, xdpctl_netns_enter,
- * xdpctl_discover_veth).
+ * xdpctl_discover_veth, xdpctl_discover_veth_netns).
  */
 const char *xdpctl_dp__errmsg(const struct xdpctl_dp *dp);
 const char *xdpctl_dp__pin_dir(const struct xdpctl_dp *dp);
@@ -288,6 +288,13 @@ struct xdpctl_container {
 };
 /* From a host-side veth name: its peer's netns, addresses and MAC. */
 int xdpctl_discover_veth(const char *veth, struct xdpctl_container *c);
+/*
+ * The same with the container's netns known (a name under /run/netns or a
+ * path such as a CNI runtime's CNI_NETNS): checks that the peer of @veth
+ * lives there instead of searching. -ENODEV no such device, -EINVAL not a
+ * veth, -ENOENT no such netns, -EXDEV the peer lives in another netns.
+ */
+int xdpctl_discover_veth_netns(const char *veth, const char *netns, struct xdpctl_container *c);
 /* From a process id: its netns, then the veth whose peer lives there. */
 int xdpctl_discover_pid(pid_t pid, struct xdpctl_container *c);
 /* From a Docker container name or id (Engine API on /var/run/docker.sock). */
