@@ -8,11 +8,14 @@ PKGS=(
 	# build
 	clang llvm meson ninja-build pkg-config gcc libc6-dev
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev linux-libc-dev bpftool
+	libjson-c-dev
 	# run and test: the lab, traffic, inspection
 	iproute2 iputils-ping iptables ethtool netcat-openbsd socat iperf3
 	tcpdump jq python3 xdp-tools busybox-static kmod procps psmisc
 	# the Docker lab (dockerd 20.10; images are imported from busybox-static)
 	docker.io nftables
+	# the CNI plugin's checks: containerd (ctr) and the reference plugins
+	containerd runc containernetworking-plugins
 )
 
 if [ "$(id -u)" -ne 0 ]; then
