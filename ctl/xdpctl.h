@@ -142,6 +142,6 @@ int pingpong_rules_sorted(struct ctx *c, struct xdpctl_pingpong_rule **out, size
 extern const struct cmd cmd_attach, cmd_detach, cmd_status;
 extern const struct cmd cmd_bypass, cmd_pingpong;
 extern const struct cmd cmd_stats;
-extern const struct cmd cmd_trace, cmd_path;
+extern const struct cmd cmd_trace, cmd_path, cmd_capture;
 
 #endif /* XDPCTL_CTL_H */

@@ -99,6 +99,14 @@ static int lease_update(struct dp_lease *l, int slot, __u64 until,
 		goto out;
 	}
 	ls = lease_of(&cfg, l->kind);
+	if (taken && l->kind == DP_LEASE_CAPTURE) {
+		/* one capture at a time: two readers of one ring each get part of it */
+		for (i = 0; i < XDPCTL_LEASE_SLOTS; i++)
+			if (ls->slot[i] > now) {
+				err = -EBUSY;
+				goto out;
+			}
+	}
 	if (taken) {
 		/* a free slot: never used, released, or lapsed */
 		for (i = 0; i < XDPCTL_LEASE_SLOTS; i++)
@@ -148,7 +156,10 @@ int dp_lease_take(struct xdpctl_dp *dp, enum dp_lease_kind kind,
 	now = dp_mono_ns();
 	err = lease_update(l, -1, now + XDPCTL_LEASE_MS * 1000000ull, f, &l->slot);
 	if (err) {
-		if (err == -EBUSY)
+		if (err == -EBUSY && kind == DP_LEASE_CAPTURE)
+			dp_err(dp, err, "%s: another capture is running (its lease lapses %d s after it ends)",
+			       dp->pin_dir, XDPCTL_LEASE_MS / 1000);
+		else if (err == -EBUSY)
 			dp_err(dp, err, "%s: all %d %s leases are held by running readers",
 			       XDPCTL_MAP_CONFIG, XDPCTL_LEASE_SLOTS, what);
 		else

@@ -12,6 +12,8 @@ PKGS=(
 	# run and test: the lab, traffic, inspection
 	iproute2 iputils-ping iptables ethtool netcat-openbsd socat iperf3
 	tcpdump jq python3 xdp-tools busybox-static kmod procps psmisc
+	# capture (pcap files), the metrics endpoint, its check, the README plot
+	libpcap-dev libmicrohttpd-dev prometheus gnuplot-nox
 	# the Docker lab (dockerd 20.10; images are imported from busybox-static)
 	docker.io nftables
 	# the CNI plugin's checks: containerd (ctr) and the reference plugins

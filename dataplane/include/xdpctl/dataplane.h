@@ -274,6 +274,29 @@ void xdpctl_trace__close(struct xdpctl_trace *t);
  */
 int xdpctl_event_format(const struct xdpctl_event *e, char *buf, size_t len);
 
+/* ---- packet capture ---- */
+/*
+ * A reader on the capture ring holding the capture lease (as trace): the
+ * programs copy what @filter matches (abi.h, struct xdpctl_capture_filter;
+ * snaplen 1..XDPCTL_CAPTURE_SNAP_MAX, rate 0: the default) at their verdict
+ * and cb gets each record's header and cap_len bytes; non-zero stops.
+ * errno EBUSY: another capture runs (one at a time).
+ */
+struct xdpctl_capture;
+typedef int (*xdpctl_capture_cb)(const struct xdpctl_capture_hdr *h, const __u8 *data, void *ctx);
+struct xdpctl_capture *xdpctl_capture__open(struct xdpctl_dp *dp,
+					    const struct xdpctl_capture_filter *filter,
+					    xdpctl_capture_cb cb, void *ctx);
+/* Renew the lease, wait up to timeout_ms (at most a quarter lease); records or -errno. */
+int xdpctl_capture__poll(struct xdpctl_capture *c, int timeout_ms);
+/* Since open, summed over CPUs: records written, kept out by the rate, by a full ring. */
+int xdpctl_capture__stats(struct xdpctl_capture *c, struct xdpctl_capstat *out);
+void xdpctl_capture__close(struct xdpctl_capture *c);
+/* A program's return value by name: XDP_* at the XDP hook, TC_ACT_* at tc. */
+const char *xdpctl_action_name(unsigned int hook, unsigned int action);
+/* Does the record @h match @f (as the programs decide)? */
+bool xdpctl_capture_match(const struct xdpctl_capture_filter *f, const struct xdpctl_capture_hdr *h);
+
 /* ---- discovery ---- */
 struct xdpctl_container {
 	char name[128];              /* Docker name, or "" */
