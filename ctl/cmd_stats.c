@@ -9,7 +9,7 @@
 
 #include "xdpctl.h"
 
-enum { SA_RULES, SA_WATCH, SA_COUNT, SA_PROM };
+enum { SA_RULES, SA_WATCH, SA_COUNT, SA_PROM, SA_TEXTFILE, SA_SERVE };
 static const struct arg_spec stats_args[] = {
 	[SA_RULES] = { .name = "--rules", .type = ARG_FLAG,
 		       .help = "also the counters of each bypass and ping-pong rule" },
@@ -19,6 +19,10 @@ static const struct arg_spec stats_args[] = {
 		       .max = 1000000, .help = "with --watch: stop after N intervals" },
 	[SA_PROM] = { .name = "--prometheus", .type = ARG_FLAG,
 		      .help = "the Prometheus text exposition format" },
+	[SA_TEXTFILE] = { .name = "--textfile", .metavar = "DIR", .type = ARG_STRING,
+			  .help = "write it atomically to DIR/xdpctl.prom (node_exporter textfile collector)" },
+	[SA_SERVE] = { .name = "--serve", .metavar = "ADDR:PORT", .type = ARG_STRING,
+		       .help = "answer GET /metrics on ADDR:PORT until Ctrl-C (rules included)" },
 	{ 0 },
 };
 
@@ -73,86 +77,44 @@ static void counters_table(counters_t s)
 				       (unsigned long long)s[h][r].bytes);
 }
 
-/* A Prometheus label value: backslash, quote and newline escaped. */
-static void prom_label(const char *s)
+static int prometheus(struct ctx *c, bool rules, const char *textfile)
 {
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			printf("\\%c", *s);
-		else if (*s == '\n')
-			printf("\\n");
-		else
-			putchar(*s);
+	XDPCTL_OPTS(xdpctl_metrics_opts, o, .rules = rules);
+	int err;
+
+	if (textfile) {
+		err = xdpctl_metrics_textfile(c->dp, textfile, &o);
+		return err ? fail_dp(c, err, "--textfile") : 0;
 	}
+	err = xdpctl_metrics_write(c->dp, stdout, &o);
+	if (err)
+		return fail_dp(c, err, "stats");
+	return stdout_result(c);
 }
 
-static void prom_head(const char *name, const char *help)
+/* GET /metrics until a stop signal. */
+static int serve(struct ctx *c, const char *listen)
 {
-	printf("# HELP %s %s\n# TYPE %s counter\n", name, help, name);
-}
+	XDPCTL_OPTS(xdpctl_metrics_http_opts, o, .pin_dir = c->pin_dir);
+	struct xdpctl_metrics_http *srv;
 
-static int prometheus(struct ctx *c, counters_t s, bool rules)
-{
-	unsigned int h, r, k;
-
-	for (k = 0; k < 2; k++) {
-		prom_head(k ? "xdpctl_bytes_total" : "xdpctl_packets_total",
-			  k ? "Bytes (whole frames) seen by the xdpctl programs, by hook and reason."
-			    : "Packets seen by the xdpctl programs, by hook and reason (rx: all).");
-		for (h = 0; h < XDPCTL_HOOK_MAX; h++)
-			for (r = 0; r < XDPCTL_REASON_MAX; r++)
-				printf("%s{hook=\"%s\",reason=\"%s\"} %llu\n",
-				       k ? "xdpctl_bytes_total" : "xdpctl_packets_total",
-				       xdpctl_hook_name(h), xdpctl_reason_name(r),
-				       (unsigned long long)(k ? s[h][r].bytes : s[h][r].packets));
+	srv = xdpctl_metrics_http__start(listen, &o);
+	if (!srv)
+		return fail(c, "--serve: %s", xdpctl_dp__errmsg(NULL));
+	install_stop_handler();
+	if (c->json) {
+		jw_obj_open(c->jw);
+		jw_kstr(c->jw, "listen", listen);
+		jw_ku64(c->jw, "port", xdpctl_metrics_http__port(srv));
+		jw_obj_close(c->jw);
+		fflush(stdout);
+	} else {
+		printf("serving /metrics on %s (port %u) until Ctrl-C\n", listen,
+		       xdpctl_metrics_http__port(srv));
 	}
-	if (rules) {
-		struct xdpctl_bypass_rule *v = NULL;
-		struct xdpctl_pingpong_rule *pp = NULL;
-		size_t n = 0, i;
-		int ret = bypass_rules_sorted(c, &v, &n);
-
-		if (ret)
-			return ret;
-		for (k = 0; k < 2; k++) {
-			const char *name = k ? "xdpctl_bypass_bytes_total" : "xdpctl_bypass_packets_total";
-
-			prom_head(name, k ? "Bytes forwarded by one bypass rule, by direction."
-					  : "Packets forwarded by one bypass rule, by direction.");
-			for (i = 0; i < n; i++) {
-				char abuf[INET6_ADDRSTRLEN];
-				int d;
-
-				fmt_addr(&v[i].addr, abuf, sizeof(abuf));
-				for (d = 0; d < 2; d++) {
-					printf("%s{addr=\"%s\",dev=\"", name, abuf);
-					prom_label(v[i].dev);
-					printf("\",direction=\"%s\"} %llu\n", d ? "out" : "in",
-					       (unsigned long long)(k ? (d ? v[i].out_bytes : v[i].in_bytes)
-								      : (d ? v[i].out_packets : v[i].in_packets)));
-				}
-			}
-		}
-		free(v);
-		ret = pingpong_rules_sorted(c, &pp, &n);
-		if (ret)
-			return ret;
-		for (k = 0; k < 2; k++) {
-			const char *name = k ? "xdpctl_pingpong_bytes_total" : "xdpctl_pingpong_packets_total";
-
-			prom_head(name, k ? "Bytes of the echo replies sent for one ping-pong address."
-					  : "Echo replies sent for one ping-pong address.");
-			for (i = 0; i < n; i++) {
-				char abuf[INET6_ADDRSTRLEN];
-
-				printf("%s{addr=\"%s\"} %llu\n", name,
-				       fmt_addr(&pp[i].addr, abuf, sizeof(abuf)),
-				       (unsigned long long)(k ? pp[i].bytes : pp[i].packets));
-			}
-		}
-		free(pp);
-		return ret;
-	}
+	while (!stop_requested)
+		poll(NULL, 0, 1000);
+	xdpctl_metrics_http__stop(srv);
 	return 0;
 }
 
@@ -348,9 +310,17 @@ static int run_stats(struct ctx *c, struct args *a)
 		return fail_usage(c, "--prometheus and --watch exclude each other (a scraper polls)");
 	if (a->v[SA_COUNT].set && !a->v[SA_WATCH].set)
 		return fail_usage(c, "--count goes with --watch");
+	if ((a->v[SA_TEXTFILE].set || a->v[SA_SERVE].set) && a->v[SA_WATCH].set)
+		return fail_usage(c, "--textfile and --serve go without --watch");
+	if (a->v[SA_TEXTFILE].set && c->json)
+		return fail_usage(c, "--textfile and --json exclude each other");
+	if (a->v[SA_TEXTFILE].set && a->v[SA_SERVE].set)
+		return fail_usage(c, "--textfile and --serve exclude each other");
 	r = open_state(c, false, 0, false, NULL);
 	if (r)
 		return r;
+	if (a->v[SA_SERVE].set)
+		return serve(c, a->v[SA_SERVE].str);
 	if (a->v[SA_WATCH].set)
 		return watch(c, (unsigned int)a->v[SA_WATCH].u,
 			     a->v[SA_COUNT].set ? a->v[SA_COUNT].u : 0, rules);
@@ -359,8 +329,8 @@ static int run_stats(struct ctx *c, struct args *a)
 	err = xdpctl_dp__stats(c->dp, s);
 	if (err)
 		return fail_dp(c, err, "stats");
-	if (a->v[SA_PROM].set)
-		return prometheus(c, s, rules);
+	if (a->v[SA_PROM].set || a->v[SA_TEXTFILE].set)
+		return prometheus(c, rules, a->v[SA_TEXTFILE].set ? a->v[SA_TEXTFILE].str : NULL);
 	if (c->json) {
 		int tr = 0, cap = 0;
 

@@ -112,13 +112,17 @@ for n, line in enumerate(open(sys.argv[2]).read().splitlines(), 1):
         helped.add(line.split()[2]); continue
     if line.startswith('# TYPE '):
         _, _, metric, kind = line.split()
-        assert kind == 'counter', f'line {n}: {line}'
+        assert kind in ('counter', 'gauge', 'histogram'), f'line {n}: {line}'
         assert metric not in typed, f'line {n}: TYPE twice'
         typed[metric] = kind; continue
     m = sample.match(line)
     assert m, f'line {n}: not a sample: {line!r}'
-    assert m.group(1) in typed and m.group(1) in helped, f'line {n}: no TYPE/HELP before {m.group(1)}'
-    assert m.group(1).endswith('_total'), f'line {n}: a counter ends in _total'
+    family = re.sub(r'_(bucket|sum|count)$', '', m.group(1))
+    if typed.get(family) != 'histogram':
+        family = m.group(1)
+    assert family in typed and family in helped, f'line {n}: no TYPE/HELP before {m.group(1)}'
+    assert typed[family] != 'counter' or family.endswith('_total'), f'line {n}: a counter ends in _total'
+    assert typed[family] != 'histogram' or family.endswith('_bytes'), f'line {n}: a size histogram in bytes'
     samples[(m.group(1), m.group(2))] = float(m.group(3))
 assert samples[('xdpctl_packets_total', 'hook="xdp",reason="pingpong"')] == 3
 assert samples[('xdpctl_bytes_total', 'hook="xdp",reason="pingpong"')] == 294

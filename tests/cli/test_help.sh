@@ -30,7 +30,7 @@ ok "help bypass add" help bypass add && check "bypass add args" grep -Eq "^  --c
 ok "bypass add help" bypass add help && check "bypass add help usage" grep -qF "Usage: xdpctl bypass add ADDR" <<<"$OUT"
 ok "bypass add -h" bypass add -h
 ok "help pingpong add" help pingpong add && check "pingpong --hook" grep -qF "[--hook both|xdp|tc]" <<<"$OUT"
-ok "help stats" help stats && check "stats usage" grep -qF "xdpctl stats [--rules] [--watch SECONDS] [--count N] [--prometheus]" <<<"$OUT"
+ok "help stats" help stats && check "stats usage" grep -qF "xdpctl stats [--rules] [--watch SECONDS] [--count N] [--prometheus] [--textfile DIR] [--serve ADDR:PORT]" <<<"$OUT"
 ok "help trace" help trace && check "trace usage" grep -qF "xdpctl trace [--count N] [--timeout SECONDS]" <<<"$OUT"
 ok "help path diff" help path diff && check "path diff usage" grep -qF "xdpctl path diff 'COMMAND A' 'COMMAND B'" <<<"$OUT"
 ok "path help" path help

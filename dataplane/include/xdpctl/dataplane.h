@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <net/if.h>
 #include <linux/types.h>
@@ -296,6 +297,44 @@ void xdpctl_capture__close(struct xdpctl_capture *c);
 const char *xdpctl_action_name(unsigned int hook, unsigned int action);
 /* Does the record @h match @f (as the programs decide)? */
 bool xdpctl_capture_match(const struct xdpctl_capture_filter *f, const struct xdpctl_capture_hdr *h);
+
+/* ---- metrics for Prometheus ---- */
+struct xdpctl_metrics_opts {
+	size_t sz;
+	bool rules; /* also per bypass rule (container) and ping-pong address */
+	size_t :0;
+};
+/*
+ * The Prometheus text exposition (0.0.4) of the counters, the packet size
+ * histogram, the capture counters and lease readers to @f.
+ */
+int xdpctl_metrics_write(struct xdpctl_dp *dp, FILE *f, const struct xdpctl_metrics_opts *opts);
+/*
+ * The same as DIR/xdpctl.prom for node_exporter's textfile collector,
+ * atomically: written to a temp file in DIR, synced, then renamed.
+ */
+int xdpctl_metrics_textfile(struct xdpctl_dp *dp, const char *dir,
+			    const struct xdpctl_metrics_opts *opts);
+/*
+ * An HTTP server (libmicrohttpd, its own thread) answering GET /metrics
+ * with xdpctl_metrics_write() of the state under opts->pin_dir (opened at
+ * the first scrape), rules included. @listen: "ADDR:PORT" or "[ADDR6]:PORT";
+ * port 0 picks a free one (xdpctl_metrics_http__port()). For `stats --serve`
+ * and the long-running watcher. Returns NULL and sets errno; the message is
+ * in xdpctl_dp__errmsg(NULL).
+ */
+struct xdpctl_metrics_http;
+struct xdpctl_metrics_http_opts {
+	size_t sz;
+	const char *pin_dir; /* NULL: $XDPCTL_PIN_DIR, else the default */
+	size_t :0;
+};
+struct xdpctl_metrics_http *xdpctl_metrics_http__start(const char *listen,
+						       const struct xdpctl_metrics_http_opts *opts);
+unsigned int xdpctl_metrics_http__port(const struct xdpctl_metrics_http *srv);
+/* Scrapes answered so far. */
+unsigned long long xdpctl_metrics_http__scrapes(const struct xdpctl_metrics_http *srv);
+void xdpctl_metrics_http__stop(struct xdpctl_metrics_http *srv); /* accepts NULL */
 
 /* ---- discovery ---- */
 struct xdpctl_container {
