@@ -94,7 +94,7 @@ rm -f "$DAT.json"
 gnuplot <<GP
 set terminal png size 900,420
 set output "$OUT"
-set title "UDP $RATE1 bit/s to container 1 (kernel path), $RATE2 to container 2 (bypass rule deleted at 4 s, added at 7 s)"
+set title "UDP $RATE1 bit/s to container 1 (kernel path), $RATE2 bit/s to container 2 (its rule off from 4 s to 7 s)" font ",10"
 set xlabel "time (s)"
 set ylabel "packets per second (uplink tc ingress)"
 set key top left
