@@ -58,7 +58,9 @@ if ! "$CLANG" -fsanitize=fuzzer,address,undefined "$probe" -o "$out/probe" >/dev
 fi
 
 SAN=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1)
-LIBS=$(pkg-config --libs libbpf libxdp libelf zlib 2>/dev/null || echo "-lbpf -lxdp -lelf -lz")
+# the libraries the meson build links: keep in step with dataplane/ and ctl/ meson.build
+LIBS=$(pkg-config --libs libbpf libxdp libelf zlib libmicrohttpd libpcap 2>/dev/null ||
+	echo "-lbpf -lxdp -lelf -lz -lmicrohttpd -lpcap")
 
 # ---- compile the library and CLI sources (once per change, under a lock) ----
 # Prints "SRC<TAB>OBJ<TAB>flags..." for every dataplane/ and ctl/ source meson builds.
