@@ -37,7 +37,7 @@ if [ $# -eq 0 ] && [ -z "${XDPCTL_NO_SANITIZE:-}" ]; then
 	else
 		meson setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 	fi && meson compile -C "$asan" >/dev/null &&
-		meson test -C "$asan" --num-processes 1 --print-errorlogs --suite cli --suite dataplane
+		meson test -C "$asan" --num-processes 1 --print-errorlogs --suite cli --suite dataplane --suite cni
 	asan_rc=$?
 	[ -s "$asan/meson-logs/testlog.json" ] && logs+=("$asan/meson-logs/testlog.json")
 	[ "$asan_rc" -ne 0 ] && rc=$asan_rc

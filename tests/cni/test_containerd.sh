@@ -3,8 +3,10 @@
 # xdpctl-cni under a real runtime: a private containerd (its own --address,
 # --root, --state and config under $TMPD) inside a node namespace, an image
 # imported from busybox-static, and `ctr run --cni` with the conflist
-# bridge + host-local + portmap + xdpctl-cni. Traffic from a client
-# namespace to a container takes the fast path (its entry's counters grow,
+# bridge + host-local + portmap + xdpctl-cni as the DaemonSet's node agent
+# (deploy/kubernetes/xdpctl-node.sh) writes it, after it attached the
+# uplink. Traffic from a client namespace to a container takes the fast
+# path (its entry's counters grow,
 # the bridge does not see it); `ctr task kill` makes ctr run DEL through the
 # chain and remove the container (--rm), which removes the entries; CHECK
 # (with the runtime's cached result as prevResult) reports a removed veth.
@@ -24,6 +26,7 @@ SOCK=$TMPD/containerd.sock
 NS=xdpctl-test
 IMAGE=xdpctl.test/busybox:latest
 CTRD_PID=
+AGENT_PID=
 RUN_PIDS=()
 
 ctr_() { timeout 30 ctr -a "$SOCK" -n "$NS" "$@"; }
@@ -31,6 +34,7 @@ ctr_() { timeout 30 ctr -a "$SOCK" -n "$NS" "$@"; }
 # Stop what this test started, each by its PID, then unmount and remove.
 cni_cleanup() {
 	local c p pid
+	[[ -n $AGENT_PID ]] && kill "$AGENT_PID" 2>/dev/null
 	if [[ -n $CTRD_PID ]]; then
 		for c in "${P}c1" "${P}c2"; do
 			ctr_ task kill -s KILL "$c" >/dev/null 2>&1
@@ -59,7 +63,7 @@ cni_cleanup() {
 CLEANUP_EXTRA+=(cni_cleanup)
 
 node_up || { echo "FAIL: node setup"; exit 1; }
-ok "attach the node's uplink" -n "$N" attach "${P}up" || finish
+ip -n "$N" route add default via 198.18.0.2
 
 # ---- a private containerd in the node's netns ----
 mkdir -p "$TMPD/root" "$TMPD/state"
@@ -104,19 +108,21 @@ tar -C "$img/arch" -cf "$img/image.tar" .
 ctr_ image import "$img/image.tar" >"$TMPD/import.log" 2>&1
 check "ctr image import of the busybox-static image" grep -q "$IMAGE" <(ctr_ image ls -q) || finish
 
-# ---- the CNI configuration ctr will find ----
+# ---- the CNI configuration ctr will find: the cluster network's, and ----
+# ---- the DaemonSet's node agent chaining xdpctl-cni onto it          ----
 mkdir -p "$TMPD/cni/net.d" "$TMPD/cni/bin"
 for p in bridge host-local portmap; do ln -s "$CNI_BIN/$p" "$TMPD/cni/bin/$p"; done
-ln -s "$CNI_PLUGIN" "$TMPD/cni/bin/xdpctl-cni"
-jq -n --arg net "${P}net" --arg br "${P}br" --arg sub "$POD_NET" --arg dir "$TMPD/ipam" \
-	--arg pin "$PIN" '
-	{cniVersion: "1.0.0", name: $net, plugins: [
-	  {type: "bridge", bridge: $br, isGateway: true, ipMasq: false,
-	   ipam: {type: "host-local", dataDir: $dir, ranges: [[{subnet: $sub}]],
-	          routes: [{dst: "0.0.0.0/0"}]}},
-	  {type: "portmap", capabilities: {portMappings: true}},
-	  {type: "xdpctl-cni", pinDir: $pin, logLevel: "info"}]}' \
-	>"$TMPD/cni/net.d/10-xdpctl.conflist"
+bridge_conf | jq -c '{cniVersion, name, plugins: [del(.cniVersion, .name),
+	{type: "portmap", capabilities: {portMappings: true}}]}' >"$TMPD/cni/net.d/10-bridge.conflist"
+nsenter --net="/run/netns/$N" env PATH="$(dirname "$XDPCTL"):$PATH" \
+	CNI_BIN_DIR="$TMPD/cni/bin" CNI_CONF_DIR="$TMPD/cni/net.d" XDPCTL_PIN_DIR="$PIN" \
+	XDPCTL_CNI_BINARY="$CNI_PLUGIN" XDPCTL_CNI_LOG_LEVEL=info XDPCTL_INTERVAL=5 \
+	sh "$(dirname "$0")/../../deploy/kubernetes/xdpctl-node.sh" >"$TMPD/agent.log" 2>&1 &
+AGENT_PID=$!
+for _ in $(seq 100); do [[ -e $TMPD/cni/net.d/00-xdpctl.conflist ]] && break; sleep 0.1; done
+check "the node agent attached the uplink and chained xdpctl-cni" \
+	jq -e '[.plugins[].type] == ["bridge", "portmap", "xdpctl-cni"]' \
+	"$TMPD/cni/net.d/00-xdpctl.conflist" || { cat "$TMPD/agent.log"; finish; }
 
 # In a private mount namespace: overlays (per call, their upper dirs under
 # $TMPD) with our conflist and plugins in the places ctr reads.
