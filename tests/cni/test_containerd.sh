@@ -6,10 +6,10 @@
 # bridge + host-local + portmap + xdpctl-cni as the DaemonSet's node agent
 # (deploy/kubernetes/xdpctl-node.sh) writes it, after it attached the
 # uplink. Traffic from a client namespace to a container takes the fast
-# path (its entry's counters grow,
-# the bridge does not see it); `ctr task kill` makes ctr run DEL through the
-# chain and remove the container (--rm), which removes the entries; CHECK
-# (with the runtime's cached result as prevResult) reports a removed veth.
+# path (its entry's counters grow, the bridge does not see it); `ctr task
+# kill` makes ctr run DEL through the chain and remove the container
+# (--rm), which removes the entries; CHECK (with the runtime's cached
+# result as prevResult) reports a removed veth.
 #
 # ctr runs the CNI plugins itself and reads only /etc/cni/net.d and
 # /opt/cni/bin (go-cni's defaults), and libcni caches results in
