@@ -53,14 +53,20 @@ static int open_state(const struct cni_conf *c, struct xdpctl_dp **dp, bool *mis
 			"xdpctl state in %s: %s", pin_dir_shown(c), xdpctl_dp__errmsg(NULL));
 }
 
-static bool netns_exists(const char *path)
+/* 0 when @path opens (a netns or not: setns will tell), else the errno. */
+static int netns_open_err(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return false;
+		return errno;
 	close(fd);
-	return true;
+	return 0;
+}
+
+static bool netns_exists(const char *path)
+{
+	return !netns_open_err(path);
 }
 
 static const char *mac_str(const __u8 mac[6], char buf[18])
@@ -149,12 +155,18 @@ static int need_prev(const struct cni_env *env, const struct cni_conf *c, struct
 
 static int need_netns(const struct cni_env *env, struct cni_err *e)
 {
+	int err;
+
 	if (!env->netns)
 		return cni_fail(e, CNI_ERR_INVALID_ENV, NULL, "CNI_NETNS is not set (%s needs it)",
 				env->command);
-	if (!netns_exists(env->netns))
+	err = netns_open_err(env->netns);
+	if (err == ENOENT)
 		return cni_fail(e, CNI_ERR_INVALID_ENV, NULL,
 				"CNI_NETNS %s: no such network namespace", env->netns);
+	if (err)
+		return cni_fail(e, CNI_ERR_INVALID_ENV, NULL, "CNI_NETNS %s: %s", env->netns,
+				strerror(err));
 	return 0;
 }
 
