@@ -107,13 +107,22 @@ cni_ok "DEL without prevResult or netns" DEL "$TMPD/noprev.json" CNI_NETNS=
 cni_ok "DEL with no xdpctl state" DEL "$TMPD/nostate.json"
 unchanged_table "DEL of what is gone"
 
-# ---- CHECK reports a removed host veth; DEL then removes the stale entry ----
+# ---- CHECK reports a removed host veth; a stale entry is taken over ----
 cni_ok "ADD pod1" ADD "$TMPD/x1.json"
 ip -n "$N" link del "${veth[1]}"
 cni_err "CHECK after the host veth was removed: code 104" 104 CHECK "$TMPD/x1.json" &&
 	check "  names the veth" grep -q "${veth[1]}" <<<"$OUT"
-cni_ok "DEL after the host veth was removed" DEL "$TMPD/x1.json"
-cni_ok "DEL pod2" DEL "$TMPD/x2.json" CNI_CONTAINERID=pod2 CNI_NETNS="/run/netns/${P}p2"
+# pod1's DEL does not come (yet); its address is given to pod2.
+jq -c --arg a "${ip4[1]}/24" '.prevResult.ips += [.prevResult.ips[0] | .address = $a]' \
+	"$TMPD/x2.json" >"$TMPD/x2b.json"
+cni_ok "ADD pod2 with pod1's address, whose entry is stale" ADD "$TMPD/x2b.json" \
+	CNI_CONTAINERID=pod2 CNI_NETNS="/run/netns/${P}p2"
+ok "list" -n "$N" -j bypass list &&
+	jcheck "both addresses go to pod2" "length == 2 and all(.[]; .dev == \"${veth[2]}\")"
+cni_ok "DEL pod1, late" DEL "$TMPD/x1.json"
+ok "list" -n "$N" -j bypass list &&
+	jcheck "the late DEL leaves pod2's entries" "length == 2 and all(.[]; .dev == \"${veth[2]}\")"
+cni_ok "DEL pod2" DEL "$TMPD/x2b.json" CNI_CONTAINERID=pod2 CNI_NETNS="/run/netns/${P}p2"
 ok "list" -n "$N" -j bypass list && jcheck "the table is empty" 'length == 0'
 ok "status" -n "$N" -j status &&
 	jcheck "only the uplink is left (veth setup undone)" "length == 1 and .[0].dev == \"${P}up\""
