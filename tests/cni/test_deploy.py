@@ -7,6 +7,7 @@ reads, and runs what the Dockerfile installs. Not a substitute for a
 cluster: nothing here was applied to one."""
 import os
 import re
+import subprocess
 import sys
 
 try:
@@ -76,6 +77,30 @@ check("the image tag in the manifest is the one the Dockerfile builds",
 probe = c.get("readinessProbe", {}).get("exec", {}).get("command", [])
 check("readiness looks at the agent's conflist", "/host/etc/cni/net.d/00-xdpctl.conflist" in probe
       and "00-xdpctl.conflist" in agent)
+
+# The image keeps up with the build: every -dev package the build needs in
+# the build stage, the package of every library xdpctl links in the other.
+stages = re.split(r"^FROM ", dockerfile, flags=re.M)
+check("the Dockerfile has a build and a run stage", len(stages) == 3)
+build_stage, run_stage = (stages + ["", ""])[1:3]
+with open(os.path.join(top, "scripts", "install-deps.sh")) as f:
+    deps = f.read()
+for pkg in sorted(set(re.findall(r"\b([a-z0-9.+-]+-dev)\b", deps))):
+    check(f"the image's build stage installs {pkg}", re.search(r"\b" + re.escape(pkg) + r"\b", build_stage))
+xdpctl = os.environ.get("XDPCTL")
+if xdpctl:
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]",
+                        subprocess.run(["readelf", "-d", xdpctl], capture_output=True, text=True).stdout)
+    paths = dict(re.findall(r"^\s*(\S+) => (/\S+)", subprocess.run(["ldd", xdpctl], capture_output=True,
+                                                                   text=True).stdout, re.M))
+    for lib in needed:
+        out = subprocess.run(["dpkg", "-S", os.path.realpath(paths.get(lib, lib))],
+                             capture_output=True, text=True).stdout
+        pkg = out.split(":")[0] if out else None
+        if pkg in (None, "libc6"):
+            continue
+        check(f"the image installs {pkg} ({lib}, linked by xdpctl)",
+              re.search(r"\b" + re.escape(pkg) + r"\b", run_stage))
 
 if fails:
     print(f"{fails} of {checks} checks failed")
