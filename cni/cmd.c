@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ADD, DEL and CHECK of xdpctl-cni over the dataplane library: the pod's
- * addresses from prevResult go into the container table (the bypass map)
- * with the pod's host veth, found among prevResult's interfaces outside the
- * sandbox and checked by netlink to be the veth whose peer lives in
- * CNI_NETNS, and the pod interface's MAC (prevResult's, else read from the
- * pod's netns). The plugin runs in the runtime's netns, which holds the
- * uplink and the host veths; it keeps no state beyond the pinned maps.
+ * ADD, DEL, CHECK, STATUS and GC of xdpctl-cni over the dataplane library:
+ * the pod's addresses from prevResult go into the container table (the
+ * bypass map) with the pod's host veth, found among prevResult's interfaces
+ * outside the sandbox and checked by netlink to be the veth whose peer
+ * lives in CNI_NETNS, and the pod interface's MAC (prevResult's, else read
+ * from the pod's netns). The plugin runs in the runtime's netns, which
+ * holds the uplink and the host veths; it keeps no state beyond the pinned
+ * maps.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -252,7 +253,10 @@ result:
 	return 0;
 
 rollback:
-	/* A failed ADD leaves the table as it found it. */
+	/*
+	 * A failed ADD leaves the table as it found it, but for a stale entry
+	 * it replaced: that one pointed at a veth that is gone.
+	 */
 	for (size_t i = 0; i < c->n_ips; i++)
 		if (added[i])
 			xdpctl_dp__bypass_del(dp, &c->ips[i].addr);
@@ -442,4 +446,95 @@ int cni_cmd_check(const struct cni_env *env, struct cni_conf *c, struct cni_err 
 out:
 	xdpctl_dp__close(dp);
 	return rc;
+}
+
+/* ---- STATUS and GC (CNI 1.1) ---- */
+
+static int uplink_cb(const struct xdpctl_dev_status *st, void *ctx)
+{
+	if ((st->flags & XDPCTL_IF_UPLINK) && st->present && (st->xdp_prog_id || st->tc_prog_id)) {
+		*(bool *)ctx = true;
+		return 1;
+	}
+	return 0;
+}
+
+int cni_cmd_status(struct cni_conf *c, struct cni_err *e)
+{
+	struct xdpctl_dp *dp;
+	bool missing, up = false;
+	int err;
+
+	if (open_state(c, &dp, &missing, e)) {
+		e->code = CNI_ERR_NOT_AVAILABLE;
+		return -1;
+	}
+	err = xdpctl_dp__for_each_dev(dp, uplink_cb, &up);
+	xdpctl_dp__close(dp);
+	if (err < 0)
+		return cni_fail(e, CNI_ERR_NOT_AVAILABLE, NULL, "reading the xdpctl state in %s: %s",
+				pin_dir_shown(c), strerror(-err));
+	if (!up)
+		return cni_fail(e, CNI_ERR_NOT_AVAILABLE, ATTACH_FIX,
+				"xdpctl runs on no uplink in this network namespace");
+	return 0;
+}
+
+struct gc_scan {
+	struct xdpctl_addr *addrs;
+	size_t n, cap;
+};
+
+static int gc_cb(const struct xdpctl_bypass_rule *r, void *ctx)
+{
+	struct gc_scan *g = ctx;
+	struct xdpctl_addr *a;
+
+	if (!r->stale)
+		return 0;
+	if (g->n == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 64;
+		a = realloc(g->addrs, g->cap * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		g->addrs = a;
+	}
+	g->addrs[g->n++] = r->addr;
+	return 0;
+}
+
+/*
+ * Without state of its own the plugin cannot tell which attachment an
+ * entry belongs to; what it can collect for sure is every entry whose host
+ * veth no longer exists (a pod whose DEL never came).
+ */
+int cni_cmd_gc(struct cni_conf *c, struct cni_err *e)
+{
+	struct gc_scan g = {};
+	struct xdpctl_dp *dp;
+	struct cni_err ignored;
+	bool missing;
+	size_t done = 0;
+	int err;
+
+	if (open_state(c, &dp, &missing, &ignored)) {
+		if (missing)
+			return 0; /* nothing to collect */
+		*e = ignored;
+		return -1;
+	}
+	err = xdpctl_dp__bypass_for_each(dp, gc_cb, &g);
+	for (size_t i = 0; err >= 0 && i < g.n; i++) {
+		err = xdpctl_dp__bypass_del(dp, &g.addrs[i]);
+		if (err == -ENOENT)
+			err = 0;
+		done += !err;
+	}
+	if (err < 0)
+		cni_fail(e, XCNI_ERR_DATAPLANE, NULL, "GC: %s", xdpctl_dp__errmsg(dp));
+	else
+		cni_log(XDPCTL_LOG_INFO, "GC: %zu entries of gone veths removed\n", done);
+	free(g.addrs);
+	xdpctl_dp__close(dp);
+	return err < 0 ? -1 : 0;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * xdpctl-cni, a chained CNI plugin (spec 1.0): what its files share. The
+ * xdpctl-cni, a chained CNI plugin (spec 1.0, 1.1): what its files share. The
  * runtime's environment, the network configuration with the pod's interfaces
  * and addresses from prevResult, the spec's error codes and the error that
  * main() prints as the spec's JSON error object.
@@ -25,6 +25,7 @@
 #define CNI_ERR_DECODE               6
 #define CNI_ERR_INVALID_CONFIG       7
 #define CNI_ERR_TRY_AGAIN_LATER      11
+#define CNI_ERR_NOT_AVAILABLE        50 /* 1.1 STATUS: cannot serve ADD */
 /* Ours (the spec leaves 100 and up to plugins). */
 #define XCNI_ERR_DATAPLANE           100 /* the dataplane refused: map full, device */
 #define XCNI_ERR_ADDR_TAKEN          101 /* ADD: the address goes to another live veth */
@@ -107,6 +108,8 @@ bool cni_ip_is_pod(const struct cni_conf *c, size_t i);
 int cni_cmd_add(const struct cni_env *env, struct cni_conf *c, char **out, struct cni_err *e);
 int cni_cmd_del(const struct cni_env *env, struct cni_conf *c, struct cni_err *e);
 int cni_cmd_check(const struct cni_env *env, struct cni_conf *c, struct cni_err *e);
+int cni_cmd_status(struct cni_conf *c, struct cni_err *e);
+int cni_cmd_gc(struct cni_conf *c, struct cni_err *e);
 
 /* main.c: log a line on stderr at @level under the configured log level. */
 void cni_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

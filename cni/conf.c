@@ -11,7 +11,7 @@
 
 #include "cni.h"
 
-const char *const cni_versions[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0", NULL };
+const char *const cni_versions[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0", NULL };
 
 bool cni_version_supported(const char *v)
 {
@@ -241,7 +241,7 @@ int cni_conf_parse(const char *buf, size_t len, const char *ifname, struct cni_c
 	}
 	if (!cni_version_supported(s)) {
 		cni_fail(e, CNI_ERR_INCOMPATIBLE_VERSION,
-			 "xdpctl-cni speaks cniVersion 0.3.0, 0.3.1, 0.4.0 and 1.0.0",
+			 "xdpctl-cni speaks cniVersion 0.3.0, 0.3.1, 0.4.0, 1.0.0 and 1.1.0",
 			 "cniVersion \"%.32s\" is not supported", s);
 		goto fail;
 	}

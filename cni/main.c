@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * xdpctl-cni: a chained CNI plugin (spec 1.0) that keeps the xdpctl
- * container table in step with a CNI runtime (containerd, CRI-O, the
- * kubelet's runtime). Chained after bridge or ptp (and beside portmap):
+ * xdpctl-cni: a chained CNI plugin (spec 1.0 and 1.1) that keeps the
+ * xdpctl container table in step with a CNI runtime (containerd, CRI-O,
+ * the kubelet's runtime). Chained after bridge or ptp (and beside portmap):
  * ADD registers the pod's addresses, host veth and MAC from prevResult and
  * passes prevResult on as its result; DEL removes them and succeeds when
  * there is nothing to remove; CHECK verifies them; VERSION lists the
- * versions it speaks. Errors are the spec's JSON object on stdout with a
- * non-zero exit; logs go to stderr.
+ * versions it speaks; STATUS (1.1) says whether xdpctl runs on this node;
+ * GC (1.1) removes the entries whose host veth is gone. Errors are the
+ * spec's JSON object on stdout with a non-zero exit; logs go to stderr.
  *
  * Network configuration keys of the plugin entry:
  *   "pinDir"   the xdpctl pin dir (default /sys/fs/bpf/xdpctl)
@@ -177,9 +178,28 @@ int main(void)
 		free(buf);
 		return rc;
 	}
+	if (!strcmp(env.command, "STATUS") || !strcmp(env.command, "GC")) {
+		/* Network-wide: no container, netns or interface. */
+		if (cni_conf_parse(buf, len, NULL, &conf, &e))
+			goto fail;
+		log_level = conf.log_level;
+		if (cni_version_cmp(conf.version, "1.1.0") < 0) {
+			cni_fail(&e, CNI_ERR_INCOMPATIBLE_VERSION, NULL,
+				 "%s needs cniVersion 1.1.0 or later, the configuration has %s",
+				 env.command, conf.version);
+			goto fail;
+		}
+		rc = !strcmp(env.command, "GC") ? cni_cmd_gc(&conf, &e) : cni_cmd_status(&conf, &e);
+		if (rc)
+			goto fail;
+		cni_conf_free(&conf);
+		free(buf);
+		return 0;
+	}
 	if (strcmp(env.command, "ADD") && strcmp(env.command, "DEL") &&
 	    strcmp(env.command, "CHECK")) {
-		cni_fail(&e, CNI_ERR_INVALID_ENV, "xdpctl-cni knows ADD, DEL, CHECK and VERSION",
+		cni_fail(&e, CNI_ERR_INVALID_ENV,
+			 "xdpctl-cni knows ADD, DEL, CHECK, STATUS, GC and VERSION",
 			 "CNI_COMMAND %.32s is not supported", env.command);
 		goto fail;
 	}

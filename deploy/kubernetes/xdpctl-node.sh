@@ -13,6 +13,7 @@
 #   XDPCTL_HOST_ROOT   the host's / inside the container (/host)
 #   XDPCTL_UPLINK      the uplink (default: the device of the default route)
 #   XDPCTL_ENGINE      auto, xdp or tc (xdpctl attach --engine; default auto)
+#   XDPCTL_FAST_PATH   xdpctl attach --fast-path when set (default: xdpctl's)
 #   XDPCTL_MAX_RULES   container table size when the state is created (4096)
 #   XDPCTL_PIN_DIR     the pin dir (default /sys/fs/bpf/xdpctl)
 #   XDPCTL_CNI_LOG_LEVEL  logLevel of the plugin entry (warn)
@@ -78,7 +79,8 @@ keep_attached() {
 			>/dev/null 2>&1; then
 		return 0
 	fi
-	if xdpctl attach "$dev" --engine "$ENGINE" --max-rules "$MAX_RULES"; then
+	if xdpctl attach "$dev" --engine "$ENGINE" --max-rules "$MAX_RULES" \
+		${XDPCTL_FAST_PATH:+--fast-path "$XDPCTL_FAST_PATH"}; then
 		log "attached to $dev"
 		return 0
 	fi
@@ -107,7 +109,7 @@ keep_conflist() {
 	if ! jq --arg pin "$PIN_DIR" --arg lvl "$LOG_LEVEL" '
 		(if has("plugins") then . else
 		  {cniVersion, name, plugins: [del(.cniVersion, .name)]} end) as $l
-		| if ($l.cniVersion | IN("0.3.0", "0.3.1", "0.4.0", "1.0.0") | not) then
+		| if ($l.cniVersion | IN("0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0") | not) then
 			error("cniVersion \($l.cniVersion) is not one xdpctl-cni speaks")
 		  elif ([$l.plugins[].type] | any(. == "bridge" or . == "ptp")) | not then
 			error("no bridge or ptp plugin (\([$l.plugins[].type] | join(", "))): xdpctl-cni needs a veth per pod")

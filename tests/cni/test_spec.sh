@@ -29,8 +29,17 @@ done
 
 # ---- VERSION ----
 cni_ok "VERSION" VERSION <(echo '{"cniVersion":"1.0.0"}') &&
-	jcheck "VERSION lists 1.0.0 and 0.4.0" \
-		'.cniVersion == "1.0.0" and (.supportedVersions | index("1.0.0") and index("0.4.0"))'
+	jcheck "VERSION lists 1.1.0, 1.0.0 and 0.4.0" \
+		'.cniVersion == "1.0.0" and (.supportedVersions | index("1.1.0") and index("1.0.0") and index("0.4.0"))'
+
+# ---- STATUS (1.1) ----
+xdpctl_conf "" '.cniVersion = "1.1.0"' >"$TMPD/status.json"
+cni_ok "STATUS with xdpctl attached" STATUS "$TMPD/status.json" CNI_CONTAINERID= CNI_NETNS= CNI_IFNAME=
+xdpctl_conf "" ".cniVersion = \"1.1.0\" | .pinDir = \"$PIN-none\"" >"$TMPD/status-none.json"
+cni_err "STATUS without xdpctl: code 50" 50 STATUS "$TMPD/status-none.json" &&
+	check "  says how to fix it" grep -q "xdpctl attach DEV" <<<"$OUT"
+xdpctl_conf "" >"$TMPD/status10.json"
+cni_err "STATUS under cniVersion 1.0.0: code 1" 1 STATUS "$TMPD/status10.json"
 
 # ---- bad input changes nothing ----
 table >"$TMPD/t0"
@@ -122,7 +131,16 @@ ok "list" -n "$N" -j bypass list &&
 cni_ok "DEL pod1, late" DEL "$TMPD/x1.json"
 ok "list" -n "$N" -j bypass list &&
 	jcheck "the late DEL leaves pod2's entries" "length == 2 and all(.[]; .dev == \"${veth[2]}\")"
-cni_ok "DEL pod2" DEL "$TMPD/x2b.json" CNI_CONTAINERID=pod2 CNI_NETNS="/run/netns/${P}p2"
+
+# ---- GC (1.1): the entries of gone veths, and only those ----
+xdpctl_conf "" '.cniVersion = "1.1.0" | .["cni.dev/valid-attachments"] = [{containerID: "pod2", ifname: "eth0"}]' \
+	>"$TMPD/gc.json"
+cni_ok "GC with every veth present" GC "$TMPD/gc.json" CNI_CONTAINERID= CNI_NETNS= CNI_IFNAME=
+ok "list" -n "$N" -j bypass list && jcheck "GC left the live entries" 'length == 2'
+ip -n "$N" link del "${veth[2]}"
+cni_ok "GC after pod2's veth went" GC "$TMPD/gc.json" CNI_CONTAINERID= CNI_NETNS= CNI_IFNAME=
+ok "list" -n "$N" -j bypass list && jcheck "GC removed the stale entries" 'length == 0'
+cni_ok "DEL pod2 after GC" DEL "$TMPD/x2b.json" CNI_CONTAINERID=pod2 CNI_NETNS="/run/netns/${P}p2"
 ok "list" -n "$N" -j bypass list && jcheck "the table is empty" 'length == 0'
 ok "status" -n "$N" -j status &&
 	jcheck "only the uplink is left (veth setup undone)" "length == 1 and .[0].dev == \"${P}up\""
