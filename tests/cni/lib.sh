@@ -39,6 +39,9 @@ node_up() {
 	ip -n "$N" addr add 198.18.0.1/24 dev "${P}up"
 	ip -n "$N" link set "${P}up" up
 	nsx "$N" sysctl -qw net.ipv4.ip_forward=1
+	# A node's firewall, as kube-proxy's KUBE-FORWARD has it: it also makes
+	# conntrack track this netns, which a conntrack-following fast path reads.
+	nsx "$N" iptables -w 5 -A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
 }
 
 # The network configuration of the bridge plugin (host-local IPAM, state in $TMPD).
