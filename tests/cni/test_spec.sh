@@ -90,6 +90,19 @@ cni_err "CHECK with another MAC: mismatch" 103 CHECK "$TMPD/badmac.json"
 xdpctl_conf "$TMPD/r1.json" '.cniVersion = "0.3.1"' >"$TMPD/v031.json"
 cni_err "CHECK under cniVersion 0.3.1: code 1" 1 CHECK "$TMPD/v031.json"
 
+# ---- dual stack: an IPv6 address of the pod as well (prevResult as bridge writes it) ----
+cni_ok "DEL pod1" DEL "$TMPD/x1.json"
+jq -c --arg a "2001:db8:$NET3::5/64" '.prevResult.ips += [.prevResult.ips[0] | .address = $a | del(.gateway)]' \
+	"$TMPD/x1.json" >"$TMPD/x1v6.json"
+cni_ok "ADD pod1 with IPv4 and IPv6" ADD "$TMPD/x1v6.json"
+ok "list" -n "$N" -j bypass list &&
+	jcheck "an entry per address, both to pod1's veth" \
+		"length == 2 and (map(.addr) | sort) == ([\"${ip4[1]}\", \"2001:db8:$NET3::5\"] | sort) and all(.[]; .dev == \"${veth[1]}\" and .mac == \"${mac[1]}\")"
+cni_ok "CHECK pod1 with IPv4 and IPv6" CHECK "$TMPD/x1v6.json"
+cni_ok "DEL pod1 with IPv4 and IPv6" DEL "$TMPD/x1v6.json"
+ok "list" -n "$N" -j bypass list && jcheck "both removed" 'length == 0'
+cni_ok "ADD pod1" ADD "$TMPD/x1.json"
+
 # ---- an address of another live pod: refused, the pod's first address rolled back ----
 cni_ok "ADD pod2" ADD "$TMPD/x2.json" CNI_CONTAINERID=pod2 CNI_NETNS="/run/netns/${P}p2"
 cni_ok "DEL pod1" DEL "$TMPD/x1.json"
