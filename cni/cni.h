@@ -31,7 +31,7 @@
 #define XCNI_ERR_ADDR_TAKEN          101 /* ADD: the address goes to another live veth */
 #define XCNI_ERR_NO_ENTRY            102 /* CHECK: an address is not in the container table */
 #define XCNI_ERR_MISMATCH            103 /* CHECK: an entry differs from the pod */
-#define XCNI_ERR_VETH_GONE           104 /* CHECK: the pod's host veth is gone */
+#define XCNI_ERR_VETH_GONE           104 /* ADD, CHECK: the pod's host veth is gone */
 
 /* Bounds on what we accept from the runtime. */
 #define CNI_STDIN_MAX   (1u << 20) /* bytes of network configuration */
