@@ -302,10 +302,17 @@ static __always_inline int eth_is_multicast(const struct ethhdr *eth)
 	return eth->h_dest[0] & 1;
 }
 
+/*
+ * Compare two MACs by 16-bit words: a MAC in a frame sits at an offset of 2
+ * modulo 4 from the (NET_IP_ALIGN) start of the buffer, so a 32-bit load is
+ * misaligned, which strict-alignment architectures (and the verifier with
+ * BPF_F_STRICT_ALIGNMENT) refuse. Both MACs must be 2-byte aligned.
+ */
 static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
 {
-	return *(const __u32 *)a == *(const __u32 *)b &&
-	       *(const __u16 *)(a + 4) == *(const __u16 *)(b + 4);
+	const __u16 *x = (const __u16 *)a, *y = (const __u16 *)b;
+
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]));
 }
 
 #endif /* XDPCTL_PARSE_H */

@@ -158,6 +158,16 @@ static int size_maps(struct bpf_object *obj, const struct th_opts *o)
 		if (err)
 			return err;
 	}
+	if (o && o->strict_align) {
+		struct bpf_program *p;
+
+		bpf_object__for_each_program(p, obj) {
+			err = bpf_program__set_flags(p, bpf_program__flags(p) |
+						     BPF_F_STRICT_ALIGNMENT);
+			if (err)
+				return err;
+		}
+	}
 	if (o && o->max_pingpong) {
 		m = bpf_object__find_map_by_name(obj, XDPCTL_MAP_PINGPONG);
 		if (!m)

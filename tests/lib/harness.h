@@ -29,9 +29,15 @@ struct th_opts {
 	__u32 max_rules;      /* xdpctl_bypass entries; 0: the object's default */
 	__u32 max_pingpong;   /* xdpctl_pingpong entries; 0: the object's default */
 	bool keep_pins;       /* keep the pins until th_close (else removed after load) */
+	/*
+	 * Load every program with BPF_F_STRICT_ALIGNMENT: the verifier then
+	 * refuses packet loads that are misaligned on architectures without
+	 * efficient unaligned access (it assumes NET_IP_ALIGN 2).
+	 */
+	bool strict_align;
 	size_t :0;
 };
-#define th_opts__last_field keep_pins
+#define th_opts__last_field strict_align
 
 struct th;
 
