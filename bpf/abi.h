@@ -85,6 +85,11 @@ enum xdpctl_reason {
 	XDPCTL_R_NOT_UPLINK,    /* return path: route leaves by a non-uplink */
 	XDPCTL_R_TO_TC,         /* XDP left it to the tc program: TCP bypass hit (engine
 				 * auto), echo request for a tc-hook ping-pong rule */
+	XDPCTL_R_MARTIAN,       /* echo request from a source no reply may go to:
+				 * group-bit source MAC, IPv4 source 0/8, 127/8,
+				 * multicast, 255.255.255.255, IPv6 ::, ::1, ff00::/8 */
+	XDPCTL_R_EXT_HDR,       /* IPv6 echo request with a routing header that has
+				 * segments left, or AH: the stack answers it */
 	XDPCTL_REASON_MAX,
 };
 

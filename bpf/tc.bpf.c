@@ -59,7 +59,9 @@ int xdpctl_tc_in(struct __sk_buff *skb)
 		goto out;
 	}
 	if (ret > 0) {
-		pingpong_answer(&p, pp, ifindex, XDPCTL_HOOK_TC_IN, trace);
+		reason = pingpong_answer(&p, pp, ifindex, XDPCTL_HOOK_TC_IN, trace);
+		if (reason)
+			goto out;
 		reason = XDPCTL_R_PINGPONG;
 		out_ifindex = ifindex;
 		action = bpf_redirect(ifindex, 0);

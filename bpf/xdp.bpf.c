@@ -44,7 +44,9 @@ int xdpctl_xdp(struct xdp_md *ctx)
 		goto out;
 	}
 	if (ret > 0) {
-		pingpong_answer(&p, pp, ifindex, XDPCTL_HOOK_XDP, trace);
+		reason = pingpong_answer(&p, pp, ifindex, XDPCTL_HOOK_XDP, trace);
+		if (reason)
+			goto out;
 		reason = XDPCTL_R_PINGPONG;
 		action = XDP_TX;
 		goto out;

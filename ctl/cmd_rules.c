@@ -93,6 +93,9 @@ static int run_bypass_add(struct ctx *c, struct args *a)
 	int err, r;
 
 	fmt_addr(addr, abuf, sizeof(abuf));
+	if (xdpctl_addr_special(addr))
+		return fail(c, "%s is %s: a bypass rule needs a container's unicast address", abuf,
+			    xdpctl_addr_special(addr));
 	if (a->v[BA_CONTAINER].set) {
 		r = find_container(c, a->v[BA_CONTAINER].str, &ct);
 		if (r)
@@ -588,6 +591,12 @@ static int run_bypass_load(struct ctx *c, struct args *a)
 				  file, lineno, w[0]);
 			goto out;
 		}
+		if (xdpctl_addr_special(&rule->addr)) {
+			line_fail(c, file, rules, lines, n,
+				  "%s:%u: %s is %s: a bypass rule needs a container's unicast address",
+				  file, lineno, w[0], xdpctl_addr_special(&rule->addr));
+			goto out;
+		}
 		len = strlen(w[2]);
 		ifindex = len < IF_NAMESIZE ? dev_cache_get(&dc, w[2]) : 0;
 		if (ifindex < 0) {
@@ -720,6 +729,9 @@ static int run_pingpong_add(struct ctx *c, struct args *a)
 	else if (a->v[PA_HOOK].set && a->v[PA_HOOK].choice == HOOK_TC)
 		hooks = XDPCTL_HOOKBIT_TC;
 	fmt_addr(&a->v[PA_ADDR].addr, abuf, sizeof(abuf));
+	if (xdpctl_addr_special(&a->v[PA_ADDR].addr))
+		return fail(c, "%s is %s: ping-pong answers unicast addresses only (a reply "
+			    "would be broadcast)", abuf, xdpctl_addr_special(&a->v[PA_ADDR].addr));
 	r = open_state(c, false, 0, false, NULL);
 	if (r)
 		return r;

@@ -281,6 +281,8 @@ int xdpctl_dp__bypass_add(struct xdpctl_dp *dp, const struct xdpctl_addr *addr,
 				sizeof(opts->peer_netns))
 		peer_netns = opts->peer_netns;
 	addr_str(addr, a);
+	if (xdpctl_addr_special(addr))
+		return dp_err(dp, -EINVAL, "%s is %s, not a container's", a, xdpctl_addr_special(addr));
 	if (!dev || !*dev)
 		return dp_err(dp, -EINVAL, "%s: a bypass rule needs the container's host veth", a);
 
@@ -925,6 +927,10 @@ int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule
 		if (!addr_valid(&rules[i].addr) || (!rules[i].dev[0] && !rules[i].ifindex))
 			return dp_err(dp, -EINVAL, "rule #%zu: %s", i,
 				      addr_valid(&rules[i].addr) ? "no device" : "not a valid address");
+		else if (xdpctl_addr_special(&rules[i].addr))
+			return dp_err(dp, -EINVAL, "rule #%zu: %s is %s, not a container's", i,
+				      addr_str(&rules[i].addr, a),
+				      xdpctl_addr_special(&rules[i].addr));
 	lv = calloc(XDPCTL_MAX_IFACES, sizeof(*lv));
 	which = calloc(n ? n : 1, sizeof(*which));
 	ic = calloc(IFCOUNT_SLOTS, sizeof(*ic));
@@ -1090,6 +1096,9 @@ int xdpctl_dp__pingpong_add(struct xdpctl_dp *dp, const struct xdpctl_addr *addr
 		return dp_ret(-EINVAL);
 	if (!addr_valid(addr))
 		return dp_err(dp, -EINVAL, "ping-pong rule: not a valid IPv4 or IPv6 key");
+	if (xdpctl_addr_special(addr))
+		return dp_err(dp, -EINVAL, "%s is %s: a ping-pong reply would not be unicast",
+			      addr_str(addr, a), xdpctl_addr_special(addr));
 	if (hooks & ~(XDPCTL_HOOKBIT_XDP | XDPCTL_HOOKBIT_TC))
 		return dp_err(dp, -EINVAL, "hooks 0x%x: expected xdp, tc or both", hooks);
 	if (!hooks)

@@ -26,6 +26,8 @@ static const char *const reason_names[XDPCTL_REASON_MAX] = {
 	[XDPCTL_R_FIB_MISS] = "fib_miss",
 	[XDPCTL_R_NOT_UPLINK] = "not_uplink",
 	[XDPCTL_R_TO_TC] = "to_tc",
+	[XDPCTL_R_MARTIAN] = "martian_source",
+	[XDPCTL_R_EXT_HDR] = "ext_header",
 };
 
 static const char *const hook_names[XDPCTL_HOOK_MAX] = {

@@ -133,6 +133,35 @@ int xdpctl_addr_parse(const char *s, struct xdpctl_addr *out)
 	return 0;
 }
 
+const char *xdpctl_addr_special(const struct xdpctl_addr *a)
+{
+	static const __u8 zero[16];
+	const __u8 *b = a ? a->addr : zero;
+
+	if (!a)
+		return NULL;
+	if (a->family == XDPCTL_AF_INET) {
+		if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255)
+			return "the broadcast address";
+		if (b[0] >= 224 && b[0] <= 239)
+			return "a multicast address";
+		if (b[0] == 0)
+			return "an address of 0.0.0.0/8";
+		if (b[0] == 127)
+			return "a loopback address";
+		return NULL;
+	}
+	if (a->family != XDPCTL_AF_INET6)
+		return NULL;
+	if (b[0] == 0xff)
+		return "a multicast address";
+	if (!memcmp(b, zero, 15) && b[15] == 0)
+		return "the unspecified address";
+	if (!memcmp(b, zero, 15) && b[15] == 1)
+		return "the loopback address";
+	return NULL;
+}
+
 int xdpctl_addr_format(const struct xdpctl_addr *a, char *buf, size_t len)
 {
 	int af;

@@ -50,15 +50,17 @@ static __always_inline int rx_front(struct pkt *p, void *data, void *data_end, _
 	return -ret;
 }
 
-/* Answer the echo request in @p in place for ping-pong rule @pp. */
-static __always_inline void pingpong_answer(struct pkt *p, struct xdpctl_pingpong *pp,
-					    __u32 ifindex, __u8 hook, int trace)
+/* Answer the echo request in @p in place for ping-pong rule @pp: 0 or a reason > 0. */
+static __always_inline int pingpong_answer(struct pkt *p, struct xdpctl_pingpong *pp,
+					   __u32 ifindex, __u8 hook, int trace)
 {
 	if (trace & OBS_TRACE)
 		trace_event(p, ifindex, hook, XDPCTL_EV_ICMP_REQ, XDPCTL_R_PINGPONG, 0);
-	echo_reply(p);
+	if (echo_reply(p))
+		return XDPCTL_R_MALFORMED;
 	pp->packets++;
 	pp->bytes += p->len;
+	return 0;
 }
 
 /* The verdict: its reason counted once, and its trace event. */

@@ -33,11 +33,15 @@ struct pkt {
 	__u8 l4proto;          /* IPPROTO_* of the upper layer; 0 unknown */
 	__u8 frag;             /* PKT_FRAG_* */
 	__u8 icmp_type;        /* when l4proto is ICMP/ICMPv6 and l4 set */
+	__u8 v6ext;            /* PKT_V6_*: extension headers an echo must not see */
 	struct xdpctl_addr src, dst;
 };
 
 #define PKT_FRAG      1 /* a fragment (first or not) */
 #define PKT_FRAG_LATE 2 /* a non-first fragment: no L4 header */
+
+#define PKT_V6_RH_LIVE 1 /* a routing header with segments left: not the final destination */
+#define PKT_V6_AH      2 /* an authentication header */
 
 /**
  * parse_eth - Ethernet header and up to VLAN_MAX_DEPTH VLAN tags.
@@ -139,6 +143,14 @@ struct ipv6_ext {
 	__u8 hdrlen;
 };
 
+/* The first four bytes every routing header type shares (RFC 8200 4.4). */
+struct ipv6_rt {
+	__u8 nexthdr;
+	__u8 hdrlen;
+	__u8 type;
+	__u8 segleft;
+};
+
 struct ipv6_frag {
 	__u8 nexthdr;
 	__u8 reserved;
@@ -180,16 +192,28 @@ static __always_inline int parse_ipv6(struct pkt *p, void **pos)
 
 		switch (nh) {
 		case IPPROTO_HOPOPTS:
-		case IPPROTO_ROUTING:
 		case IPPROTO_DSTOPTS:
 			if ((void *)(ext + 1) > p->data_end || (void *)(ext + 1) > p->l3_end)
 				return -XDPCTL_R_MALFORMED;
 			nh = ext->nexthdr;
 			cur += (ext->hdrlen + 1) * 8;
 			break;
+		case IPPROTO_ROUTING: {
+			/* At least 8 bytes long: 4 cut short are malformed either way. */
+			struct ipv6_rt *rt = cur;
+
+			if ((void *)(rt + 1) > p->data_end || (void *)(rt + 1) > p->l3_end)
+				return -XDPCTL_R_MALFORMED;
+			if (rt->segleft)
+				p->v6ext |= PKT_V6_RH_LIVE;
+			nh = rt->nexthdr;
+			cur += (rt->hdrlen + 1) * 8;
+			break;
+		}
 		case IPPROTO_AH:
 			if ((void *)(ext + 1) > p->data_end || (void *)(ext + 1) > p->l3_end)
 				return -XDPCTL_R_MALFORMED;
+			p->v6ext |= PKT_V6_AH;
 			nh = ext->nexthdr;
 			cur += (ext->hdrlen + 2) * 4;
 			break;

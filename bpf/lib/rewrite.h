@@ -56,36 +56,45 @@ static __always_inline int is_icmp_fragment(const struct pkt *p)
 /**
  * echo_reply - turn the echo request in @p into its reply in place: MACs
  * and addresses swapped, TTL / hop limit reset, type changed, checksums
- * updated incrementally. The caller checked is_echo_request().
+ * updated incrementally. The caller checked is_echo_request(). Every
+ * header is bounds-checked before anything is read or written, so a
+ * refusal leaves the frame as it came.
+ * @return 0, or -XDPCTL_R_MALFORMED when a header is not readable.
  */
-static __always_inline void echo_reply(struct pkt *p)
+static __always_inline int echo_reply(struct pkt *p)
 {
 	struct icmphdr *icmp = p->l4;
+	struct ethhdr *eth = p->eth;
+	struct iphdr *ip = p->ip4;
+	struct ipv6hdr *ip6 = p->ip6;
 	__u16 old_word, new_word;
 
-	if ((void *)(icmp + 1) > p->data_end)
-		return; /* checked by the parser; keeps the verifier informed */
-	swap_macs(p->eth);
+	if (!icmp || !eth || (void *)(icmp + 1) > p->data_end || (void *)(eth + 1) > p->data_end)
+		return -XDPCTL_R_MALFORMED;
+	if (ip) {
+		if ((void *)(ip + 1) > p->data_end)
+			return -XDPCTL_R_MALFORMED;
+	} else if (ip6) {
+		if ((void *)(ip6 + 1) > p->data_end)
+			return -XDPCTL_R_MALFORMED;
+	} else {
+		return -XDPCTL_R_MALFORMED;
+	}
 
+	swap_macs(eth);
 	old_word = *(__u16 *)icmp;
-	if (p->ip4) {
-		struct iphdr *ip = p->ip4;
+	if (ip) {
 		__be32 a = ip->saddr;
 		__u16 old_ttl = *(__u16 *)&ip->ttl;
 
-		if ((void *)(ip + 1) > p->data_end)
-			return;
 		ip->saddr = ip->daddr;
 		ip->daddr = a;
 		ip->ttl = XDPCTL_REPLY_TTL;
 		csum_replace16(&ip->check, old_ttl, *(__u16 *)&ip->ttl);
 		icmp->type = ICMP_ECHO_REPLY;
-	} else if (p->ip6) {
-		struct ipv6hdr *ip6 = p->ip6;
+	} else if (ip6) {
 		struct in6_addr a;
 
-		if ((void *)(ip6 + 1) > p->data_end)
-			return;
 		/* Swapping the addresses leaves the pseudo-header sum as it was. */
 		a = ip6->saddr;
 		ip6->saddr = ip6->daddr;
@@ -95,13 +104,42 @@ static __always_inline void echo_reply(struct pkt *p)
 	}
 	new_word = *(__u16 *)icmp;
 	csum_replace16(&icmp->checksum, old_word, new_word);
+	return 0;
+}
+
+/*
+ * A source no echo reply may go to (the kernel's martian sources): a group
+ * bit in the source MAC, IPv4 0/8, 127/8, 224/4 or 255.255.255.255, IPv6
+ * ::, ::1 or ff00::/8. Answering would send a broadcast or multicast reply.
+ */
+static __always_inline int src_martian(const struct pkt *p)
+{
+	const __u8 *a = p->src.addr;
+
+	if (p->eth->h_source[0] & 1)
+		return 1;
+	if (p->src.family == XDPCTL_AF_INET)
+		return a[0] == 0 || a[0] == 127 || (a[0] & 0xf0) == 0xe0 ||
+		       (a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255);
+	if (a[0] == 0xff)
+		return 1;
+	{
+		__u64 hi, lo;
+
+		__builtin_memcpy(&hi, a, 8);
+		__builtin_memcpy(&lo, a + 8, 8);
+		/* :: or ::1 (lo in network order: the last byte is 0 or 1) */
+		return !hi && (!lo || lo == bpf_cpu_to_be64(1));
+	}
 }
 
 /**
  * pingpong_match - the ping-pong rule for @p's destination, for @hookbit.
  * @return 1 and *rule when the echo request is to be answered here, 0 when
  * no rule applies, -XDPCTL_R_FRAGMENT for a fragmented echo to a
- * configured address (the stack reassembles and answers it), or
+ * configured address (the stack reassembles and answers it),
+ * -XDPCTL_R_MARTIAN for one from a source no reply may go to,
+ * -XDPCTL_R_EXT_HDR for an IPv6 one with a live routing header or AH, or
  * -XDPCTL_R_TO_TC at XDP for an echo request that the tc hook answers.
  */
 static __always_inline int pingpong_match(struct pkt *p, __u32 hookbit,
@@ -130,6 +168,11 @@ static __always_inline int pingpong_match(struct pkt *p, __u32 hookbit,
 		return -XDPCTL_R_FRAGMENT;
 	if (!is_echo_request(p))
 		return 0;
+	/* Left to the stack: a reply would be broadcast, or not ours to send. */
+	if (src_martian(p))
+		return -XDPCTL_R_MARTIAN;
+	if (p->v6ext)
+		return -XDPCTL_R_EXT_HDR;
 	*rule = r;
 	return 1;
 }

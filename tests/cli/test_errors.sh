@@ -36,6 +36,18 @@ bad "detach a bypassed veth" "^Error: ${P}v2 is a bypassed veth, not an uplink: 
 unchanged before "detach not attached"
 bad "status not attached" "^Error: ${P}br is not attached: run 'xdpctl attach ${P}br' first$" -n "$H" status "${P}br"
 
+# Rule addresses a reply could not go back to unicast (issue 15, item 5).
+bad "pingpong: broadcast" "^Error: 255\.255\.255\.255 is the broadcast address: ping-pong answers unicast addresses only" pingpong add 255.255.255.255
+bad "pingpong: multicast" "^Error: 224\.0\.0\.1 is a multicast address: ping-pong answers unicast" pingpong add 224.0.0.1
+bad "pingpong: 0/8" "^Error: 0\.1\.2\.3 is an address of 0\.0\.0\.0/8: ping-pong" pingpong add 0.1.2.3
+bad "pingpong: loopback" "^Error: 127\.0\.0\.1 is a loopback address: ping-pong" pingpong add 127.0.0.1
+bad "pingpong: v6 multicast" "^Error: ff02::1 is a multicast address: ping-pong" pingpong add ff02::1
+bad "pingpong: v6 loopback" "^Error: ::1 is the loopback address: ping-pong" pingpong add ::1
+bad "bypass: multicast" "^Error: 239\.1\.2\.3 is a multicast address: a bypass rule needs a container's unicast address$" -n "$H" bypass add 239.1.2.3 dev "${P}v1"
+printf '198.19.0.20 dev %s\nff05::2 dev %s\n' "${P}v1" "${P}v1" >"$TMPD/bad6.rules"
+bad "load: multicast" "bad6.rules:2: ff05::2 is a multicast address: a bypass rule needs" -n "$H" bypass load "$TMPD/bad6.rules"
+unchanged before "special rule addresses"
+
 # Rules: duplicate, missing.
 bad "duplicate bypass rule" "a bypass rule for 198\.19\.0\.3 exists: delete it first with 'xdpctl bypass del 198\.19\.0\.3'" -n "$H" bypass add 198.19.0.3 dev "${P}v1"
 unchanged before "duplicate bypass rule"

@@ -62,7 +62,7 @@ static void test_names(void)
 	static const char *const reasons[] = {
 		"rx", "pass", "pingpong", "bypass", "redirect_error", "malformed", "too_big",
 		"ttl_expired", "not_for_us", "broadcast", "unknown_l3", "fragment", "vlan",
-		"fib_miss", "not_uplink", "to_tc",
+		"fib_miss", "not_uplink", "to_tc", "martian_source", "ext_header",
 	};
 	unsigned int i;
 

@@ -111,6 +111,20 @@ static void pick_addr(struct gen *g, __u8 *out, int family, bool want_src)
 	int n = want_src ? g->cfg.nsrc : g->cfg.ndst, i, tries;
 	__u8 fam = family == 4 ? XDPCTL_AF_INET : XDPCTL_AF_INET6;
 
+	/* Now and then a source no echo reply may go to (the kernel's martians). */
+	if (want_src && chance(g, 6)) {
+		static const __u8 m4[][4] = { { 0, 0, 0, 0 }, { 0, 1, 2, 3 }, { 127, 0, 0, 1 },
+					      { 224, 0, 0, 1 }, { 239, 255, 255, 250 },
+					      { 255, 255, 255, 255 }, { 240, 0, 0, 1 } };
+		static const __u8 m6[][16] = { { 0 }, { [15] = 1 }, { 0xff, 0x02, [15] = 1 },
+					       { 0xfe, 0x80, [15] = 1 } };
+
+		if (family == 4)
+			memcpy(out, m4[below(g, sizeof(m4) / sizeof(m4[0]))], 4);
+		else
+			memcpy(out, m6[below(g, sizeof(m6) / sizeof(m6[0]))], 16);
+		return;
+	}
 	/* Mostly a configured address of the family, else a random miss. */
 	if (n && chance(g, want_src ? 45 : 80)) {
 		for (tries = 0; tries < 8; tries++) {
@@ -202,8 +216,8 @@ static void put_ext(struct gen *g, __u8 *p, __u8 type, __u32 len, __u8 nh)
 	} else {                       /* hop-by-hop, routing, destination options */
 		p[1] = (__u8)(len / 8 - 1);
 		if (type == 43) {
-			p[2] = 4;      /* segment routing header, segments left 0 */
-			p[3] = 0;
+			p[2] = 4;      /* segment routing header, mostly segments left 0 */
+			p[3] = chance(g, 30) ? (__u8)(1 + below(g, 3)) : 0;
 		} else {
 			p[2] = 1;      /* PadN over the rest */
 			p[3] = (__u8)(len - 4);
@@ -228,6 +242,10 @@ static struct layout build(struct gen *g, struct gen_frame *f, enum gen_kind kin
 	b[6] = 0x02;
 	b[7] = 0x00;
 	fill_random(g, b + 8, 4);
+	if (chance(g, 4)) /* a group-bit source MAC: broadcast or multicast */
+		b[6] = chance(g, 50) ? 0xff : 0x01;
+	if (b[6] == 0xff)
+		memset(b + 6, 0xff, 6);
 
 	if (kind == GEN_K_RANDOM) {
 		f->len = below(g, 200) + (chance(g, 10) ? below(g, 1400) : 0);

@@ -28,6 +28,11 @@
  *     reply in place, MACs and addresses swapped, TTL/hop limit 64, type
  *     0/129, checksums from scratch; XDP_TX / redirect to the same device
  *                                                       -> PINGPONG
+ *     an echo request from a martian source (group-bit source MAC, IPv4
+ *     0/8, 127/8, 224/4, 255.255.255.255, IPv6 ::, ::1, ff00::/8)
+ *                                                       -> MARTIAN
+ *     an IPv6 echo request with a routing header whose segments left is
+ *     not 0, or with AH                                 -> EXT_HDR
  *     xdp only: a rule with the tc bit but not xdp's, an unfragmented echo
  *     request -> TO_TC (left untouched for the tc program to answer)
  *  8. xdp/tc_in: a bypass rule for the destination:
@@ -142,6 +147,8 @@ struct view {
 	__u32 l4;
 	__u8 icmp_type;
 	__u8 ttl;
+	bool rh_live;        /* IPv6: a routing header with segments left */
+	bool ah;             /* IPv6: an authentication header */
 	struct xdpctl_addr src, dst;
 };
 
@@ -272,6 +279,10 @@ static int parse(const __u8 *f, struct view *v, const char **why)
 				*why = "IPv6 extension header cut short";
 				return XDPCTL_R_MALFORMED;
 			}
+			if (nh == P_ROUTING && f[cur + 3])
+				v->rh_live = true;
+			if (nh == P_AH)
+				v->ah = true;
 			if (nh == P_FRAG) {
 				v->frag = true;
 				if (rd16(f + cur + 2) & 0xfff8) {
@@ -324,6 +335,24 @@ static bool is_echo_fragment(const struct view *v)
 	if (v->family == 4)
 		return v->proto == P_ICMP;
 	return true; /* IPv6: the protocol lies past the fragment header */
+}
+
+/*
+ * A source no echo reply may go to, as the kernel's martian sources: group
+ * bit in the source MAC; IPv4 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4,
+ * 255.255.255.255; IPv6 ::, ::1, ff00::/8.
+ */
+static bool martian_source(const __u8 *f, const struct view *v)
+{
+	static const __u8 zero[16], one[16] = { [15] = 1 };
+	const __u8 *a = v->src.addr;
+
+	if (f[6] & 1)
+		return true;
+	if (v->family == 4)
+		return a[0] == 0 || a[0] == 127 || (a[0] >= 224 && a[0] <= 239) ||
+		       (a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255);
+	return a[0] == 0xff || !memcmp(a, zero, 16) || !memcmp(a, one, 16);
 }
 
 static int find_pp(const struct ref_env *env, const struct xdpctl_addr *a)
@@ -642,6 +671,16 @@ int ref_run(const struct ref_env *env, enum xdpctl_hook hook, const __u8 *f, __u
 		if (is_echo_fragment(&v)) {
 			r->why = "fragment of an echo request to a ping-pong address";
 			result_pass(r, hook, XDPCTL_R_FRAGMENT);
+			return 0;
+		}
+		if (!v.frag && is_echo_request(&v) && martian_source(f, &v)) {
+			r->why = "echo request from a martian source";
+			result_pass(r, hook, XDPCTL_R_MARTIAN);
+			return 0;
+		}
+		if (!v.frag && is_echo_request(&v) && (v.rh_live || v.ah)) {
+			r->why = "IPv6 echo request with a live routing header or AH";
+			result_pass(r, hook, XDPCTL_R_EXT_HDR);
 			return 0;
 		}
 		if (!v.frag && is_echo_request(&v)) {

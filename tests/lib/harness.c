@@ -60,6 +60,8 @@ static const char *const reason_names[XDPCTL_REASON_MAX] = {
 	[XDPCTL_R_FIB_MISS] = "FIB_MISS",
 	[XDPCTL_R_NOT_UPLINK] = "NOT_UPLINK",
 	[XDPCTL_R_TO_TC] = "TO_TC",
+	[XDPCTL_R_MARTIAN] = "MARTIAN",
+	[XDPCTL_R_EXT_HDR] = "EXT_HDR",
 };
 
 const char *th_reason_name(unsigned int reason)

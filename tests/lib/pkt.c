@@ -180,8 +180,13 @@ static int build_ext(const struct pb_spec *s, __u8 *p, size_t cap)
 		case IPPROTO_ROUTING:
 			p[off + 1] = s->ext[i].len8;
 			p[off + 2] = 4; /* segment routing header */
-			p[off + 3] = 0; /* segments left: the destination is final */
+			/* segments left: 0 unless asked (then the destination is not final) */
+			p[off + 3] = s->ext[i].segleft;
 			/* Segment list left zero: a reply keeps it unchanged. */
+			break;
+		case 51: /* IPPROTO_AH: payload length in 4-octet units minus 2 */
+			p[off + 1] = (__u8)(len / 4 - 2);
+			put32(p + off + 4, 0x100); /* SPI; sequence and ICV left zero */
 			break;
 		case IPPROTO_FRAGMENT:
 			put16(p + off + 2, (__u16)(s->frag_offset << 3 | (s->frag_more ? 1 : 0)));

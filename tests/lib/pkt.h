@@ -33,11 +33,13 @@ struct pb_vlan {
  * option-style headers, ignored for the fragment header (always 8 bytes,
  * filled from pb_spec.frag_*). Routing headers are type 4 (SRH-like) with
  * segments left 0 (the final destination is the IPv6 destination, which
- * the pseudo-header uses) and a zero-filled segment list.
+ * the pseudo-header uses; segleft overrides it) and a zero-filled segment
+ * list. IPPROTO_AH (51) is (len8 + 1) * 8 bytes: SPI 0x100, the rest zero.
  */
 struct pb_ext {
 	__u8 type;
 	__u8 len8;
+	__u8 segleft;      /* routing header: segments left (0: final destination) */
 };
 
 /* Fragment flag for pb_spec.frag_more. */

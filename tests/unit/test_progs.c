@@ -535,6 +535,63 @@ static void rows_pingpong(enum th_prog p, int v6)
 			 "IP version mismatch: malformed");
 	}
 
+	/*
+	 * Martian sources: a reply would be broadcast or multicast, or go to
+	 * an address that sends nothing. The stack decides (issue 15, item 5).
+	 */
+	{
+		static const char *const m4[] = { "255.255.255.255", "0.0.0.0", "0.1.2.3",
+						   "127.0.0.1", "224.0.0.1", "239.255.255.250" };
+		static const char *const m6[] = { "::", "::1", "ff02::1", "ff0e::101" };
+		const char *const *m = v6 ? m6 : m4;
+		int nm = v6 ? 4 : 6, k;
+
+		for (k = 0; k < nm; k++) {
+			char how[96], name[96];
+
+			s = echo_req(v6, PP[v6]);
+			if (v6 ? pb_addr6(s.src, m[k]) : pb_addr4(s.src, m[k]))
+				die(m[k], EINVAL);
+			snprintf(how, sizeof(how), "pb_echo_request, source %s", m[k]);
+			snprintf(name, sizeof(name), "echo from martian source %s: pass", m[k]);
+			row_pass(p, v6, s, XDPCTL_R_MARTIAN, how, name);
+		}
+		s = echo_req(v6, PP[v6]);
+		memcpy(s.smac, MAC_BCAST, 6);
+		row_pass(p, v6, s, XDPCTL_R_MARTIAN, "pb_echo_request, source MAC ff:ff:ff:ff:ff:ff",
+			 "echo from a broadcast source MAC: pass");
+		s = echo_req(v6, PP[v6]);
+		memcpy(s.smac, MAC_MCAST6, 6);
+		row_pass(p, v6, s, XDPCTL_R_MARTIAN, "pb_echo_request, source MAC 33:33:00:00:00:01",
+			 "echo from a multicast source MAC: pass");
+	}
+	if (v6) {
+		static const __u8 rh[] = { IPPROTO_ROUTING };
+		static const __u8 hbh_rh[] = { IPPROTO_HOPOPTS, IPPROTO_ROUTING };
+		static const __u8 ah[] = { 51 };
+
+		/* Not the final destination, or authenticated: the stack (item 6). */
+		s = echo_req(v6, PP[v6]);
+		v6_ext(&s, 1, rh);
+		s.ext[0].segleft = 1;
+		row_pass(p, v6, s, XDPCTL_R_EXT_HDR, "pb_echo_request + routing header, segments left 1",
+			 "echo with a live routing header: pass");
+		s = echo_req(v6, PP[v6]);
+		v6_ext(&s, 2, hbh_rh);
+		s.ext[1].segleft = 3;
+		row_pass(p, v6, s, XDPCTL_R_EXT_HDR, "pb_echo_request + HBH + routing, segments left 3",
+			 "echo with HBH and a live routing header: pass");
+		s = echo_req(v6, PP[v6]);
+		v6_ext(&s, 1, ah);
+		s.ext[0].len8 = 2;
+		row_pass(p, v6, s, XDPCTL_R_EXT_HDR, "pb_echo_request + AH (24 bytes)",
+			 "echo with an authentication header: pass");
+		s = echo_req(v6, PP[v6]);
+		v6_ext(&s, 1, rh);
+		row_echo(p, v6, s, "pb_echo_request + routing header, segments left 0",
+			 "echo with a spent routing header is answered");
+	}
+
 	/* Fragments of an echo to a ping-pong address go to the stack. */
 	s = echo_req(v6, PP[v6]);
 	s.frag_more = true;

@@ -51,6 +51,14 @@ int xdpctl_addr_parse(const char *s, struct xdpctl_addr *out);
 int xdpctl_addr_format(const struct xdpctl_addr *a, char *buf, size_t len);
 /* Parse "aa:bb:cc:dd:ee:ff" (also '-' separators). @return 0 or -EINVAL. */
 int xdpctl_mac_parse(const char *s, __u8 mac[6]);
+/*
+ * What makes @a unfit for a rule, as words ("a multicast address", "the
+ * broadcast address", "an address of 0.0.0.0/8", "a loopback address", "the
+ * unspecified address"), or NULL for a unicast address. A reply to or from
+ * such an address would be broadcast or never be delivered: the rule calls
+ * refuse them (-EINVAL).
+ */
+const char *xdpctl_addr_special(const struct xdpctl_addr *a);
 void xdpctl_mac_format(const __u8 mac[6], char buf[18]);
 const char *xdpctl_reason_name(unsigned int reason);  /* "bypass", "ttl_expired", ... */
 const char *xdpctl_hook_name(unsigned int hook);      /* "xdp", "tc_ingress", "tc_return" */
