@@ -11,7 +11,12 @@
 
 #include <linux/types.h>
 
-/* Version of this ABI; bumped on any change of a pinned map's layout. */
+/*
+ * Version of this ABI; bumped on any change of a pinned map's layout or
+ * meaning (also when sizes stay). User space stamps it into
+ * XDPCTL_MAP_ABI when it creates the state and refuses a state stamped
+ * with another version, or not stamped at all (made before the stamp).
+ */
 #define XDPCTL_ABI_VERSION 2
 
 /* Default bpffs directory for pinned maps (overridable at run time). */
@@ -28,6 +33,7 @@
 #define XDPCTL_MAP_CAPTURE  "xdpctl_capture" /* capture ring buffer: header + frame bytes */
 #define XDPCTL_MAP_CAPSTAT  "xdpctl_capstat" /* 0 -> struct xdpctl_capstat (per CPU) */
 #define XDPCTL_MAP_SIZES    "xdpctl_sizes"   /* hook * SIZE_BUCKETS + bucket -> counter */
+#define XDPCTL_MAP_ABI      "xdpctl_abi"     /* 0 -> __u32 XDPCTL_ABI_VERSION of the state */
 
 /* Capacities (entries); the rule maps can be sized when first created. */
 #define XDPCTL_MAX_RULES_DEFAULT 1048576

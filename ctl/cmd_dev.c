@@ -76,9 +76,7 @@ static int run_attach(struct ctx *c, struct args *a)
 		char msg[512];
 
 		snprintf(msg, sizeof(msg), "%s", xdpctl_dp__errmsg(c->dp) ? xdpctl_dp__errmsg(c->dp) : "");
-		/* a state made by this call goes again: a failed command changes nothing */
-		if (!c->pin_dir_existed)
-			xdpctl_dp__destroy_pins(c->dp);
+		/* a state made by this call went again in the library (under its lock) */
 		switch (err) {
 		case -EBUSY:
 			/* xdpctl's own program of a lost state: no --engine tc advice */

@@ -234,8 +234,7 @@ int open_state(struct ctx *c, bool create, __u32 max_rules, bool missing_ok, boo
 {
 	XDPCTL_OPTS(xdpctl_dp_opts, o, .pin_dir = c->pin_dir, .create = create,
 		    .max_rules = max_rules);
-	char parent[4096], cfg[4096];
-	struct stat st;
+	char parent[4096];
 	int err;
 
 	if (missing)
@@ -247,8 +246,6 @@ int open_state(struct ctx *c, bool create, __u32 max_rules, bool missing_ok, boo
 		return fail(c, "no bpffs at %s (pin dir %s): choose a pin dir on a bpffs, e.g. under /sys/fs/bpf",
 			    parent, c->pin_dir);
 	}
-	snprintf(cfg, sizeof(cfg), "%s/%s", c->pin_dir, XDPCTL_MAP_CONFIG);
-	c->pin_dir_existed = !stat(cfg, &st);
 	err = xdpctl_dp__open(&o, &c->dp);
 	if (!err)
 		return 0;
@@ -263,6 +260,9 @@ int open_state(struct ctx *c, bool create, __u32 max_rules, bool missing_ok, boo
 		return fail(c, "no xdpctl state at %s: run 'xdpctl attach DEV' first", c->pin_dir);
 	case -ENODEV:
 		return fail(c, "no bpffs at %s: mount -t bpf bpf /sys/fs/bpf", c->pin_dir);
+	case -EPROTO:
+		/* another ABI version: the library's line names it and the way out */
+		return fail(c, "%s", xdpctl_dp__errmsg(NULL));
 	case -EPERM:
 	case -EACCES:
 		return fail(c, "needs root (CAP_BPF and CAP_NET_ADMIN)");

@@ -91,7 +91,6 @@ struct ctx {
 	const char *path;        /* command words for messages: "bypass add" */
 	struct jw *jw;           /* JSON writer on stdout when json */
 	struct xdpctl_dp *dp;    /* opened by open_state() */
-	bool pin_dir_existed;    /* a state was there before open_state(): else undo it on failure */
 };
 
 /* Set by SIGINT/SIGTERM/SIGHUP for the long-running commands (trace, stats --watch). */

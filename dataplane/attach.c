@@ -366,18 +366,28 @@ static int xdp_replace(int fd, __u32 ifindex, __u32 old_id, enum xdp_attach_mode
 	return err;
 }
 
+/* Put the program held at @fd back on @ifindex in @mode, after a failed mode switch. */
+static int xdp_restore(__u32 ifindex, int fd, enum xdp_attach_mode mode)
+{
+	return bpf_xdp_attach(ifindex, fd, XDP_FLAGS_UPDATE_IF_NOEXIST | mode_flag(mode), NULL);
+}
+
 /*
  * Put program @fd on @ifindex in @want (AUTO: native, else generic; on a
  * re-attach, the mode already in use). Our own program is replaced
  * atomically; another owner's only with @force. *direct: libxdp not used.
+ * *old_fd: after a mode switch, the old program (the caller puts it back
+ * if a later step fails, and closes it); -1 otherwise.
  */
 static int xdp_attach(struct xdpctl_dp *dp, const char *dev, __u32 ifindex, int fd,
-		      enum xdpctl_mode want, bool force, const struct xdp_state *cur, bool *direct)
+		      enum xdpctl_mode want, bool force, const struct xdp_state *cur, bool *direct,
+		      int *old_fd)
 {
 	enum xdp_attach_mode modes[2];
 	int n = 0, i, err = -EOPNOTSUPP;
 
 	*direct = false;
+	*old_fd = -1;
 	if (want == XDPCTL_MODE_NATIVE) {
 		modes[n++] = XDP_MODE_NATIVE;
 	} else if (want == XDPCTL_MODE_GENERIC) {
@@ -403,12 +413,24 @@ static int xdp_attach(struct xdpctl_dp *dp, const char *dev, __u32 ifindex, int 
 			*direct = true;
 			return 0;
 		}
-		/* Another mode: native and generic cannot coexist; not atomic. */
+		/*
+		 * Another mode: native and generic cannot coexist; not atomic.
+		 * Hold the old program, so that it can go back if the new mode
+		 * fails (a driver without native XDP): a failed attach must not
+		 * leave the device without its program.
+		 */
 		dp_log(XDPCTL_LOG_INFO, "%s: switching XDP mode: detach, then attach\n", dev);
+		*old_fd = bpf_prog_get_fd_by_id(cur->prog_id);
+		if (*old_fd < 0)
+			return dp_err(dp, -errno, "%s: holding XDP program %s (id %u): %s", dev,
+				      cur->name, cur->prog_id, strerror(errno));
 		err = xdp_remove(ifindex, cur->prog_id, cur->mode);
-		if (err)
+		if (err) {
+			close(*old_fd);
+			*old_fd = -1;
 			return dp_err(dp, err, "%s: removing XDP program %s (id %u): %s", dev,
 				      cur->name, cur->prog_id, strerror(-err));
+		}
 	} else if (cur->prog_id && cur->dispatcher && cur->ours_id) {
 		/* libxdp rebuilds the dispatcher without our old program. */
 		err = xdp_remove(ifindex, cur->ours_id, cur->mode);
@@ -422,6 +444,16 @@ static int xdp_attach(struct xdpctl_dp *dp, const char *dev, __u32 ifindex, int 
 		if (err != -EOPNOTSUPP)
 			break;
 	}
+	if (err && *old_fd >= 0) {
+		int e2 = xdp_restore(ifindex, *old_fd, cur->mode);
+
+		if (e2)
+			dp_log(XDPCTL_LOG_WARN, "%s: putting XDP program %s (id %u) back in %s mode: %s\n",
+			       dev, cur->name, cur->prog_id,
+			       cur->mode == XDP_MODE_SKB ? "generic" : "native", strerror(-e2));
+		close(*old_fd);
+		*old_fd = -1;
+	}
 	if (err == -EOPNOTSUPP)
 		return dp_err(dp, err, "%s: XDP in %s mode not supported (try --mode generic or --engine tc)",
 			      dev, xdpctl_mode_name(want));
@@ -432,7 +464,26 @@ static int xdp_attach(struct xdpctl_dp *dp, const char *dev, __u32 ifindex, int 
 
 /* ---- attach / detach ---- */
 
+static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_attach_opts *opts);
+
 int xdpctl_dp__attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_attach_opts *opts)
+{
+	int err;
+
+	if (!dp || !dev)
+		return dp_ret(-EINVAL);
+	err = attach(dp, dev, opts);
+	/*
+	 * A failed command changes nothing: a state this handle created goes
+	 * again when the handle closes, decided under the lock and only while
+	 * nothing uses it (another process may have attached to it meanwhile,
+	 * or this handle added rules since).
+	 */
+	dp->drop_on_close = err && dp->created_state;
+	return dp_ret(err);
+}
+
+static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_attach_opts *opts)
 {
 	enum xdpctl_engine engine = XDPCTL_ENGINE_AUTO;
 	enum xdpctl_mode mode = XDPCTL_MODE_AUTO;
@@ -442,6 +493,7 @@ int xdpctl_dp__attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl
 	struct xdpctl_tc *tskel = NULL;
 	bool force = false, have_old, created = false, direct = false;
 	bool xdp_added = false, tc_added = false, want_xdp;
+	int old_xdp_fd = -1;
 	struct xdp_state cur;
 	struct dp_link l;
 	int err;
@@ -481,6 +533,12 @@ int xdpctl_dp__attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl
 		engine = XDPCTL_ENGINE_TC;
 	want_xdp = engine != XDPCTL_ENGINE_TC;
 	err = dp_lock(dp);
+	if (err == -ESTALE && dp->create) {
+		/* A failed first attach elsewhere removed the state we opened: make it anew. */
+		err = dp_reopen(dp);
+		if (!err)
+			err = dp_lock(dp);
+	}
 	if (err)
 		return err;
 
@@ -530,7 +588,7 @@ int xdpctl_dp__attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl
 
 	if (want_xdp) {
 		err = xdp_attach(dp, dev, l.ifindex, bpf_program__fd(xskel->progs.xdpctl_xdp),
-				 mode, force, &cur, &direct);
+				 mode, force, &cur, &direct, &old_xdp_fd);
 		if (err)
 			goto rollback;
 		xdp_added = !cur.ours_id;
@@ -570,17 +628,22 @@ int xdpctl_dp__attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl
 rollback:
 	if (tc_added)
 		dp_tc_del(dp, l.ifindex, DP_PROG_TC_IN, created);
-	if (xdp_added) {
+	if (xdp_added || old_xdp_fd >= 0) {
 		struct xdp_state now;
 
 		if (!xdp_state_get(dp, l.ifindex, DP_PROG_XDP, &now) && now.ours_id)
 			xdp_remove(l.ifindex, now.ours_id, now.mode);
 	}
+	if (old_xdp_fd >= 0 && xdp_restore(l.ifindex, old_xdp_fd, cur.mode))
+		dp_log(XDPCTL_LOG_WARN, "%s: putting the old XDP program (id %u) back failed\n", dev,
+		       cur.prog_id);
 	if (have_old)
 		bpf_map_update_elem(ifaces, &l.ifindex, &old, BPF_ANY);
 	else
 		bpf_map_delete_elem(ifaces, &l.ifindex);
 out:
+	if (old_xdp_fd >= 0)
+		close(old_xdp_fd);
 	xdpctl_xdp__destroy(xskel);
 	xdpctl_tc__destroy(tskel);
 	dp_unlock(dp);

@@ -30,6 +30,7 @@ enum dp_map {
 	DP_MAP_CAPTURE,
 	DP_MAP_CAPSTAT,
 	DP_MAP_SIZES,
+	DP_MAP_ABI,
 	DP_MAP_MAX,
 };
 
@@ -56,6 +57,11 @@ struct xdpctl_dp {
 	__u32 map_id[DP_MAP_MAX];
 	__u32 max_rules;         /* max_entries of the bypass map as pinned */
 	int ncpus;               /* libbpf_num_possible_cpus() */
+	bool create;             /* opened with opts->create */
+	__u32 create_max_rules;  /* opts->max_rules (or the default) for a re-creation */
+	bool created_state;      /* this handle created every map (a fresh state) */
+	bool created_dir;        /* this handle made the pin dir */
+	bool drop_on_close;      /* an attach on the state this handle created failed */
 };
 
 /* ---- errors and logging (state.c, util.c) ---- */
@@ -88,9 +94,24 @@ static inline int dp_ret(int err)
 /* ---- the handle (state.c) ---- */
 int dp_map_fd(const struct xdpctl_dp *dp, enum dp_map m);
 const char *dp_map_name(enum dp_map m);
-/* flock(LOCK_EX) on the pin dir around edits; nests. */
+/*
+ * flock(LOCK_EX) on the pin dir around edits; nests. Once locked, the
+ * pinned state must still be the one this handle opened: -ESTALE when
+ * another process removed it meanwhile (a failed first attach rolling
+ * back); a handle opened with create then opens (creates) it again with
+ * dp_reopen() and locks once more.
+ */
 int dp_lock(struct xdpctl_dp *dp);
 void dp_unlock(struct xdpctl_dp *dp);
+int dp_reopen(struct xdpctl_dp *dp);
+/*
+ * Under the lock: if this handle created the state and no device, bypass
+ * rule or ping-pong rule uses it, remove its pins (and the pin dir if this
+ * handle made it), so that a failed first command leaves nothing behind.
+ * Another process's use of the state keeps it. Returns true if removed.
+ * xdpctl_dp__close() calls it after a failed attach (drop_on_close).
+ */
+bool dp_drop_if_unused(struct xdpctl_dp *dp);
 /*
  * Before loading a skeleton opened with .pin_root_path = dp->pin_dir: every
  * map this handle has open is reused as it is; a missing bypass map gets

@@ -50,6 +50,7 @@ static const struct map_spec {
 			     sizeof(__u32), sizeof(struct xdpctl_capstat), 1 },
 	[DP_MAP_SIZES] = { XDPCTL_MAP_SIZES, BPF_MAP_TYPE_PERCPU_ARRAY,
 			   sizeof(__u32), sizeof(struct xdpctl_counter), XDPCTL_SIZES_ENTRIES },
+	[DP_MAP_ABI] = { XDPCTL_MAP_ABI, BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(__u32), 1 },
 };
 
 /* The failure of the last xdpctl_dp__open() (or other handle-less call) here. */
@@ -88,6 +89,29 @@ const char *dp_map_name(enum dp_map m)
 	return m < DP_MAP_MAX ? map_specs[m].name : NULL;
 }
 
+static int pin_path(const struct xdpctl_dp *dp, const char *name, char path[PATH_MAX]);
+
+/* Is the config map pinned under the pin dir still the one this handle has open? */
+static bool pins_current(const struct xdpctl_dp *dp)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	bool same;
+	int fd;
+
+	if (dp->map_fd[DP_MAP_CONFIG] < 0)
+		return true; /* nothing open yet: being created under this lock */
+	if (pin_path(dp, map_specs[DP_MAP_CONFIG].name, path))
+		return false;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	same = !bpf_obj_get_info_by_fd(fd, &info, &len) && info.id == dp->map_id[DP_MAP_CONFIG];
+	close(fd);
+	return same;
+}
+
 int dp_lock(struct xdpctl_dp *dp)
 {
 	if (dp->lock_depth++)
@@ -95,6 +119,17 @@ int dp_lock(struct xdpctl_dp *dp)
 	if (flock(dp->dir_fd, LOCK_EX)) {
 		dp->lock_depth = 0;
 		return dp_err(dp, -errno, "%s: cannot lock: %s", dp->pin_dir, strerror(errno));
+	}
+	/*
+	 * The lock is on the directory this handle opened: after another
+	 * process removed the state (pins unlinked, the directory perhaps
+	 * gone and made anew), the maps open here are no longer the state.
+	 */
+	if (!pins_current(dp)) {
+		flock(dp->dir_fd, LOCK_UN);
+		dp->lock_depth = 0;
+		return dp_err(dp, -ESTALE, "%s: the state was removed by another xdpctl while this one had it open: run the command again",
+			      dp->pin_dir);
 	}
 	return 0;
 }
@@ -313,6 +348,131 @@ static int open_all(struct xdpctl_dp *dp, bool create, bool *missing)
 	return 0;
 }
 
+/*
+ * The state's ABI version, before any map's layout is checked: a state of
+ * another version is refused as a whole, with the way out. A state without
+ * the stamp but with maps was made before the stamp existed (ABI 1); a
+ * stamp of 0 is a state being created right now (the stamp follows).
+ */
+static int check_abi(struct xdpctl_dp *dp)
+{
+	char path[PATH_MAX];
+	__u32 key = 0, ver = 0;
+	int err;
+
+	err = open_map(dp, DP_MAP_ABI);
+	if (err == -ENOENT) {
+		if (pin_path(dp, map_specs[DP_MAP_CONFIG].name, path) || access(path, F_OK))
+			return 0; /* no state here yet */
+		return dp_err(dp, -EPROTO,
+			      "%s holds the state of an xdpctl older than ABI %d (no ABI stamp): detach its devices with that xdpctl, then 'rm -rf %s'",
+			      dp->pin_dir, XDPCTL_ABI_VERSION, dp->pin_dir);
+	}
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(dp->map_fd[DP_MAP_ABI], &key, &ver))
+		return dp_err(dp, -errno, "%s/%s: %s", dp->pin_dir, XDPCTL_MAP_ABI, strerror(errno));
+	if (ver && ver != XDPCTL_ABI_VERSION)
+		return dp_err(dp, -EPROTO,
+			      "%s holds the state of xdpctl ABI %u, this xdpctl is ABI %d: detach its devices with the xdpctl of ABI %u, then 'rm -rf %s'",
+			      dp->pin_dir, ver, XDPCTL_ABI_VERSION, ver, dp->pin_dir);
+	return 0;
+}
+
+/* Stamp a state this handle just created with XDPCTL_ABI_VERSION (under the lock). */
+static int stamp_abi(struct xdpctl_dp *dp)
+{
+	__u32 key = 0, ver = XDPCTL_ABI_VERSION;
+
+	if (bpf_map_update_elem(dp->map_fd[DP_MAP_ABI], &key, &ver, BPF_ANY))
+		return dp_err(dp, -errno, "%s/%s: writing the ABI version: %s", dp->pin_dir,
+			      XDPCTL_MAP_ABI, strerror(errno));
+	return 0;
+}
+
+/*
+ * Open (with dp->create: make) the pin dir and every map in it, into a
+ * handle whose fds are all closed. The maps are created under the lock.
+ */
+static int open_state(struct xdpctl_dp *dp)
+{
+	bool missing, any = false;
+	int m, err;
+
+	dp->errmsg[0] = '\0';
+	dp->created_state = false;
+	dp->created_dir = false;
+	dp->dir_fd = open(dp->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dp->dir_fd < 0 && errno == ENOENT && dp->create) {
+		if (!mkdir(dp->pin_dir, 0700))
+			dp->created_dir = true;
+		else if (errno != EEXIST)
+			return dp_err(NULL, -errno, "%s: cannot create: %s", dp->pin_dir,
+				      strerror(errno));
+		dp->dir_fd = open(dp->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (dp->dir_fd < 0) {
+		if (errno == ENOENT)
+			return dp_err(NULL, -ENOENT, "%s: no xdpctl state here (nothing attached or added yet)",
+				      dp->pin_dir);
+		return dp_err(NULL, -errno, "%s: %s", dp->pin_dir, strerror(errno));
+	}
+
+	if (dp->create) {
+		err = dp_lock(dp);
+		if (err)
+			return err;
+	}
+	err = check_abi(dp);
+	if (!err)
+		err = open_all(dp, dp->create, &missing);
+	if (!err && missing) {
+		for (m = 0; m < DP_MAP_MAX; m++)
+			any |= dp->map_fd[m] >= 0;
+		err = create_maps(dp, dp->create_max_rules);
+		if (!err)
+			err = open_all(dp, false, &missing);
+		dp->created_state = !err && !any;
+		if (!err && !any)
+			err = stamp_abi(dp);
+	}
+	if (dp->create)
+		dp_unlock(dp);
+	return err;
+}
+
+static void close_state(struct xdpctl_dp *dp)
+{
+	int m;
+
+	for (m = 0; m < DP_MAP_MAX; m++) {
+		if (dp->map_fd[m] >= 0)
+			close(dp->map_fd[m]);
+		dp->map_fd[m] = -1;
+		dp->map_id[m] = 0;
+	}
+	if (dp->dir_fd >= 0)
+		close(dp->dir_fd);
+	dp->dir_fd = -1;
+	dp->lock_depth = 0;
+	dp->max_rules = 0;
+}
+
+int dp_reopen(struct xdpctl_dp *dp)
+{
+	int err;
+
+	if (!dp->create)
+		return dp_ret(-ESTALE);
+	dp_log(XDPCTL_LOG_INFO, "%s: the state was removed meanwhile; opening it again\n",
+	       dp->pin_dir);
+	close_state(dp);
+	err = open_state(dp);
+	if (err && !dp->errmsg[0])
+		dp_err(dp, err, "%s", xdpctl_dp__errmsg(NULL));
+	return dp_ret(err);
+}
+
 static void dp_free(struct xdpctl_dp *dp)
 {
 	int m;
@@ -330,7 +490,7 @@ static void dp_free(struct xdpctl_dp *dp)
 int xdpctl_dp__open(const struct xdpctl_dp_opts *opts, struct xdpctl_dp **out)
 {
 	const char *dir = NULL, *base;
-	bool create = false, missing;
+	bool create = false;
 	__u32 max_rules = XDPCTL_MAX_RULES_DEFAULT;
 	char where[PATH_MAX];
 	struct xdpctl_dp *dp;
@@ -387,36 +547,11 @@ int xdpctl_dp__open(const struct xdpctl_dp_opts *opts, struct xdpctl_dp **out)
 		goto fail;
 	}
 
-	dp->dir_fd = open(dp->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dp->dir_fd < 0 && errno == ENOENT && create) {
-		if (mkdir(dp->pin_dir, 0700) && errno != EEXIST) {
-			err = dp_err(NULL, -errno, "%s: cannot create: %s", dp->pin_dir, strerror(errno));
-			goto fail;
-		}
-		dp->dir_fd = open(dp->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	}
-	if (dp->dir_fd < 0) {
-		if (errno == ENOENT)
-			err = dp_err(NULL, -ENOENT, "%s: no xdpctl state here (nothing attached or added yet)",
-				     dp->pin_dir);
-		else
-			err = dp_err(NULL, -errno, "%s: %s", dp->pin_dir, strerror(errno));
-		goto fail;
-	}
-
-	if (create) {
-		err = dp_lock(dp);
-		if (err)
-			goto fail_msg;
-	}
-	err = open_all(dp, create, &missing);
-	if (!err && missing) {
-		err = create_maps(dp, max_rules);
-		if (!err)
-			err = open_all(dp, false, &missing);
-	}
-	if (create)
-		dp_unlock(dp);
+	dp->create = create;
+	dp->create_max_rules = max_rules;
+	err = open_state(dp);
+	if (err && !dp->errmsg[0])
+		goto fail; /* the message is in open_errmsg already */
 	if (err)
 		goto fail_msg;
 	*out = dp;
@@ -432,25 +567,62 @@ fail:
 
 void xdpctl_dp__close(struct xdpctl_dp *dp)
 {
+	if (dp && dp->drop_on_close)
+		dp_drop_if_unused(dp);
 	dp_free(dp);
 }
 
-int xdpctl_dp__destroy_pins(struct xdpctl_dp *dp)
+/* Unlink every pin (the caller holds the lock); 0 or the first error. */
+static int unpin_all(struct xdpctl_dp *dp)
 {
 	char path[PATH_MAX];
 	int m, err = 0;
 
-	if (!dp)
-		return dp_ret(-EINVAL);
-	err = dp_lock(dp);
-	if (err)
-		return err;
 	for (m = 0; m < DP_MAP_MAX; m++) {
 		if (pin_path(dp, map_specs[m].name, path))
 			continue;
 		if (unlink(path) && errno != ENOENT && !err)
 			err = dp_err(dp, -errno, "%s: %s", path, strerror(errno));
 	}
+	return err;
+}
+
+static bool map_empty(const struct xdpctl_dp *dp, enum dp_map m)
+{
+	__u8 key[64];
+
+	return bpf_map_get_next_key(dp->map_fd[m], NULL, key) && errno == ENOENT;
+}
+
+bool dp_drop_if_unused(struct xdpctl_dp *dp)
+{
+	bool dropped = false;
+
+	if (!dp || !dp->created_state || dp_lock(dp))
+		return false;
+	if (map_empty(dp, DP_MAP_IFACES) && map_empty(dp, DP_MAP_BYPASS) &&
+	    map_empty(dp, DP_MAP_PINGPONG) && !unpin_all(dp)) {
+		/* Still under the lock: a waiter sees the pins gone (dp_lock). */
+		if (dp->created_dir && rmdir(dp->pin_dir) && errno != ENOENT)
+			dp_log(XDPCTL_LOG_WARN, "%s: %s\n", dp->pin_dir, strerror(errno));
+		dp->created_state = false;
+		dropped = true;
+		dp_log(XDPCTL_LOG_INFO, "%s: the state this call created went again\n", dp->pin_dir);
+	}
+	dp_unlock(dp);
+	return dropped;
+}
+
+int xdpctl_dp__destroy_pins(struct xdpctl_dp *dp)
+{
+	int err = 0;
+
+	if (!dp)
+		return dp_ret(-EINVAL);
+	err = dp_lock(dp);
+	if (err)
+		return err;
+	err = unpin_all(dp);
 	dp_unlock(dp);
 	if (!err && rmdir(dp->pin_dir) && errno != ENOENT)
 		err = dp_err(dp, -errno, "%s: %s", dp->pin_dir, strerror(errno));

@@ -87,4 +87,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdpctl_sizes SEC(".maps");
 
+/* The ABI version of the state (user space writes it once, at creation). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpctl_abi SEC(".maps");
+
 #endif /* XDPCTL_MAPS_H */

@@ -136,6 +136,9 @@ struct xdpctl_attach_opts {
  * attached device replaces the programs atomically and keeps every rule and
  * counter. -EBUSY with errmsg naming the owner (program name and id) when
  * another XDP program holds DEV and !force. -ENODEV: no such device.
+ * When it fails on a state this handle created, xdpctl_dp__close() removes
+ * that state again if nothing uses it then (decided under the lock).
+ * -ESTALE: another process removed the state this handle had open.
  */
 int xdpctl_dp__attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_attach_opts *opts);
 /* Remove all xdpctl added to DEV and nothing else. -ENOENT if not attached. */
