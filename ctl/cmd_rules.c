@@ -631,13 +631,8 @@ static int run_bypass_load(struct ctx *c, struct args *a)
 		char msg[512];
 
 		snprintf(msg, sizeof(msg), "%s", xdpctl_dp__errmsg(c->dp) ? xdpctl_dp__errmsg(c->dp) : "");
-		/*
-		 * A failed command changes nothing: take back what was stored. None of
-		 * these addresses had a rule before (the library checked); the stored
-		 * ones need not be the first *done (batches run per CPU).
-		 */
-		for (i = 0; done && i < n; i++)
-			xdpctl_dp__bypass_del(c->dp, &rules[i].addr);
+		/* A failed load stored nothing: the library took back, under its lock,
+		 * whatever it stored before the kernel refused a batch. */
 		if (err == -EEXIST && !done) {
 			/* Which line: a rule in the map first, else a repeat in the file. */
 			i = first_existing(c, rules, n);

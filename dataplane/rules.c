@@ -903,6 +903,39 @@ out:
 	free(vals);
 }
 
+/*
+ * Delete the first @n rules of @rules, which this call stored (batch
+ * deletes; one by one where a batch stops). @return how many went.
+ */
+static size_t unstore(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule *rules, size_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	int fd = dp_map_fd(dp, DP_MAP_BYPASS);
+	struct xdpctl_addr *keys = calloc(LOAD_CHUNK, sizeof(*keys));
+	size_t base, gone = 0, j;
+
+	for (base = 0; base < n; base += LOAD_CHUNK) {
+		__u32 k = n - base < LOAD_CHUNK ? n - base : LOAD_CHUNK, count = k;
+
+		if (keys) {
+			for (j = 0; j < k; j++)
+				keys[j] = rules[base + j].addr;
+			if (!bpf_map_delete_batch(fd, keys, &count, &bo)) {
+				gone += k;
+				continue;
+			}
+		}
+		for (j = 0; j < k; j++)
+			if (!bpf_map_delete_elem(fd, &rules[base + j].addr) || errno == ENOENT)
+				gone++;
+	}
+	free(keys);
+	if (gone != n)
+		dp_log(XDPCTL_LOG_WARN, "bulk load: %zu of %zu stored rules could not be taken back\n",
+		       n - gone, n);
+	return gone;
+}
+
 int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule *rules,
 			   size_t n, size_t *done)
 {
@@ -1042,14 +1075,20 @@ int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule
 					 .lv = lv, .lo = 0, .hi = n };
 
 		store_batches(&job);
-		for (i = 0; i < job.stored; i++)
-			lv[which[i]].stored++;
 		stored = job.stored;
 		if (job.err) {
 			i = job.stored;
-			err = dp_err(dp, job.err, "rule #%zu: %s: %s (%zu of %zu stored)", i,
-				     addr_str(&rules[i].addr, a), strerror(-job.err), stored, n);
+			err = dp_err(dp, job.err, "rule #%zu: %s: %s (nothing loaded)", i,
+				     addr_str(&rules[i].addr, a), strerror(-job.err));
+			/*
+			 * All or nothing, and under the lock: what this call stored
+			 * goes again before anyone else may edit. None of these
+			 * addresses had a rule before (checked above).
+			 */
+			stored -= unstore(dp, rules, stored);
 		}
+		for (i = 0; i < stored; i++)
+			lv[which[i]].stored++;
 	}
 
 	t[3] = mono_s();

@@ -17,7 +17,69 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <sys/file.h>
+#include <sys/syscall.h>
+
 #include "dp_lab.h"
+
+/*
+ * Fault injection for the bulk load (issue 15, item 10): libbpf makes its
+ * bpf() calls through syscall(), and the library locks with flock(); both
+ * are interposed here. fault_batch > 0 makes that many-th
+ * BPF_MAP_UPDATE_BATCH from now fail with ENOMEM before the kernel sees it
+ * (the kernel stores the others for real); at the library's unlock the
+ * rules in the bypass map are counted, to see what another process could
+ * see the moment the lock is free.
+ */
+static int fault_batch;
+static int unlock_map_fd = -1;
+static long unlock_rules = -1;
+
+static long count_keys(int fd)
+{
+	struct xdpctl_addr k, next;
+	long n = 0;
+
+	while (!bpf_map_get_next_key(fd, n ? &k : NULL, &next)) {
+		k = next;
+		n++;
+	}
+	return n;
+}
+
+long syscall(long nr, ...)
+{
+	static long (*real)(long, ...);
+	long a[6];
+	va_list ap;
+	int i;
+
+	if (!real)
+		real = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+	va_start(ap, nr);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (nr == __NR_bpf && a[0] == BPF_MAP_UPDATE_BATCH && fault_batch > 0 && !--fault_batch) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+int flock(int fd, int op)
+{
+	static int (*real)(int, int);
+
+	if (!real)
+		real = (int (*)(int, int))dlsym(RTLD_NEXT, "flock");
+	if ((op & LOCK_UN) && unlock_map_fd >= 0)
+		unlock_rules = count_keys(unlock_map_fd);
+	return real(fd, op);
+}
 
 /* `ip -d link` of a bridge port without its running timers */
 #define IP_LINK "ip -n %s -d link show dev %s | sed 's/_timer *[0-9.]*//g'"
@@ -380,6 +442,56 @@ static void test_bulk(struct xdpctl_dp *dp, size_t n)
 	free(rules);
 }
 
+/*
+ * A bulk load the kernel refuses midway (the second batch) stores nothing,
+ * and takes back what it stored before the lock is free: another process
+ * never sees, or deletes, half a load.
+ */
+static void test_load_fault(struct xdpctl_dp *dp)
+{
+	size_t i, n = 20000, done = 99;
+	struct xdpctl_bypass_rule *rules = calloc(n, sizeof(*rules));
+	char path[PATH_MAX];
+	long before;
+
+	if (!CHECK(rules, "memory"))
+		return;
+	for (i = 0; i < n; i++) {
+		struct xdpctl_addr *a = &rules[i].addr;
+
+		a->family = XDPCTL_AF_INET6;
+		a->addr[0] = 0x20, a->addr[1] = 0x01, a->addr[2] = 0x0d, a->addr[3] = 0xb8;
+		a->addr[4] = 0x02;
+		a->addr[14] = i >> 8, a->addr[15] = i;
+		snprintf(rules[i].dev, sizeof(rules[i].dev), "%s", v1);
+	}
+	snprintf(path, sizeof(path), "%s/%s", xdpctl_dp__pin_dir(dp), XDPCTL_MAP_BYPASS);
+	unlock_map_fd = bpf_obj_get(path);
+	if (!CHECK(unlock_map_fd >= 0, "open %s", path))
+		goto out;
+	before = count_keys(unlock_map_fd);
+	fault_batch = 2;
+	unlock_rules = -1;
+	CHECK_RET(dp, xdpctl_dp__bypass_load(dp, rules, n, &done), -ENOMEM);
+	CHECK(strstr(xdpctl_dp__errmsg(dp), "nothing loaded"), "errmsg: %s", xdpctl_dp__errmsg(dp));
+	CHECK(fault_batch == 0, "the second batch was refused");
+	CHECK(done == 0, "refused midway: nothing loaded (done %zu)", done);
+	CHECK(unlock_rules == before, "at the unlock the map holds the %ld rules of before (%ld)",
+	      before, unlock_rules);
+	CHECK(count_keys(unlock_map_fd) == before, "after the call: %ld rules", before);
+	CHECK(refcnt(dp, v1) == 0 && !pass_on(k1) && !lab_tc_id(host, v1, "xdpctl_tc_fwd"),
+	      "the veth set up for the load is torn down again");
+	/* The same load, unhindered, then works. */
+	fault_batch = 0;
+	CHECK_RET(dp, xdpctl_dp__bypass_load(dp, rules, n, &done), 0);
+	CHECK(done == n && count_keys(unlock_map_fd) == before + (long)n, "loaded %zu", done);
+out:
+	if (unlock_map_fd >= 0)
+		close(unlock_map_fd);
+	unlock_map_fd = -1;
+	free(rules);
+}
+
 /* From a host veth to its container: netns, MAC and addresses, by netlink. */
 static void test_discover(void)
 {
@@ -419,6 +531,11 @@ int main(void)
 	test_lifetime(dp);
 	test_errors(dp);
 	test_stale(dp);
+	CHECK_RET(dp, xdpctl_dp__destroy_pins(dp), 0);
+	xdpctl_dp__close(dp);
+
+	dp = lab_open(32768);
+	test_load_fault(dp);
 	CHECK_RET(dp, xdpctl_dp__destroy_pins(dp), 0);
 	xdpctl_dp__close(dp);
 

@@ -230,9 +230,10 @@ int xdpctl_dp__bypass_for_each(struct xdpctl_dp *dp, xdpctl_bypass_cb cb, void *
  * veth; zero MACs and mtu take the defaults of bypass_add). Everything is
  * checked before anything is stored: -EEXIST (a rule exists, or twice in
  * the input), -E2BIG (more than the map holds), -ENODEV/-EINVAL (a device)
- * store nothing. *done counts rules stored: n on success; fewer (the
- * first *done) only if the kernel refused a batch midway. Each rule is
- * whole or absent at any instant.
+ * store nothing. *done counts rules stored: n on success, else 0: if the
+ * kernel refuses a batch midway, the rules stored before are deleted again
+ * under the same lock (all or nothing). Each rule is whole or absent at
+ * any instant; a process killed while storing leaves a stored prefix.
  */
 int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule *rules,
 			   size_t n, size_t *done);
