@@ -37,6 +37,16 @@
 
 /* Capacities (entries); the rule maps can be sized when first created. */
 #define XDPCTL_MAX_RULES_DEFAULT 1048576
+/*
+ * The bypass map is a preallocated per-CPU hash: it takes max_entries x
+ * (56 bytes x possible CPUs + the element) at creation. Its default size is
+ * lowered on hosts with many CPUs (to a power of two) so that it stays
+ * within this budget: 1M rules on 2 CPUs, 262144 on 16, 65536 on 64;
+ * --max-rules overrides. (Not preallocating is no way out: the kernel's
+ * per-CPU allocator took 19 s for 1M single inserts here and refused 0.17%
+ * of them with ENOMEM; see docs/perf.md.)
+ */
+#define XDPCTL_RULES_MEM_BUDGET (256ULL << 20)
 #define XDPCTL_MAX_PINGPONG      4096
 #define XDPCTL_MAX_IFACES        1024
 #define XDPCTL_EVENTS_BYTES      (256 * 1024)

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
 #include "xdpctl.h"
 
 static const char *const mode_choices[] = { "auto", "native", "generic", NULL };
@@ -236,12 +239,78 @@ const struct cmd cmd_detach = {
 
 /* ---- status ---- */
 
-enum { ST_DEV };
+enum { ST_DEV, ST_MAPS };
 static const struct arg_spec status_args[] = {
 	[ST_DEV] = { .metavar = "DEV", .type = ARG_DEVNAME,
 		     .help = "one device (default: every device xdpctl uses)" },
+	[ST_MAPS] = { .name = "--maps", .type = ARG_FLAG,
+		      .help = "list the pinned maps and the kernel memory each takes instead" },
 	{ 0 },
 };
+
+/* ---- status --maps: the kernel memory of the pinned state ---- */
+
+struct mem_ctx {
+	struct ctx *c;
+	__u64 total;
+	int n;
+};
+
+static int mem_sum(const struct xdpctl_map_usage *u, void *p)
+{
+	struct mem_ctx *m = p;
+
+	m->total += u->memory_bytes;
+	m->n++;
+	return 0;
+}
+
+static int mem_row(const struct xdpctl_map_usage *u, void *p)
+{
+	struct mem_ctx *m = p;
+	const char *type = libbpf_bpf_map_type_str(u->type);
+
+	m->total += u->memory_bytes;
+	if (m->c->json) {
+		jw_obj_open(m->c->jw);
+		jw_kstr(m->c->jw, "name", u->name);
+		jw_kstr(m->c->jw, "type", type ? type : "unknown");
+		jw_ku64(m->c->jw, "id", u->id);
+		jw_ku64(m->c->jw, "max_entries", u->max_entries);
+		jw_kbool(m->c->jw, "preallocated", !(u->map_flags & BPF_F_NO_PREALLOC));
+		jw_ku64(m->c->jw, "memory_bytes", u->memory_bytes);
+		jw_obj_close(m->c->jw);
+	} else {
+		printf("%-16s %-14s %7u %11u %-6s %14llu\n", u->name, type ? type : "unknown", u->id,
+		       u->max_entries, u->map_flags & BPF_F_NO_PREALLOC ? "no" : "yes",
+		       (unsigned long long)u->memory_bytes);
+	}
+	return 0;
+}
+
+static int run_status_maps(struct ctx *c)
+{
+	struct mem_ctx m = { .c = c };
+	int err, r;
+
+	r = open_state(c, false, 0, false, NULL);
+	if (r)
+		return r;
+	if (c->json)
+		jw_arr_open(c->jw);
+	else
+		printf("%-16s %-14s %7s %11s %-6s %14s\n", "MAP", "TYPE", "ID", "MAX_ENTRIES",
+		       "PREALL", "MEMORY_BYTES");
+	err = xdpctl_dp__for_each_map(c->dp, mem_row, &m);
+	if (c->json)
+		jw_arr_close(c->jw);
+	if (err)
+		return fail_dp(c, err, "status --maps");
+	if (!c->json)
+		printf("state %s: %.1f MiB of kernel memory\n", xdpctl_dp__pin_dir(c->dp),
+		       m.total / 1048576.0);
+	return 0;
+}
 
 struct dev_list {
 	struct xdpctl_dev_status *v;
@@ -305,6 +374,8 @@ static int run_status(struct ctx *c, struct args *a)
 	size_t i;
 	int err = 0, r;
 
+	if (a->v[ST_MAPS].set)
+		return run_status_maps(c);
 	r = open_state(c, false, 0, true, &missing);
 	if (r)
 		return r;
@@ -370,15 +441,24 @@ static int run_status(struct ctx *c, struct args *a)
 		       fmt_mac(st->mac, mac));
 	}
 	free(l.v);
+	if (!missing) {
+		struct mem_ctx m = { .c = c };
+
+		if (!xdpctl_dp__for_each_map(c->dp, mem_sum, &m))
+			printf("state %s: %d maps, %.1f MiB of kernel memory (see 'xdpctl status --maps')\n",
+			       xdpctl_dp__pin_dir(c->dp), m.n, m.total / 1048576.0);
+	}
 	return 0;
 }
 
 const struct cmd cmd_status = {
 	.name = "status", .run = run_status, .args = status_args, .flags = CMD_PRIV,
-	.summary = "Show the attached uplinks and the bypassed veths.",
+	.summary = "Show the attached uplinks and the bypassed veths, or the pinned maps.",
 	.details = "ROLE uplink: attached with 'xdpctl attach'; veth: a container's host-side\n"
 		   "veth that bypass rules use (RULES counts them). DEVICE(gone): the device is\n"
 		   "no more ('xdpctl detach --ifindex N' removes its entry). DEVICE(orphan), JSON\n"
 		   "\"orphan\": true: it runs xdpctl's programs of another pin dir or of a lost\n"
-		   "state (pin dir removed, bpffs unmounted), which this state does not count.",
+		   "state (pin dir removed, bpffs unmounted), which this state does not count.\n"
+		   "--maps lists the pinned maps with the kernel memory each takes now (the\n"
+		   "preallocated ones take all of theirs at creation).",
 };

@@ -64,6 +64,13 @@ struct xdpctl_dp {
 	bool drop_on_close;      /* an attach on the state this handle created failed */
 };
 
+/*
+ * Bytes the kernel spends on one hash element beyond key and value (struct
+ * htab_elem and the bucket slot, rounded up); for sizing, not accounting.
+ */
+#define DP_HTAB_ELEM_BYTES 64
+__u32 dp_default_max_rules(int ncpus);
+
 /* ---- errors and logging (state.c, util.c) ---- */
 /*
  * Record a one-line errmsg on @dp (NULL: the thread's open error, see

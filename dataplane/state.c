@@ -153,7 +153,7 @@ int dp_prepare_obj(struct xdpctl_dp *dp, struct bpf_object *obj)
 			/* Created by this load (only the bypass map is sized at run time). */
 			if (m == DP_MAP_BYPASS) {
 				err = bpf_map__set_max_entries(map, dp->max_rules ? dp->max_rules :
-									XDPCTL_MAX_RULES_DEFAULT);
+								dp_default_max_rules(dp->ncpus));
 				if (err)
 					return err;
 			}
@@ -487,11 +487,29 @@ static void dp_free(struct xdpctl_dp *dp)
 	free(dp);
 }
 
+/*
+ * The bypass map's size when none is asked for: XDPCTL_MAX_RULES_DEFAULT,
+ * lowered (to a power of two) so that the map full of rules stays within
+ * XDPCTL_RULES_MEM_BUDGET on this host: each rule holds its value once per
+ * possible CPU, plus the hash element and its bucket slot.
+ */
+__u32 dp_default_max_rules(int ncpus)
+{
+	__u64 per_rule = (__u64)(ncpus > 0 ? ncpus : 1) * sizeof(struct xdpctl_bypass) +
+			 DP_HTAB_ELEM_BYTES + sizeof(struct xdpctl_addr);
+	__u64 fit = XDPCTL_RULES_MEM_BUDGET / per_rule;
+	__u32 n = XDPCTL_MAX_RULES_DEFAULT;
+
+	while (n > 1024 && n > fit)
+		n >>= 1;
+	return n;
+}
+
 int xdpctl_dp__open(const struct xdpctl_dp_opts *opts, struct xdpctl_dp **out)
 {
 	const char *dir = NULL, *base;
 	bool create = false;
-	__u32 max_rules = XDPCTL_MAX_RULES_DEFAULT;
+	__u32 max_rules = 0;
 	char where[PATH_MAX];
 	struct xdpctl_dp *dp;
 	int m, err;
@@ -532,6 +550,8 @@ int xdpctl_dp__open(const struct xdpctl_dp_opts *opts, struct xdpctl_dp **out)
 		err = dp_err(NULL, dp->ncpus ? dp->ncpus : -EINVAL, "cannot count possible CPUs");
 		goto fail;
 	}
+	if (!max_rules)
+		max_rules = dp_default_max_rules(dp->ncpus);
 
 	if (geteuid() != 0) {
 		err = dp_err(NULL, -EPERM, "needs root (CAP_BPF and CAP_NET_ADMIN)");

@@ -523,7 +523,26 @@ struct spread_result {
 	long n;
 	double raw, overhead, cost;
 	long samples;
+	unsigned long long mem; /* kernel memory of the bypass map with n rules (fdinfo) */
 };
+
+/* The kernel's account of map @fd's memory now ("memlock" in its fdinfo). */
+static unsigned long long map_memory(int fd)
+{
+	char path[64], line[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
 
 static void spread(struct spread_result *res, int n_res)
 {
@@ -572,6 +591,7 @@ static void spread(struct spread_result *res, int n_res)
 				die("installing rules", err);
 			installed = n;
 		}
+		res[k].mem = map_memory(th_map_fd(H, XDPCTL_MAP_BYPASS));
 		vc = malloc(samples * sizeof(*vc));
 		vp = malloc(samples * sizeof(*vp));
 		if (!vc || !vp)
@@ -748,9 +768,9 @@ static void print_results(const struct spread_result *sr, int n_sr)
 		printf("},\"rules\":[");
 		for (k = 0; k < n_sr; k++)
 			printf("%s{\"rules\":%ld,\"ns_per_packet\":%.1f,\"raw_ns\":%.1f,"
-			       "\"single_overhead_ns\":%.1f,\"samples\":%ld}",
+			       "\"single_overhead_ns\":%.1f,\"samples\":%ld,\"map_memory_bytes\":%llu}",
 			       k ? "," : "", sr[k].n, sr[k].cost, sr[k].raw, sr[k].overhead,
-			       sr[k].samples);
+			       sr[k].samples, sr[k].mem);
 		printf("]}\n");
 		return;
 	}
@@ -769,11 +789,11 @@ static void print_results(const struct spread_result *sr, int n_sr)
 	       "that round's single-run overhead (pass single runs - pass batch)\n", n);
 	if (n_sr) {
 		printf("\nXDP bypass hit, IPv6, N rules, lookups spread over the N keys:\n");
-		printf("%-10s %8s %12s %10s %10s\n", "rules", "ns/pkt", "single runs", "overhead",
-		       "samples");
+		printf("%-10s %8s %12s %10s %10s %14s\n", "rules", "ns/pkt", "single runs", "overhead",
+		       "samples", "map MiB");
 		for (k = 0; k < n_sr; k++)
-			printf("%-10ld %8.1f %12.1f %10.1f %10ld\n", sr[k].n, sr[k].cost, sr[k].raw,
-			       sr[k].overhead, sr[k].samples);
+			printf("%-10ld %8.1f %12.1f %10.1f %10ld %14.1f\n", sr[k].n, sr[k].cost, sr[k].raw,
+			       sr[k].overhead, sr[k].samples, sr[k].mem / 1048576.0);
 	}
 }
 

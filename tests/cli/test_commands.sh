@@ -25,6 +25,14 @@ ok "status -j" -n "$H" -j status &&
 xdp_id=$(jq '.[0].xdp_prog_id' <<<"$OUT")
 check "XDP program really on the device" test "$(ip -n "$H" -j link show dev "${P}up" | jq '.[0].xdp.prog.id')" = "$xdp_id"
 ok "status DEV -j" -n "$H" -j status "${P}up" && jcheck "status DEV JSON" "length == 1 and .[0].dev == \"${P}up\""
+ok "status (memory line)" -n "$H" status &&
+	check "status memory line" grep -Eq "^state .*: [0-9]+ maps, [0-9.]+ MiB of kernel memory" <<<"$OUT"
+ok "status --maps" -n "$H" status --maps &&
+	check "maps header" grep -Eq "^MAP +TYPE +ID +MAX_ENTRIES +PREALL +MEMORY_BYTES" <<<"$OUT" &&
+	check "maps row" grep -Eq "^xdpctl_bypass +percpu_hash +[0-9]+ +[0-9]+ +yes +[1-9][0-9]+$" <<<"$OUT"
+ok "status --maps -j" -n "$H" -j status --maps &&
+	jcheck "maps JSON" 'type == "array" and (map(.name) | index("xdpctl_bypass") != null) and all(.[]; .memory_bytes > 0 and .max_entries > 0) and (.[] | select(.name == "xdpctl_bypass") | .preallocated == true and .type == "percpu_hash")'
+
 ok "attach -j (re-attach keeps the state)" -n "$H" -j attach "${P}up" --engine xdp --mode generic &&
 	jcheck "attach JSON" ".dev == \"${P}up\" and .engine == \"xdp\" and .xdp_mode == \"generic\" and .xdp_prog_id > 0"
 

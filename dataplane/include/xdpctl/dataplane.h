@@ -255,6 +255,23 @@ int xdpctl_dp__pingpong_for_each(struct xdpctl_dp *dp, xdpctl_pingpong_cb cb, vo
 int xdpctl_dp__stats(struct xdpctl_dp *dp,
 		     struct xdpctl_counter out[XDPCTL_HOOK_MAX][XDPCTL_REASON_MAX]);
 
+/* ---- kernel memory of the pinned state ---- */
+struct xdpctl_map_usage {
+	char name[16];           /* XDPCTL_MAP_* */
+	__u32 type;              /* BPF_MAP_TYPE_* */
+	__u32 id;
+	__u32 max_entries;
+	__u32 map_flags;         /* BPF_F_NO_PREALLOC, ... */
+	__u64 memory_bytes;      /* what the kernel accounts to it now (fdinfo memlock) */
+};
+typedef int (*xdpctl_map_usage_cb)(const struct xdpctl_map_usage *u, void *ctx);
+/*
+ * Every pinned map of the state, in a fixed order, with the kernel memory
+ * it takes now (for maps that are not preallocated this grows with the
+ * entries stored). Stops early when cb returns non-zero.
+ */
+int xdpctl_dp__for_each_map(struct xdpctl_dp *dp, xdpctl_map_usage_cb cb, void *ctx);
+
 /* ---- trace events ---- */
 /*
  * Tracing is a lease (abi.h, struct xdpctl_lease): the programs emit events
