@@ -9,6 +9,7 @@
 #include <net/if.h>
 
 #include "xdpctl.h"
+#include "xdpctl/docker.h"
 
 /* ---- shared ---- */
 
@@ -44,44 +45,127 @@ static bool all_digits(const char *s)
 	return true;
 }
 
-/* Resolve --container into c->veth etc.; messages for each way it fails. */
-static int find_container(struct ctx *c, const char *what, struct xdpctl_container *ct)
+/* A Docker name or id to its process id, through the Engine API; 0 or 1 (reported). */
+static int docker_pid(struct ctx *c, const char *what, pid_t *pid, struct xdpctl_container *ct)
 {
-	bool pid = all_digits(what);
-	const char *sock = getenv("DOCKER_HOST");
-	int err;
+	struct xdpctl_docker_ctr *d = calloc(1, sizeof(*d));
+	struct xdpctl_docker *dk = NULL;
+	int err, r;
 
-	if (pid) {
+	if (!d)
+		return fail(c, "out of memory");
+	r = docker_open(c, &dk, what);
+	if (r) {
+		free(d);
+		return r;
+	}
+	err = xdpctl_docker__inspect(dk, what, NULL, d);
+	switch (err) {
+	case 0:
+		break;
+	case -ENOENT:
+		r = fail(c, "no such container: %s (see 'docker ps')", what);
+		break;
+	case -ECONNREFUSED:
+		r = fail(c, "cannot resolve container %s: Docker does not answer on %s: start dockerd, "
+			 "or give the container's process id", what, xdpctl_docker__socket(dk));
+		break;
+	case -ETIMEDOUT:
+		r = fail(c, "cannot resolve container %s: Docker did not answer on %s in time: is "
+			 "dockerd stuck? (or give the container's process id)", what,
+			 xdpctl_docker__socket(dk));
+		break;
+	case -EPERM:
+	case -ENOTSOCK:
+		r = fail(c, "cannot resolve container %s: %s: a socket not owned by root could answer "
+			 "for the daemon; point DOCKER_HOST at the root daemon's socket or unset it",
+			 what, xdpctl_docker__errmsg(dk));
+		break;
+	default:
+		r = fail(c, "cannot resolve container %s: %s", what, xdpctl_docker__errmsg(dk));
+		break;
+	}
+	xdpctl_docker__close(dk);
+	if (!r && (!d->running || !d->pid))
+		r = fail(c, "container %s is not running: start it first", what);
+	if (!r) {
+		*pid = d->pid;
+		snprintf(ct->name, sizeof(ct->name), "%s", d->name);
+		snprintf(ct->id, sizeof(ct->id), "%s", d->id);
+	}
+	free(d);
+	return r;
+}
+
+/*
+ * Resolve --container into ct: the process (a pid, or a Docker container's),
+ * then the veth whose peer holds exactly @addr there; messages for each way
+ * it fails.
+ */
+static int find_container(struct ctx *c, const char *what, const struct xdpctl_addr *addr,
+			  struct xdpctl_container *ct)
+{
+	bool is_pid = all_digits(what);
+	struct xdpctl_container named = {}, exact;
+	char abuf[INET6_ADDRSTRLEN];
+	pid_t pid = 0;
+	int err, r;
+
+	if (is_pid) {
 		long v = strtol(what, NULL, 10);
 
 		if (v <= 0 || v > 0x3fffffff)
 			return fail(c, "'%s' is not a process id", what);
-		err = xdpctl_discover_pid((pid_t)v, ct);
+		pid = (pid_t)v;
 	} else {
-		err = xdpctl_discover_docker(what, ct);
+		r = docker_pid(c, what, &pid, &named);
+		if (r)
+			return r;
 	}
+	err = xdpctl_discover_pid(pid, ct);
 	switch (err) {
 	case 0:
-		return 0;
+		break;
 	case -ESRCH:
-		if (pid)
+		if (is_pid)
 			return fail(c, "no such process: %s", what);
 		return fail(c, "container %s is not running: start it first", what);
-	case -ENOENT:
-		return fail(c, "no such container: %s (see 'docker ps')", what);
 	case -ENODEV:
 		return fail(c, "no veth in %s leads to %s: is it on a bridge network here? "
 			    "(for another host namespace use -n NAME)",
 			    c->netns ? c->netns : "this network namespace", what);
-	case -ECONNREFUSED:
-		return fail(c, "Docker does not answer on %s: start dockerd, or give the container's "
-			    "process id", sock && *sock ? sock : "/var/run/docker.sock");
 	case -EPERM:
 	case -EACCES:
 		return fail(c, "cannot look into %s: needs root (CAP_SYS_ADMIN)", what);
 	default:
 		return fail(c, "cannot resolve container %s: %s", what, strerror(-err));
 	}
+	if (named.name[0] || named.id[0]) {
+		snprintf(ct->name, sizeof(ct->name), "%s", named.name);
+		snprintf(ct->id, sizeof(ct->id), "%s", named.id);
+	}
+	/* The veth of this very address: a container on two networks has two. */
+	fmt_addr(addr, abuf, sizeof(abuf));
+	err = xdpctl_discover_addr(pid, addr, &exact);
+	if (!err) {
+		snprintf(ct->veth, sizeof(ct->veth), "%s", exact.veth);
+		ct->veth_ifindex = exact.veth_ifindex;
+		memcpy(ct->mac, exact.mac, sizeof(ct->mac));
+		snprintf(ct->netns, sizeof(ct->netns), "%s", exact.netns);
+		ct->nveths = 1;
+		return 0;
+	}
+	if (err == -EADDRNOTAVAIL && ct->nveths > 1)
+		return fail(c, "%s is not an address of %s, which has %u veths here: give one of its "
+			    "addresses, or 'dev VETH'", abuf, what, ct->nveths);
+	if (err == -ENODEV)
+		return fail(c, "%s is held by an interface of %s that has no veth in this network "
+			    "namespace: give 'dev VETH'", abuf, what);
+	if (err != -EADDRNOTAVAIL)
+		return fail(c, "cannot resolve %s in container %s: %s", abuf, what,
+			    xdpctl_dp__errmsg(NULL));
+	note(c, "%s is not an address of %s's eth0; adding the rule anyway", abuf, what);
+	return 0;
 }
 
 static int run_bypass_add(struct ctx *c, struct args *a)
@@ -97,7 +181,7 @@ static int run_bypass_add(struct ctx *c, struct args *a)
 		return fail(c, "%s is %s: a bypass rule needs a container's unicast address", abuf,
 			    xdpctl_addr_special(addr));
 	if (a->v[BA_CONTAINER].set) {
-		r = find_container(c, a->v[BA_CONTAINER].str, &ct);
+		r = find_container(c, a->v[BA_CONTAINER].str, addr, &ct);
 		if (r)
 			return r;
 		o.dev = ct.veth;
@@ -114,9 +198,6 @@ static int run_bypass_add(struct ctx *c, struct args *a)
 			     ct.name[0] ? ct.name : a->v[BA_CONTAINER].str, (int)ct.pid, ct.veth,
 			     fmt_mac(ct.mac, mac), a4, a6);
 		}
-		if ((ct.has4 || ct.has6) && addr_cmp(addr, &ct.addr4) && addr_cmp(addr, &ct.addr6))
-			note(c, "%s is not an address of %s's eth0; adding the rule anyway", abuf,
-			     a->v[BA_CONTAINER].str);
 	} else {
 		o.dev = a->v[BA_DEV].str;
 	}

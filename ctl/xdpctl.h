@@ -142,5 +142,10 @@ extern const struct cmd cmd_attach, cmd_detach, cmd_status;
 extern const struct cmd cmd_bypass, cmd_pingpong;
 extern const struct cmd cmd_stats;
 extern const struct cmd cmd_trace, cmd_path, cmd_capture;
+extern const struct cmd cmd_docker, cmd_doctor;
+
+/* cmd_docker.c: the Docker client, errors reported with their fix (what: the container). */
+struct xdpctl_docker;
+int docker_open(struct ctx *c, struct xdpctl_docker **dk, const char *what);
 
 #endif /* XDPCTL_CTL_H */

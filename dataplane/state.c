@@ -604,6 +604,9 @@ static int unpin_all(struct xdpctl_dp *dp)
 		if (unlink(path) && errno != ENOENT && !err)
 			err = dp_err(dp, -errno, "%s: %s", path, strerror(errno));
 	}
+	/* The Docker watcher's record of the rules it added (watch.c), if any. */
+	if (!pin_path(dp, "xdpctl_owner", path) && unlink(path) && errno != ENOENT && !err)
+		err = dp_err(dp, -errno, "%s: %s", path, strerror(errno));
 	return err;
 }
 

@@ -40,8 +40,12 @@ unchanged before "--container errors"
 # ---- Docker Engine API ----
 sock=$TMPD/docker.sock
 export DOCKER_HOST=unix://$sock
-bad "no daemon" "^Error: Docker does not answer on unix://$sock: start dockerd, or give the container's process id$" \
+bad "no daemon" "^Error: cannot resolve container web1: Docker does not answer on $sock: start dockerd, or give the container's process id$" \
 	-n "$H" bypass add 198.19.0.4 --container web1
+DOCKER_HOST=tcp://127.0.0.1:2375
+bad "DOCKER_HOST not unix" "^Error: cannot resolve container web1: DOCKER_HOST=tcp://127.0.0.1:2375: only unix:// sockets are supported: use unix://PATH, or unset DOCKER_HOST$" \
+	-n "$H" bypass add 198.19.0.4 --container web1
+DOCKER_HOST=unix://$sock
 
 # One container answer in the shape of 'docker inspect' (trimmed), and 404 otherwise.
 timeout 120 python3 - "$sock" "$pid2" "$mac_c2" >"$TMPD/docker.log" 2>&1 <<'PY' &
@@ -69,7 +73,11 @@ class H(socketserver.StreamRequestHandler):
         req = self.rfile.readline().decode()
         while self.rfile.readline() not in (b"\r\n", b"\n", b""):
             pass
-        name = req.split()[1].split("/")[2]
+        parts = req.split()[1].split("/")
+        if parts[1] != "v1.41":  # the API version is pinned in the path
+            self.wfile.write(b"HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            return
+        name = parts[3]
         body = {"web1": web1, cid: web1, "stopped1": stopped}.get(name)
         status = "200 OK" if body else "404 Not Found"
         data = json.dumps(body or {"message": "No such container: " + name}).encode()
@@ -80,6 +88,12 @@ PY
 server=$!
 CLEANUP_EXTRA+=("kill $server")
 for _ in $(seq 50); do [[ -S $sock ]] && break; sleep 0.1; done
+
+# A socket someone else owns could answer for the daemon: refused, naming it.
+chown 65534 "$sock"
+bad "socket not root's" "^Error: cannot resolve container web1: socket $sock is owned by uid 65534, not root: a socket not owned by root could answer for the daemon; point DOCKER_HOST at the root daemon's socket \(unix:///var/run/docker.sock\) or unset it$" \
+	-n "$H" bypass add 198.19.0.3 --container web1
+chown 0 "$sock"
 
 ok "bypass add --container NAME" -n "$H" -j bypass add 198.19.0.3 --container web1 &&
 	jcheck "bypass add JSON" ".dev == \"${P}v2\" and .mac == \"$mac_c2\""

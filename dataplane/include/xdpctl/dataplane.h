@@ -376,6 +376,7 @@ struct xdpctl_container {
 	char veth[IF_NAMESIZE];      /* host-side veth, in the caller's netns */
 	__u32 veth_ifindex;
 	__u8 mac[6];                 /* container-side MAC */
+	unsigned int nveths;         /* veths from this netns to the caller's (the lowest ifindex taken) */
 };
 /* From a host-side veth name: its peer's netns, addresses and MAC. */
 int xdpctl_discover_veth(const char *veth, struct xdpctl_container *c);
@@ -388,7 +389,11 @@ int xdpctl_discover_veth(const char *veth, struct xdpctl_container *c);
 int xdpctl_discover_veth_netns(const char *veth, const char *netns, struct xdpctl_container *c);
 /* From a process id: its netns, then the veth whose peer lives there. */
 int xdpctl_discover_pid(pid_t pid, struct xdpctl_container *c);
-/* From a Docker container name or id (Engine API on /var/run/docker.sock). */
+/*
+ * From a Docker container name or id (the Engine API client of
+ * xdpctl/docker.h; xdpctl_discover_addr() there finds the veth of one
+ * address when a container has several).
+ */
 int xdpctl_discover_docker(const char *name_or_id, struct xdpctl_container *c);
 
 /* ---- path diff: net:* tracepoints in a private tracefs instance ---- */
