@@ -47,6 +47,7 @@ struct owner_key {
 
 struct owner_val {
 	char id[72];             /* container id */
+	char name[64];           /* container name, for the change lines */
 	__u32 ifindex;           /* bypass: the veth */
 	__u32 hooks;             /* ping-pong: XDPCTL_HOOKBIT_* */
 	__u8 mac[6];             /* bypass: the container MAC */
@@ -431,7 +432,11 @@ static size_t compute_wants(struct xdpctl_watch *w, const struct xdpctl_docker_c
 			if (!(f ? net->has6 : net->has4) || n + 2 > WANTS_MAX)
 				continue;
 			err = xdpctl_discover_addr(c->pid, a, &ct);
-			if (err) {
+			if (err == -ESRCH) {
+				/* it died after the inspect: its die event follows */
+				dp_log(XDPCTL_LOG_DEBUG, "watch: %s exited meanwhile\n", c->name);
+				return 0;
+			} else if (err) {
 				xdpctl_addr_format(a, abuf, sizeof(abuf));
 				snprintf(msg, sizeof(msg), "%s on network %s: %s", abuf, net->name,
 					 xdpctl_dp__errmsg(NULL));
@@ -473,7 +478,7 @@ static bool bypass_matches(const struct xdpctl_bypass_rule *r, const struct owne
 static int drop_owned(struct xdpctl_watch *w, const struct owner_key *k, const struct owner_val *v,
 		      void *ctx)
 {
-	const char *who = ctx ? ctx : v->id;
+	const char *who = ctx ? ctx : v->name[0] ? v->name : v->id;
 	struct xdpctl_bypass_rule r;
 	__u32 hooks;
 	int err;
@@ -503,11 +508,13 @@ static int drop_owned(struct xdpctl_watch *w, const struct owner_key *k, const s
 	return 0;
 }
 
-static void record(struct xdpctl_watch *w, const struct want *wt, const char *id)
+static void record(struct xdpctl_watch *w, const struct want *wt, const char *id,
+		   const char *who)
 {
 	struct owner_val v = { .ifindex = wt->ifindex, .hooks = wt->hooks };
 
 	snprintf(v.id, sizeof(v.id), "%s", id);
+	snprintf(v.name, sizeof(v.name), "%s", who);
 	memcpy(v.mac, wt->mac, 6);
 	if (bpf_map_update_elem(w->owner_fd, &wt->key, &v, BPF_ANY))
 		dp_log(XDPCTL_LOG_WARN, "watch: cannot record a rule in %s: %s\n", XDPCTL_MAP_OWNER,
@@ -529,7 +536,7 @@ static void add_want(struct xdpctl_watch *w, const struct want *wt, const char *
 			       wt->mac, 0, who, xdpctl_dp__errmsg(w->dp));
 			return;
 		}
-		record(w, wt, id);
+		record(w, wt, id, who);
 		report(w, XDPCTL_WATCH_ADD, false, &wt->key.addr, wt->dev, wt->ifindex, wt->mac, 0,
 		       who, NULL);
 	} else {
@@ -539,7 +546,7 @@ static void add_want(struct xdpctl_watch *w, const struct want *wt, const char *
 			       who, xdpctl_dp__errmsg(w->dp));
 			return;
 		}
-		record(w, wt, id);
+		record(w, wt, id, who);
 		report(w, XDPCTL_WATCH_ADD, true, &wt->key.addr, NULL, 0, NULL, wt->hooks, who,
 		       NULL);
 	}
@@ -577,7 +584,7 @@ static void apply_want(struct xdpctl_watch *w, const struct want *wt, const char
 		}
 		if (r.ifindex == wt->ifindex && !memcmp(r.dmac, wt->mac, 6) && !r.stale) {
 			if (strcmp(v.id, id))
-				record(w, wt, id);
+				record(w, wt, id, who);
 			report(w, XDPCTL_WATCH_KEEP, false, &wt->key.addr, r.dev, r.ifindex, r.dmac,
 			       0, who, NULL);
 			return;
@@ -609,7 +616,7 @@ static void apply_want(struct xdpctl_watch *w, const struct want *wt, const char
 	}
 	if (hooks == wt->hooks) {
 		if (strcmp(v.id, id))
-			record(w, wt, id);
+			record(w, wt, id, who);
 		report(w, XDPCTL_WATCH_KEEP, true, &wt->key.addr, NULL, 0, NULL, hooks, who, NULL);
 		return;
 	}
