@@ -254,21 +254,10 @@ static int run_docker_sync(struct ctx *c, struct args *a)
 	return 0;
 }
 
-/*
- * The Prometheus endpoint of the watcher process lives in the metrics
- * module (issue 12); until it is linked in, the option is refused rather
- * than ignored.
- */
-static int metrics_start(struct ctx *c, const char *listen, struct xdpctl_watch *w)
-{
-	(void)w;
-	return fail(c, "--metrics-listen %s: this xdpctl has no /metrics endpoint built in; "
-		    "run without it", listen);
-}
-
 static int run_docker_watch(struct ctx *c, struct args *a)
 {
 	struct change_ctx cc = { .c = c, .stream = true };
+	struct xdpctl_metrics_http *srv = NULL;
 	struct xdpctl_docker *dk = NULL;
 	struct xdpctl_watch *w = NULL;
 	int r, err;
@@ -278,15 +267,31 @@ static int run_docker_watch(struct ctx *c, struct args *a)
 	if (r)
 		return r;
 	if (a->v[DW_METRICS].set) {
-		r = metrics_start(c, a->v[DW_METRICS].str, w);
-		if (r) {
+		/* the state's counters and the watcher's, from the server's own thread */
+		XDPCTL_OPTS(xdpctl_metrics_http_opts, mo, .pin_dir = c->pin_dir,
+			    .extra = xdpctl_watch__metrics_write, .extra_ctx = w);
+
+		srv = xdpctl_metrics_http__start(a->v[DW_METRICS].str, &mo);
+		if (!srv) {
 			xdpctl_watch__free(w);
 			xdpctl_docker__close(dk);
-			return r;
+			return fail(c, "--metrics-listen: %s", xdpctl_dp__errmsg(NULL));
 		}
+		if (c->json) {
+			jw_obj_open(c->jw);
+			jw_kstr(c->jw, "action", "metrics");
+			jw_kstr(c->jw, "listen", a->v[DW_METRICS].str);
+			jw_ku64(c->jw, "port", xdpctl_metrics_http__port(srv));
+			jw_obj_close(c->jw);
+		} else {
+			printf("metrics  serving /metrics on %s (port %u)\n", a->v[DW_METRICS].str,
+			       xdpctl_metrics_http__port(srv));
+		}
+		fflush(stdout);
 	}
 	install_stop_handler();
 	err = xdpctl_watch__run(w, &stop_requested);
+	xdpctl_metrics_http__stop(srv);
 	if (err) {
 		char msg[600];
 

@@ -78,7 +78,8 @@ static int sock_check(struct xdpctl_docker *dk, const char *path)
 
 	if (stat(path, &st)) {
 		if (errno == ENOENT)
-			return dk_err(dk, -ECONNREFUSED, "%s: no such socket", path);
+			return dk_err(dk, -ECONNREFUSED, "Docker does not answer on %s (no socket there)",
+				      path);
 		return dk_err(dk, -errno, "%s: %s", path, strerror(errno));
 	}
 	if (!S_ISSOCK(st.st_mode))

@@ -21,6 +21,8 @@ struct xdpctl_metrics_http {
 	struct MHD_Daemon *d;
 	char pin_dir[PATH_MAX];
 	struct xdpctl_dp *dp; /* the server thread's own */
+	int (*extra)(FILE *f, void *ctx); /* more metrics, e.g. the Docker watcher's */
+	void *extra_ctx;
 	unsigned int port;
 	unsigned long long scrapes;
 };
@@ -80,6 +82,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		fprintf(f, "xdpctl state: %s\n", xdpctl_dp__errmsg(NULL));
 	} else {
 		err = xdpctl_metrics_write(s->dp, f, &mo);
+		if (!err && s->extra)
+			err = s->extra(f, s->extra_ctx);
 		if (err) {
 			rewind(f);
 			fprintf(f, "xdpctl metrics: %s\n", xdpctl_dp__errmsg(s->dp));
@@ -160,6 +164,11 @@ struct xdpctl_metrics_http *xdpctl_metrics_http__start(const char *listen,
 		dir = opts->pin_dir;
 	if (dir)
 		snprintf(s->pin_dir, sizeof(s->pin_dir), "%s", dir);
+	if (opts && opts->sz >= offsetof(struct xdpctl_metrics_http_opts, extra_ctx) +
+				sizeof(void *)) {
+		s->extra = opts->extra;
+		s->extra_ctx = opts->extra_ctx;
+	}
 	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 				(ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 				0, NULL, NULL, on_request, s,

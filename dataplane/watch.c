@@ -15,6 +15,7 @@
  */
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,45 @@ void xdpctl_watch__stats(const struct xdpctl_watch *w, struct xdpctl_watch_stats
 	out->reconnects = __atomic_load_n(&s->reconnects, __ATOMIC_RELAXED);
 	out->entries = __atomic_load_n(&s->entries, __ATOMIC_RELAXED);
 	out->connected = __atomic_load_n(&s->connected, __ATOMIC_RELAXED);
+}
+
+int xdpctl_watch__metrics_write(FILE *f, void *arg)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t off;
+	} m[] = {
+		{ "xdpctl_watch_events_total", "counter", "Docker Engine API events handled",
+		  offsetof(struct xdpctl_watch_stats, events) },
+		{ "xdpctl_watch_link_events_total", "counter", "netlink link changes that mattered",
+		  offsetof(struct xdpctl_watch_stats, link_events) },
+		{ "xdpctl_watch_reconciles_total", "counter", "full reconciles",
+		  offsetof(struct xdpctl_watch_stats, reconciles) },
+		{ "xdpctl_watch_rules_added_total", "counter", "rules the watcher added",
+		  offsetof(struct xdpctl_watch_stats, added) },
+		{ "xdpctl_watch_rules_removed_total", "counter", "rules the watcher removed",
+		  offsetof(struct xdpctl_watch_stats, removed) },
+		{ "xdpctl_watch_errors_total", "counter", "rules that could not be resolved or written",
+		  offsetof(struct xdpctl_watch_stats, errors) },
+		{ "xdpctl_watch_reconnects_total", "counter", "event stream reopened after a loss",
+		  offsetof(struct xdpctl_watch_stats, reconnects) },
+		{ "xdpctl_watch_rules", "gauge", "rules the watcher owns",
+		  offsetof(struct xdpctl_watch_stats, entries) },
+	};
+	struct xdpctl_watch_stats st;
+	size_t i;
+
+	if (!f || !arg)
+		return -EINVAL;
+	xdpctl_watch__stats(arg, &st);
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", m[i].name, m[i].help, m[i].name,
+			m[i].type, m[i].name,
+			(unsigned long long)*(const __u64 *)((const char *)&st + m[i].off));
+	fprintf(f, "# HELP xdpctl_watch_docker_connected 1 while the event stream is open\n"
+		   "# TYPE xdpctl_watch_docker_connected gauge\nxdpctl_watch_docker_connected %d\n",
+		st.connected ? 1 : 0);
+	return ferror(f) ? -EIO : 0;
 }
 
 static __u64 now_ms(void)

@@ -79,7 +79,7 @@ veth_of() {
 rule_dev() { "$XDPCTL" -j bypass list | jq -r ".[] | select(.addr == \"$1\") | .dev"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 start_watch() {
-	"$XDPCTL" docker watch --label "$LBL" >>"$TMPD/watch.log" 2>&1 &
+	"$XDPCTL" docker watch --label "$LBL" "$@" >>"$TMPD/watch.log" 2>&1 &
 	WPID=$!
 }
 
@@ -98,9 +98,15 @@ check "C1 on its veth" test "$(rule_dev "$C1_IP4")" == "$C1_VETH"
 ok "sync again" -j docker sync --label "$LBL" && jcheck "nothing to do" ".added == 0 and .removed == 0 and .foreign == 0"
 
 # ---- the watcher ----
-start_watch
+start_watch --metrics-listen 127.0.0.1:0
 CHECKS=$((CHECKS + 1)); wait_exact 10 "$HAND" >"$TMPD/e" || fail_check "watcher start: exact" "$(cat "$TMPD/e")"
 RSS0=$(rss_kb "$WPID")
+# Its /metrics: the state's counters and the watcher's own.
+port=$(sed -n 's/^metrics  serving .* (port \([0-9]*\))$/\1/p' "$TMPD/watch.log")
+curl -sf "http://127.0.0.1:$port/metrics" >"$TMPD/metrics" 2>&1
+check "/metrics: the watcher owns the lab's addresses" grep -qx "xdpctl_watch_rules $(docker_addrs | grep -c .)" "$TMPD/metrics"
+check "/metrics: connected to Docker" grep -qx "xdpctl_watch_docker_connected 1" "$TMPD/metrics"
+check "/metrics: the state's counters too" grep -q "^xdpctl_" <(grep -v "^xdpctl_watch" "$TMPD/metrics")
 
 # docker restart: back within 2 s of the container running, on the new veth, fast path.
 docker restart -t 0 "$C1_NAME" >/dev/null

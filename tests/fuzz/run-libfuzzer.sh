@@ -24,7 +24,7 @@ build=${MESON_BUILD_ROOT:-$top/build}
 seconds=10
 replay=
 targets=()
-all_targets=(fuzz_addr fuzz_mac fuzz_cli fuzz_rulefile)
+all_targets=(fuzz_addr fuzz_mac fuzz_cli fuzz_rulefile fuzz_docker)
 
 usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 while (( $# > 0 )); do
@@ -59,8 +59,8 @@ fi
 
 SAN=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1)
 # the libraries the meson build links: keep in step with dataplane/ and ctl/ meson.build
-LIBS=$(pkg-config --libs libbpf libxdp libelf zlib libmicrohttpd libpcap 2>/dev/null ||
-	echo "-lbpf -lxdp -lelf -lz -lmicrohttpd -lpcap")
+LIBS=$(pkg-config --libs libbpf libxdp libelf zlib libmicrohttpd libpcap libcurl json-c 2>/dev/null ||
+	echo "-lbpf -lxdp -lelf -lz -lmicrohttpd -lpcap -lcurl -ljson-c")
 
 # ---- compile the library and CLI sources (once per change, under a lock) ----
 # Prints "SRC<TAB>OBJ<TAB>flags..." for every dataplane/ and ctl/ source meson builds.

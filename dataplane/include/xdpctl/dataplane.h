@@ -356,6 +356,12 @@ struct xdpctl_metrics_http;
 struct xdpctl_metrics_http_opts {
 	size_t sz;
 	const char *pin_dir; /* NULL: $XDPCTL_PIN_DIR, else the default */
+	/*
+	 * More metrics after the state's, from the server thread (e.g. the
+	 * Docker watcher's, xdpctl_watch__metrics_write()); NULL: none.
+	 */
+	int (*extra)(FILE *f, void *ctx);
+	void *extra_ctx;
 	size_t :0;
 };
 struct xdpctl_metrics_http *xdpctl_metrics_http__start(const char *listen,

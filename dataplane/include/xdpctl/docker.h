@@ -14,6 +14,7 @@
 #define XDPCTL_DOCKER_H
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -190,6 +191,11 @@ int xdpctl_watch__sync(struct xdpctl_watch *w);
  */
 int xdpctl_watch__run(struct xdpctl_watch *w, volatile sig_atomic_t *stop);
 void xdpctl_watch__stats(const struct xdpctl_watch *w, struct xdpctl_watch_stats *out);
+/*
+ * The counters above in the Prometheus text format (xdpctl_watch_*); safe
+ * from another thread (the /metrics server's extra writer, ctx = the watcher).
+ */
+int xdpctl_watch__metrics_write(FILE *f, void *w);
 
 /* ---- doctor: the known traps ---- */
 enum xdpctl_check_status { XDPCTL_CHECK_OK, XDPCTL_CHECK_WARN, XDPCTL_CHECK_FAIL,
