@@ -561,6 +561,12 @@ static void record(struct xdpctl_watch *w, const struct want *wt, const char *id
 		       strerror(errno));
 }
 
+/* Did the container's netns or its veth vanish (a race with rm -f, not an error)? */
+static bool gone_meanwhile(const struct want *wt)
+{
+	return (wt->netns[0] && access(wt->netns, F_OK)) || !if_nametoindex(wt->dev);
+}
+
 static void add_want(struct xdpctl_watch *w, const struct want *wt, const char *id,
 		     const char *who)
 {
@@ -571,6 +577,13 @@ static void add_want(struct xdpctl_watch *w, const struct want *wt, const char *
 			    .peer_netns = wt->netns[0] ? wt->netns : NULL);
 
 		err = xdpctl_dp__bypass_add(w->dp, &wt->key.addr, &o);
+		if (err && gone_meanwhile(wt)) {
+			/* the container is going away (rm -f, die): its events follow */
+			dp_log(XDPCTL_LOG_DEBUG, "watch: %s went away while its rule was added: %s\n",
+			       who, xdpctl_dp__errmsg(w->dp));
+			ids_add(&w->pending, id);
+			return;
+		}
 		if (err) {
 			report(w, XDPCTL_WATCH_ERROR, false, &wt->key.addr, wt->dev, wt->ifindex,
 			       wt->mac, 0, who, xdpctl_dp__errmsg(w->dp));
