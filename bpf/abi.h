@@ -160,6 +160,15 @@ _Static_assert(sizeof(struct xdpctl_pingpong) == 24, "xdpctl_pingpong layout");
  * each 1.5 KB frame alone, without GSO: DESIGN.md, "TCP through XDP").
  */
 #define XDPCTL_IF_TCP_TO_TC (1u << 3)
+/*
+ * Engine auto: XDP forwards no bypass hit at all, it passes every one on to
+ * the tc program (reason to_tc). An XDP redirect into a veth has no
+ * backpressure: when the peer's 256-frame ring is full the frame is lost
+ * (the host veth's tx_queue_N_xdp_xmit_errors), where the kernel path and
+ * tc's bpf_redirect_peer deliver it. The default must not lose what the
+ * kernel path delivers; --engine xdp trades that for packet rate.
+ */
+#define XDPCTL_IF_BYPASS_TO_TC (1u << 4)
 /* Bookkeeping of user space, so a later process undoes exactly what an
  * earlier one did; the programs ignore these bits. */
 #define XDPCTL_IF_CLSACT_OURS (1u << 8)  /* xdpctl created the clsact qdisc */

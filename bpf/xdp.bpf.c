@@ -57,7 +57,8 @@ int xdpctl_xdp(struct xdp_md *ctx)
 		reason = XDPCTL_R_PASS;
 		goto out;
 	}
-	if (dev && (dev->flags & XDPCTL_IF_TCP_TO_TC) && p.l4proto == IPPROTO_TCP) {
+	if (dev && ((dev->flags & XDPCTL_IF_BYPASS_TO_TC) ||
+		    ((dev->flags & XDPCTL_IF_TCP_TO_TC) && p.l4proto == IPPROTO_TCP))) {
 		reason = XDPCTL_R_TO_TC;
 		goto out;
 	}

@@ -50,6 +50,11 @@ static void dev_json(struct ctx *c, const struct xdpctl_dev_status *st)
 	jw_kbool(c->jw, "present", st->present);
 	jw_ku64(c->jw, "rules", st->refcnt);
 	jw_kbool(c->jw, "orphan", st->orphan);
+	if (st->have_xmit) {
+		/* XDP redirects into the veth, and those its full ring refused (lost) */
+		jw_ku64(c->jw, "xdp_xmit_packets", st->xdp_xmit);
+		jw_ku64(c->jw, "xdp_xmit_errors", st->xdp_xmit_errors);
+	}
 	jw_obj_close(c->jw);
 }
 
@@ -423,22 +428,26 @@ static int run_status(struct ctx *c, struct args *a)
 		free(l.v);
 		return 0;
 	}
-	printf("%-16s %7s %-11s %-6s %-8s %8s %8s %5s %-17s\n", "DEVICE", "IFINDEX", "ROLE",
-	       "ENGINE", "XDP_MODE", "XDP_PROG", "TC_PROG", "RULES", "MAC");
+	printf("%-16s %7s %-11s %-6s %-8s %8s %8s %5s %-17s %9s\n", "DEVICE", "IFINDEX", "ROLE",
+	       "ENGINE", "XDP_MODE", "XDP_PROG", "TC_PROG", "RULES", "MAC", "XDP_LOST");
 	for (i = 0; i < l.n; i++) {
 		const struct xdpctl_dev_status *st = &l.v[i];
 		bool uplink = st->flags & XDPCTL_IF_UPLINK;
-		char name[IF_NAMESIZE + 8], xp[16], tp[16], mac[18];
+		char name[IF_NAMESIZE + 8], xp[16], tp[16], mac[18], lost[24];
 
 		snprintf(name, sizeof(name), "%s%s", st->name,
 			 !st->present ? "(gone)" : st->orphan ? "(orphan)" : "");
 		id_col(st->xdp_prog_id, xp, sizeof(xp));
 		id_col(st->tc_prog_id, tp, sizeof(tp));
-		printf("%-16s %7u %-11s %-6s %-8s %8s %8s %5u %-17s\n", name, st->ifindex,
+		if (st->have_xmit)
+			snprintf(lost, sizeof(lost), "%llu", (unsigned long long)st->xdp_xmit_errors);
+		else
+			snprintf(lost, sizeof(lost), "-");
+		printf("%-16s %7u %-11s %-6s %-8s %8s %8s %5u %-17s %9s\n", name, st->ifindex,
 		       uplink ? (st->flags & XDPCTL_IF_VETH ? "uplink+veth" : "uplink") : "veth",
 		       uplink ? xdpctl_engine_name(st->engine) : "-",
 		       st->xdp_prog_id ? xdpctl_mode_name(st->xdp_mode) : "-", xp, tp, st->refcnt,
-		       fmt_mac(st->mac, mac));
+		       fmt_mac(st->mac, mac), lost);
 	}
 	free(l.v);
 	if (!missing) {
@@ -460,5 +469,8 @@ const struct cmd cmd_status = {
 		   "\"orphan\": true: it runs xdpctl's programs of another pin dir or of a lost\n"
 		   "state (pin dir removed, bpffs unmounted), which this state does not count.\n"
 		   "--maps lists the pinned maps with the kernel memory each takes now (the\n"
-		   "preallocated ones take all of theirs at creation).",
+		   "preallocated ones take all of theirs at creation).\n"
+		   "XDP_LOST (veths): frames an XDP redirect (engine xdp) handed to the veth\n"
+		   "that its container-side ring refused because it was full: lost, where the\n"
+		   "kernel path and the tc engine deliver (the veth's tx_queue_N_xdp_xmit_errors).",
 };

@@ -298,6 +298,38 @@ static int watch(struct ctx *c, unsigned int every, unsigned long long count, bo
 	return r;
 }
 
+/* ---- XDP redirects into bypassed veths, and those lost (ring full) ---- */
+
+struct xmit_list {
+	struct ctx *c;
+	bool json, any;
+};
+
+static int xmit_row(const struct xdpctl_dev_status *st, void *ctx)
+{
+	struct xmit_list *x = ctx;
+
+	if (!st->have_xmit)
+		return 0;
+	if (x->json) {
+		jw_obj_open(x->c->jw);
+		jw_kstr(x->c->jw, "dev", st->name);
+		jw_ku64(x->c->jw, "xdp_xmit_packets", st->xdp_xmit);
+		jw_ku64(x->c->jw, "xdp_xmit_errors", st->xdp_xmit_errors);
+		jw_obj_close(x->c->jw);
+		return 0;
+	}
+	/* only veths XDP redirected into: the tc engine never does */
+	if (!st->xdp_xmit && !st->xdp_xmit_errors)
+		return 0;
+	if (!x->any)
+		printf("\n%-16s %14s %14s\n", "VETH", "XDP_XMIT", "XDP_LOST");
+	x->any = true;
+	printf("%-16s %14llu %14llu\n", st->name, (unsigned long long)st->xdp_xmit,
+	       (unsigned long long)st->xdp_xmit_errors);
+	return 0;
+}
+
 static int run_stats(struct ctx *c, struct args *a)
 {
 	bool rules = a->v[SA_RULES].set;
@@ -342,6 +374,16 @@ static int run_stats(struct ctx *c, struct args *a)
 		counters_json(c, s);
 		jw_ku64(c->jw, "trace_readers", tr);
 		jw_ku64(c->jw, "capture_readers", cap);
+		{
+			struct xmit_list x = { .c = c, .json = true };
+
+			jw_key(c->jw, "veths");
+			jw_arr_open(c->jw);
+			err = xdpctl_dp__for_each_dev(c->dp, xmit_row, &x);
+			jw_arr_close(c->jw);
+			if (err)
+				return fail_dp(c, err, "stats");
+		}
 		if (rules) {
 			jw_key(c->jw, "bypass_rules");
 			r = bypass_table(c, true);
@@ -356,6 +398,13 @@ static int run_stats(struct ctx *c, struct args *a)
 		return 0;
 	}
 	counters_table(s);
+	{
+		struct xmit_list x = { .c = c };
+
+		err = xdpctl_dp__for_each_dev(c->dp, xmit_row, &x);
+		if (err)
+			return fail_dp(c, err, "stats");
+	}
 	if (rules) {
 		printf("\n");
 		r = bypass_table(c, false);
@@ -371,5 +420,9 @@ const struct cmd cmd_stats = {
 	.name = "stats", .run = run_stats, .args = stats_args, .flags = CMD_PRIV,
 	.summary = "Show the counters: per hook and reason, per rule, as rates or for Prometheus.",
 	.details = "Every packet a program sees counts in 'rx' and in exactly one other reason\n"
-		   "(pass: no rule; bypass; pingpong; ttl_expired; ...). Bytes are whole frames.",
+		   "(pass: no rule; bypass; pingpong; ttl_expired; ...). Bytes are whole frames.\n"
+		   "VETH / XDP_XMIT / XDP_LOST (JSON \"veths\"): frames XDP redirects (engine\n"
+		   "xdp) handed to a bypassed veth, and those lost because its container-side\n"
+		   "ring was full: an XDP redirect has no backpressure (the tc engine and engine\n"
+		   "auto, the default, do not redirect by XDP and lose none of them).",
 };

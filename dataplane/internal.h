@@ -167,6 +167,8 @@ __u32 dp_tc_prog_id(__u32 ifindex);
  */
 int dp_pass_attach(__u32 ifindex, bool *ours);
 int dp_pass_detach(__u32 ifindex);
+/* XDP-redirect counters of veth @name in the current netns (fill_status). */
+int dp_veth_xmit_stats(const char *name, __u64 *xmit, __u64 *errors);
 
 /* ---- rules (rules.c) ---- */
 /* Undo the per-veth setup of the host veth @ifindex (entry @e), best effort. */

@@ -162,6 +162,44 @@ static int capture_counters(struct xdpctl_dp *dp, FILE *f)
 	return 0;
 }
 
+struct xmit_ctx {
+	FILE *f;
+	bool errors;
+};
+
+static int xmit_cb(const struct xdpctl_dev_status *st, void *ctx)
+{
+	struct xmit_ctx *x = ctx;
+
+	if (st->have_xmit)
+		fprintf(x->f, "%s{dev=\"%s\"} %llu\n",
+			x->errors ? "xdpctl_veth_xdp_xmit_errors_total" : "xdpctl_veth_xdp_xmit_total",
+			st->name,
+			(unsigned long long)(x->errors ? st->xdp_xmit_errors : st->xdp_xmit));
+	return 0;
+}
+
+/*
+ * Per bypassed veth: frames XDP redirects handed to it, and those its
+ * container-side ring refused when full (lost: an XDP redirect has no
+ * backpressure, where the kernel path and tc deliver).
+ */
+static int veth_xmit(struct xdpctl_dp *dp, FILE *f)
+{
+	struct xmit_ctx x = { .f = f };
+	int err;
+
+	head(f, "xdpctl_veth_xdp_xmit_total", "counter",
+	     "Frames XDP redirects handed to a bypassed container veth (engine xdp).");
+	err = xdpctl_dp__for_each_dev(dp, xmit_cb, &x);
+	if (err)
+		return err;
+	x.errors = true;
+	head(f, "xdpctl_veth_xdp_xmit_errors_total", "counter",
+	     "Frames XDP redirects into a bypassed veth lost because its ring was full (no backpressure).");
+	return xdpctl_dp__for_each_dev(dp, xmit_cb, &x);
+}
+
 int xdpctl_metrics_write(struct xdpctl_dp *dp, FILE *f, const struct xdpctl_metrics_opts *opts)
 {
 	struct xdpctl_counter s[XDPCTL_HOOK_MAX][XDPCTL_REASON_MAX];
@@ -194,6 +232,9 @@ int xdpctl_metrics_write(struct xdpctl_dp *dp, FILE *f, const struct xdpctl_metr
 	err = capture_counters(dp, f);
 	if (err)
 		return dp_err(dp, err, "reading %s: %s", XDPCTL_MAP_CAPSTAT, strerror(-err));
+	err = veth_xmit(dp, f);
+	if (err)
+		return err;
 	if (!rules)
 		goto out;
 	for (rc.pass = 0; rc.pass < 2; rc.pass++) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# How --engine auto (the default) picks per device: tc on a veth uplink, XDP
-# with TCP left to tc elsewhere (here a bridge, generic XDP; this kernel has no dummy); explicit
+# How --engine auto (the default) picks per device: tc on a veth uplink; XDP
+# that leaves every bypass hit to tc elsewhere (here a bridge, generic XDP; this kernel has no dummy); explicit
 # engines are taken as given.
 source "$(dirname "$0")/lib.sh"
 need_root
@@ -12,7 +12,7 @@ ip -n "$H" link add "${P}d" type bridge &&
 	ip -n "$H" link set "${P}d" up && ip -n "$H" link set "${P}up" up &&
 	ip -n "$H" link set "${P}pe" up || { echo "FAIL: devices"; exit 1; }
 
-# A non-veth uplink: auto is XDP (generic on a bridge) with TCP to tc.
+# A non-veth uplink: auto is XDP (generic on a bridge) that leaves bypass hits to tc.
 ok "attach bridge" -n "$H" attach "${P}d" || finish
 ok "status bridge" -j -n "$H" status "${P}d"
 jcheck "auto on a bridge: engine auto" '.[0].engine == "auto"'

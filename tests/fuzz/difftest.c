@@ -297,14 +297,16 @@ static int lab_install(struct th *h, struct lab *lab)
 
 /*
  * Set the uplink's xdpctl_ifaces entry: @mode 0 none (no MAC filter), 1
- * the uplink flag, 2 also XDPCTL_IF_TCP_TO_TC (engine auto).
+ * the uplink flag, 2 also XDPCTL_IF_TCP_TO_TC, 3 also XDPCTL_IF_BYPASS_TO_TC
+ * (engine auto).
  */
 static int lab_set_iface(struct th *h, struct lab *lab, __u8 mode)
 {
-	__u32 flags = XDPCTL_IF_UPLINK | (mode == 2 ? XDPCTL_IF_TCP_TO_TC : 0);
+	__u32 flags = XDPCTL_IF_UPLINK | (mode == 2 ? XDPCTL_IF_TCP_TO_TC : 0) |
+		      (mode == 3 ? XDPCTL_IF_BYPASS_TO_TC : 0);
 	int err;
 
-	if (mode > 2)
+	if (mode > 3)
 		return -EINVAL;
 	if (mode == lab->up0_iface_on)
 		return 0;
@@ -957,7 +959,7 @@ static int repro_load(const char *path, struct repro *rp, char *err, size_t errs
 				goto bad;
 		} else if (!strcmp(key, "iface")) {
 			rp->iface = (__u8)atoi(v);
-			if (rp->iface > 2)
+			if (rp->iface > 3)
 				goto bad;
 		} else if (!strcmp(key, "trace")) {
 			rp->trace = atoi(v) != 0;

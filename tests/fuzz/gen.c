@@ -617,7 +617,7 @@ static __u8 pick_iface(struct gen *g)
 {
 	__u32 r = below(g, 100);
 
-	return r < 30 ? 0 : r < 80 ? 1 : 2;
+	return r < 30 ? 0 : r < 70 ? 1 : r < 85 ? 2 : 3;
 }
 
 void gen_next(struct gen *g, struct gen_frame *f)

@@ -71,7 +71,8 @@ struct gen_frame {
 	enum gen_mut mut;
 	/*
 	 * The uplink's xdpctl_ifaces entry for this frame: 0 none, 1 with
-	 * XDPCTL_IF_UPLINK, 2 with XDPCTL_IF_UPLINK | XDPCTL_IF_TCP_TO_TC.
+	 * XDPCTL_IF_UPLINK, 2 with XDPCTL_IF_UPLINK | XDPCTL_IF_TCP_TO_TC, 3 with
+	 * XDPCTL_IF_UPLINK | XDPCTL_IF_BYPASS_TO_TC.
 	 */
 	__u8 iface;
 	__u64 index;         /* 0, 1, 2, ... in the order generated */

@@ -36,6 +36,8 @@
  *     xdp only: a rule with the tc bit but not xdp's, an unfragmented echo
  *     request -> TO_TC (left untouched for the tc program to answer)
  *  8. xdp/tc_in: a bypass rule for the destination:
+ *     xdp only, the device's entry has XDPCTL_IF_BYPASS_TO_TC (engine
+ *     auto) -> TO_TC (every bypass hit passed on to tc, untouched);
  *     xdp only, the device's entry has XDPCTL_IF_TCP_TO_TC and the upper
  *     layer is TCP (IPv4: the protocol field, also of a later fragment;
  *     IPv6: the end of the chain, unknown behind a later fragment's
@@ -708,6 +710,11 @@ int ref_run(const struct ref_env *env, enum xdpctl_hook hook, const __u8 *f, __u
 		return 0;
 	}
 	dev = find_iface(env, env->in_ifindex);
+	if (hook == XDPCTL_HOOK_XDP && dev && (dev->flags & XDPCTL_IF_BYPASS_TO_TC)) {
+		r->why = "bypass hit left to the tc program (engine auto)";
+		result_pass(r, hook, XDPCTL_R_TO_TC);
+		return 0;
+	}
 	if (hook == XDPCTL_HOOK_XDP && dev && (dev->flags & XDPCTL_IF_TCP_TO_TC) &&
 	    v.proto == P_TCP) {
 		r->why = "TCP bypass hit left to the tc program";

@@ -73,7 +73,8 @@ enum rule_kind {
 
 /* World variants. */
 #define W_NO_IFACE (1u << 0)  /* no xdpctl_ifaces entry for the test-run device */
-#define W_TCP_TO_TC (1u << 1) /* the test-run device has XDPCTL_IF_TCP_TO_TC (engine auto) */
+#define W_TCP_TO_TC (1u << 1) /* the test-run device has XDPCTL_IF_TCP_TO_TC */
+#define W_BYPASS_TO_TC (1u << 2) /* the test-run device has XDPCTL_IF_BYPASS_TO_TC (engine auto) */
 
 struct row {
 	char name[128];
@@ -272,7 +273,8 @@ static void world(unsigned int flags)
 		die("th_devmap_add", err);
 	if (!(flags & W_NO_IFACE)) {
 		err = th_iface_set(H, if_lo, PB_MAC_HOST,
-				   XDPCTL_IF_UPLINK | (flags & W_TCP_TO_TC ? XDPCTL_IF_TCP_TO_TC : 0));
+				   XDPCTL_IF_UPLINK | (flags & W_TCP_TO_TC ? XDPCTL_IF_TCP_TO_TC : 0) |
+				   (flags & W_BYPASS_TO_TC ? XDPCTL_IF_BYPASS_TO_TC : 0));
 		if (err)
 			die("th_iface_set lo", err);
 	}
@@ -655,6 +657,27 @@ static void rows_bypass(enum th_prog p, int v6)
 	row_fwd(p, v6, s, "pb_udp client -> BY, uplink TCP_TO_TC",
 		"UDP bypass hit with TCP_TO_TC is forwarded");
 	rows[n_rows - 1].world = W_TCP_TO_TC;
+
+	/* Engine auto: XDP leaves every bypass hit to tc (no ring to overflow). */
+	{
+		struct pb_spec in[3] = { udp_to(v6, BY[v6]), tcp_to(v6, BY[v6]), echo_req(v6, BY[v6]) };
+		static const char *const what[3] = { "UDP", "TCP", "echo" };
+		int k;
+
+		for (k = 0; k < 3; k++) {
+			char how[96], name[96];
+
+			snprintf(how, sizeof(how), "%s client -> BY, uplink BYPASS_TO_TC", what[k]);
+			if (xdp) {
+				snprintf(name, sizeof(name), "%s bypass hit left to tc (BYPASS_TO_TC)", what[k]);
+				row_pass(p, v6, in[k], XDPCTL_R_TO_TC, how, name);
+			} else {
+				snprintf(name, sizeof(name), "%s bypass hit with BYPASS_TO_TC is forwarded by tc", what[k]);
+				row_fwd(p, v6, in[k], how, name);
+			}
+			rows[n_rows - 1].world = W_BYPASS_TO_TC;
+		}
+	}
 
 	s = udp_to(v6, BY[v6]);
 	s.ttl = 2;

@@ -175,6 +175,16 @@ struct xdpctl_dev_status {
 	 * from xdpctl_dp__for_each_orphan(), with their ids above.
 	 */
 	bool orphan;
+	/*
+	 * A bypassed veth (present): what XDP redirects handed to it and what
+	 * its peer's ring refused (full: lost, no backpressure), summed over
+	 * queues from its ethtool statistics tx_queue_N_xdp_xmit and
+	 * tx_queue_N_xdp_xmit_errors. These count the XDP engine's deliveries
+	 * into the veth (and any other XDP redirect into it).
+	 */
+	bool have_xmit;
+	__u64 xdp_xmit;
+	__u64 xdp_xmit_errors;
 };
 /* One attached device or bypassed veth by name. -ENOENT if xdpctl has none. */
 int xdpctl_dp__dev_status(struct xdpctl_dp *dp, const char *dev, struct xdpctl_dev_status *st);
