@@ -5,11 +5,14 @@
 
 /*
  * xdpctl_pass - attached by the dataplane to the container end of a veth
- * when the first bypass rule for that container is installed with the XDP
- * engine, removed with the last. A veth delivers frames redirected into it
- * by XDP only when its peer runs an XDP program (NAPI); this one passes all.
+ * while an uplink runs the XDP engine (which redirects into the veth) and a
+ * bypass rule uses the veth; removed when neither holds. A veth delivers
+ * frames redirected into it by XDP only when its peer runs an XDP program
+ * (NAPI); this one passes all. xdp.frags: it sees multi-buffer frames, so
+ * the kernel accepts it on a veth whose peer has a jumbo MTU, and it keeps
+ * the host veth's software GSO.
  */
-SEC("xdp")
+SEC("xdp.frags")
 int xdpctl_pass(struct xdp_md *ctx)
 {
 	(void)ctx;

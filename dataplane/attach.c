@@ -628,6 +628,7 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 		err = dp_err(dp, -errno, "%s: writing the ifaces entry: %s", dev, strerror(errno));
 		goto rollback;
 	}
+	dp_pass_sync(dp);
 	dp_log(XDPCTL_LOG_INFO, "%s: attached, engine %s%s\n", dev, xdpctl_engine_name(engine),
 	       want_xdp ? (direct ? " (XDP by bpf_xdp_attach)" : " (XDP by libxdp)") : "");
 	goto out;
@@ -701,6 +702,8 @@ int xdpctl_dp__detach(struct xdpctl_dp *dp, const char *dev)
 		goto out;
 	if (bpf_map_delete_elem(ifaces, &l.ifindex) && errno != ENOENT)
 		err = dp_err(dp, -errno, "%s: deleting the ifaces entry: %s", dev, strerror(errno));
+	else
+		dp_pass_sync(dp);
 out:
 	dp_unlock(dp);
 	return dp_ret(err);
@@ -1036,8 +1039,10 @@ int xdpctl_dp__detach_ifindex(struct xdpctl_dp *dp, __u32 ifindex)
 	if (bpf_map_delete_elem(ifaces, &ifindex) && errno != ENOENT)
 		err = dp_err(dp, -errno, "ifindex %u: deleting the ifaces entry: %s", ifindex,
 			     strerror(errno));
-	else
+	else {
 		dp_log(XDPCTL_LOG_INFO, "ifindex %u: the entry of a gone device removed\n", ifindex);
+		dp_pass_sync(dp);
+	}
 out:
 	dp_unlock(dp);
 	return dp_ret(err);

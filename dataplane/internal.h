@@ -171,6 +171,17 @@ int dp_pass_detach(__u32 ifindex);
 int dp_veth_xmit_stats(const char *name, __u64 *xmit, __u64 *errors);
 
 /* ---- rules (rules.c) ---- */
+/*
+ * Does an attached uplink redirect bypass hits by XDP (engine xdp)? Only
+ * then do the bypassed veths' peers need the pass program.
+ */
+bool dp_xdp_redirects(struct xdpctl_dp *dp);
+/*
+ * Under the lock, after an uplink's engine changed: put the pass program on
+ * every bypassed veth's peer while dp_xdp_redirects(), take xdpctl's off
+ * when not (best effort; failures are logged).
+ */
+void dp_pass_sync(struct xdpctl_dp *dp);
 /* Undo the per-veth setup of the host veth @ifindex (entry @e), best effort. */
 int dp_veth_teardown(struct xdpctl_dp *dp, __u32 ifindex, const struct xdpctl_iface *e);
 

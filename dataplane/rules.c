@@ -80,6 +80,15 @@ static int veth_resolve(struct xdpctl_dp *dp, const char *dev, __u32 ifindex, st
 	if (err)
 		return dp_err(dp, err, "%s: cannot see its peer (ifindex %u, nsid %d)", dev,
 			      v->host.link, v->host.link_nsid);
+	/*
+	 * bpf_redirect_peer (the tc engine) needs the peer in another netns:
+	 * into a peer of the same netns it drops the packet, which the program
+	 * has already counted as bypassed. A container's veth never is one.
+	 */
+	if (v->host.link_nsid < 0)
+		return dp_err(dp, -EXDEV,
+			      "%s: its peer %s is in the same network namespace, not a container's: bypass delivers into the peer's namespace (tc's bpf_redirect_peer drops the traffic otherwise); give the host end of a container's veth",
+			      dev, v->peer.name);
 	memcpy(v->smac, v->host.mac, 6);
 	if (v->host.master && !dp_link_get(NULL, v->host.master, -1, &br))
 		memcpy(v->smac, br.mac, 6);
@@ -184,6 +193,9 @@ static int veth_setup(struct xdpctl_dp *dp, const struct veth *v, int nsfd,
 		goto fail_devmap;
 	if (created)
 		ent->flags |= XDPCTL_IF_CLSACT_OURS;
+	/* The pass program only serves XDP redirects: none without an XDP-engine uplink. */
+	if (!dp_xdp_redirects(dp))
+		return 0;
 	err = dp_in_netns(nsfd, pass_attach_cb, &pc);
 	if (err) {
 		err = dp_err(dp, err, "%s: attaching the pass program to its peer (ifindex %u): %s",
@@ -202,6 +214,75 @@ fail_tc:
 fail_devmap:
 	bpf_map_delete_elem(devmap, &idx);
 	return err;
+}
+
+bool dp_xdp_redirects(struct xdpctl_dp *dp)
+{
+	int fd = dp_map_fd(dp, DP_MAP_IFACES);
+	__u32 key, prev = 0;
+	struct xdpctl_iface e;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(fd, first ? NULL : &prev, &key)) {
+		first = false;
+		prev = key;
+		if (bpf_map_lookup_elem(fd, &key, &e))
+			continue;
+		if ((e.flags & XDPCTL_IF_UPLINK) &&
+		    !(e.flags & (XDPCTL_IF_ENGINE_TC | XDPCTL_IF_BYPASS_TO_TC)))
+			return true;
+	}
+	return false;
+}
+
+/* Put the pass program on (@on) or take it off the peer of host veth @ifindex. */
+static int pass_set(struct xdpctl_dp *dp, __u32 ifindex, struct xdpctl_iface *e, bool on)
+{
+	struct pass_call pc = {};
+	char path[PATH_MAX];
+	struct dp_link host;
+	int nsfd = -1, err;
+
+	if (dp_link_get(NULL, ifindex, -1, &host))
+		return 0; /* gone: its programs went with it */
+	if (host.link_nsid >= 0) {
+		nsfd = dp_netns_find(host.link_nsid, path, sizeof(path));
+		if (nsfd < 0)
+			return dp_err(dp, nsfd, "%s: cannot find its peer's netns (nsid %d)", host.name,
+				      host.link_nsid);
+	}
+	pc.ifindex = host.link;
+	err = dp_in_netns(nsfd, on ? pass_attach_cb : pass_detach_cb, &pc);
+	if (nsfd >= 0)
+		close(nsfd);
+	if (err)
+		return dp_err(dp, err, "%s: %s the pass program of its peer: %s", host.name,
+			      on ? "attaching" : "removing", strerror(-err));
+	if (on && pc.ours)
+		e->flags |= XDPCTL_IF_PASS_OURS;
+	else if (!on)
+		e->flags &= ~XDPCTL_IF_PASS_OURS;
+	return 0;
+}
+
+void dp_pass_sync(struct xdpctl_dp *dp)
+{
+	int fd = dp_map_fd(dp, DP_MAP_IFACES);
+	__u32 keys[XDPCTL_MAX_IFACES], key, n = 0, i;
+	bool want = dp_xdp_redirects(dp);
+	struct xdpctl_iface e;
+
+	while (n < XDPCTL_MAX_IFACES && !bpf_map_get_next_key(fd, n ? &keys[n - 1] : NULL, &key))
+		keys[n++] = key;
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(fd, &keys[i], &e) || !(e.flags & XDPCTL_IF_VETH) ||
+		    !e.refcnt || want == !!(e.flags & XDPCTL_IF_PASS_OURS))
+			continue;
+		if (pass_set(dp, keys[i], &e, want))
+			dp_log(XDPCTL_LOG_WARN, "%s\n", dp->errmsg);
+		else
+			bpf_map_update_elem(fd, &keys[i], &e, BPF_EXIST);
+	}
 }
 
 int dp_veth_teardown(struct xdpctl_dp *dp, __u32 ifindex, const struct xdpctl_iface *e)

@@ -101,6 +101,12 @@ unchanged before "no bpffs"
 
 # Map full: a second state with room for 2 bypass rules, attached to a device of its own.
 ip -n "$H" link add "${P}d0" type veth peer name "${P}d1" && ip -n "$H" link set "${P}d0" up
+# A veth whose peer is in the same namespace: tc's redirect_peer would drop (item 8).
+snapshot samens
+bad "bypass to a same-namespace veth" "^Error: 198\.19\.0\.50: ${P}d1: its peer ${P}d0 is in the same network namespace, not a container's: bypass delivers into the peer's namespace" -n "$H" bypass add 198.19.0.50 dev "${P}d1"
+printf '198.19.0.50 dev %s\n' "${P}d1" >"$TMPD/samens.rules"
+bad "load to a same-namespace veth" "its peer ${P}d0 is in the same network namespace" -n "$H" bypass load "$TMPD/samens.rules"
+unchanged samens "same-namespace veth"
 ok "attach with --max-rules 2" --pin-dir "$PIN_SMALL" -n "$H" attach "${P}d0" --engine tc --max-rules 2
 ok "rule 1 of 2" --pin-dir "$PIN_SMALL" -n "$H" bypass add 198.19.0.30 dev "${P}v1"
 ok "rule 2 of 2" --pin-dir "$PIN_SMALL" -n "$H" bypass add 198.19.0.31 dev "${P}v1"

@@ -492,6 +492,47 @@ out:
 	free(rules);
 }
 
+static void attach_up(struct xdpctl_dp *dp, enum xdpctl_engine engine)
+{
+	XDPCTL_OPTS(xdpctl_attach_opts, o, .engine = engine);
+
+	CHECK_RET(dp, xdpctl_dp__attach(dp, up, &o), 0);
+}
+
+/*
+ * The pass program serves XDP redirects only (issue 15, item 4): on a
+ * bypassed veth's peer while an uplink runs the XDP engine, never with tc
+ * or auto, and it loads on a veth whose peer has a jumbo MTU (xdp.frags).
+ */
+static void test_pass_engine(struct xdpctl_dp *dp)
+{
+	struct xdpctl_dev_status st;
+
+	CHECK_RET(dp, add(dp, "198.19.0.2", v1), 0);
+	CHECK(!pass_on(k1) && !lab_xdp_id(k1, "eth0"), "no uplink: no pass program");
+	attach_up(dp, XDPCTL_ENGINE_TC);
+	CHECK(!pass_on(k1), "engine tc: no pass program");
+	attach_up(dp, XDPCTL_ENGINE_AUTO);
+	CHECK(!pass_on(k1), "engine auto: no pass program");
+	attach_up(dp, XDPCTL_ENGINE_XDP);
+	CHECK(pass_on(k1), "engine xdp: the pass program on the container's eth0");
+	CHECK_RET(dp, xdpctl_dp__dev_status(dp, v1, &st), 0);
+	CHECK(st.flags & XDPCTL_IF_PASS_OURS, "veth entry: PASS_OURS (flags 0x%x)", st.flags);
+	attach_up(dp, XDPCTL_ENGINE_TC);
+	CHECK(!pass_on(k1) && !lab_xdp_id(k1, "eth0"), "back to engine tc: the pass program gone");
+
+	/* A jumbo MTU on the host veth: the peer's program must support frags. */
+	attach_up(dp, XDPCTL_ENGINE_XDP);
+	SH_OK("ip -n %s link set %s mtu 9000 && ip -n %s link set eth0 mtu 9000", host, v3, k3);
+	CHECK_RET(dp, add(dp, "198.19.0.4", v3), 0);
+	CHECK(pass_on(k3), "jumbo MTU: the pass program on the container's eth0");
+	CHECK_RET(dp, xdpctl_dp__detach(dp, up), 0);
+	CHECK(!pass_on(k1) && !pass_on(k3), "detach: the pass programs gone");
+	CHECK_RET(dp, del(dp, "198.19.0.4"), 0);
+	CHECK_RET(dp, del(dp, "198.19.0.2"), 0);
+	SH_OK("ip -n %s link set %s mtu 1500 && ip -n %s link set eth0 mtu 1500", host, v3, k3);
+}
+
 /* From a host veth to its container: netns, MAC and addresses, by netlink. */
 static void test_discover(void)
 {
@@ -527,10 +568,18 @@ int main(void)
 	CHECK_RET(dp, xdpctl_dp__destroy_pins(dp), 0);
 	xdpctl_dp__close(dp);
 
+	dp = lab_open(64);
+	test_pass_engine(dp);
+	CHECK_RET(dp, xdpctl_dp__destroy_pins(dp), 0);
+	xdpctl_dp__close(dp);
+
+	/* The XDP engine on the uplink: the veths' peers get the pass program. */
 	dp = lab_open(1024);
+	attach_up(dp, XDPCTL_ENGINE_XDP);
 	test_lifetime(dp);
 	test_errors(dp);
 	test_stale(dp);
+	xdpctl_dp__detach(dp, up); /* test_stale may have taken it */
 	CHECK_RET(dp, xdpctl_dp__destroy_pins(dp), 0);
 	xdpctl_dp__close(dp);
 
@@ -540,7 +589,9 @@ int main(void)
 	xdpctl_dp__close(dp);
 
 	dp = lab_open(1 << 20);
+	attach_up(dp, XDPCTL_ENGINE_XDP);
 	test_bulk(dp, (1 << 20) - 8);
+	xdpctl_dp__detach(dp, up);
 	xdpctl_dp__close(dp);
 	return lab_finish();
 }

@@ -8,7 +8,8 @@
  * devices and the map, then stores), so the fuzzer gives it a sandbox of its
  * own: before the first input the process enters new network and mount
  * namespaces, mounts a private bpffs (at $FUZZ_SANDBOX_DIR) and creates
- * veths fz0/fz0p, fz1/fz1p, fz2/fz2p there. Nothing of the machine is seen
+ * six host-side veths fz0, fz1, fz2, fz0p, fz1p, fz2p there, each with its
+ * container end in a namespace of its own. Nothing of the machine is seen
  * or touched, and all of it goes away with the process.
  *
  * Two anchor rules (on fz0 and fz1) stay for the whole run, so most loads
@@ -38,7 +39,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -100,14 +103,43 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	unsetenv("XDPCTL_PIN_DIR");
 	sh("ip link set lo up");
-	for (i = 0; i < 3; i++) {
-		char cmd[256];
+	/*
+	 * Six host-side veths with their container ends in another netns (a
+	 * bypass refuses a veth whose peer is in the same one), held by a child
+	 * that dies with this process and found by the library in /proc.
+	 */
+	{
+		int pfd[2];
+		pid_t kid;
+		char c;
 
-		snprintf(cmd, sizeof(cmd),
-			 "ip link add fz%d address 02:00:00:00:0%d:01 type veth peer name fz%dp "
-			 "address 02:00:00:00:0%d:02 && ip link set fz%d up && ip link set fz%dp up",
-			 i, i, i, i, i, i);
-		sh(cmd);
+		if (pipe(pfd))
+			die("pipe");
+		kid = fork();
+		if (kid < 0)
+			die("fork");
+		if (!kid) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (unshare(CLONE_NEWNET) || write(pfd[1], "k", 1) != 1)
+				_exit(1);
+			for (;;)
+				pause();
+		}
+		close(pfd[1]);
+		if (read(pfd[0], &c, 1) != 1)
+			die("the peers' netns");
+		close(pfd[0]);
+		for (i = 0; i < NVETH; i++) {
+			char cmd[320];
+
+			snprintf(cmd, sizeof(cmd),
+				 "ip link add %s address 02:00:00:00:0%d:0%d type veth peer name k%d "
+				 "address 02:00:00:00:1%d:0%d netns %d && ip link set %s up && "
+				 "nsenter -t %d -n ip link set k%d up",
+				 veths[i], i % 3, 1 + i / 3, i, i % 3, 1 + i / 3, (int)kid, veths[i],
+				 (int)kid, i);
+			sh(cmd);
+		}
 	}
 	for (i = 0; i < NVETH; i++)
 		if (!(veth_ifindex[i] = if_nametoindex(veths[i])))
