@@ -35,6 +35,10 @@ docker_answers() { command -v docker >/dev/null 2>&1 && timeout 10 docker versio
 DAEMON_BEFORE=0
 docker_answers && DAEMON_BEFORE=1
 FWD_BEFORE=$(sysctl -n net.ipv4.ip_forward)
+# Docker's chains as they are before the test: an earlier dockerd may have left
+# them (dockerd never removes them); the lab must leave them as it found them.
+docker_chains() { for t in filter nat; do iptables -t "$t" -S 2>/dev/null | grep -E '^-N DOCKER' | sed "s/^/$t /"; done | sort; }
+CHAINS_BEFORE=$(docker_chains)
 
 # shellcheck disable=SC2317  # invoked by the trap
 cleanup() {
@@ -184,8 +188,9 @@ dockerd_check down_dockerd_stopped "$LAB_DOCKERD_PID"
 if [[ $DAEMON_BEFORE -eq 0 ]]; then
     if [[ $(sysctl -n net.ipv4.ip_forward) == "$FWD_BEFORE" ]]; then pass down_sysctl_restored
     else fail down_sysctl_restored "net.ipv4.ip_forward is $(sysctl -n net.ipv4.ip_forward), was $FWD_BEFORE"; fi
-    if iptables -S DOCKER-USER >/dev/null 2>&1; then fail down_dockerd_chains "Docker's chains are still there"
-    else pass down_dockerd_chains; fi
+    CHAINS_AFTER=$(docker_chains)
+    if [[ $CHAINS_AFTER == "$CHAINS_BEFORE" ]]; then pass down_dockerd_chains
+    else fail down_dockerd_chains "Docker's chains differ from before the test: before [$(tr '\n' ' ' <<<"$CHAINS_BEFORE")] after [$(tr '\n' ' ' <<<"$CHAINS_AFTER")]"; fi
 fi
 if timeout 300 "$LAB" down --docker --prefix "$P" >"$LOG" 2>&1; then pass down_again; else fail down_again "down on a removed lab failed"; fi
 
