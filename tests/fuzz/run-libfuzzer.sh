@@ -164,8 +164,22 @@ run_target() {
 		return 77
 	fi
 	mkdir -p "$work" "$art"
-	# fuzz_cli drops to an unprivileged user: let it write its corpus and artifacts.
-	[[ $t == fuzz_cli && $(id -u) -eq 0 ]] && chown -R 65534:65534 "$work" "$art"
+	local drop="" tmp="" out_work=$work out_art=$art
+	if [[ $t == fuzz_cli && $(id -u) -eq 0 ]]; then
+		# fuzz_cli drops to nobody before libFuzzer reads its corpus, seeds and
+		# dictionary: give it copies in a directory nobody can enter, since the
+		# checkout may lie where it cannot (a clone under /root, a 'mktemp -d').
+		drop=1
+		tmp=$(mktemp -d /tmp/xdpctl-fuzz-cli.XXXXXX) || return 1
+		chmod 0755 "$tmp"
+		mkdir -p "$tmp/work" "$tmp/art" "$tmp/seeds"
+		cp -a "$work/." "$tmp/work/" 2>/dev/null
+		cp -a "$seeds/." "$tmp/seeds/" 2>/dev/null
+		[[ -f $dict ]] && cp "$dict" "$tmp/dict" && dict=$tmp/dict
+		chown -R 65534:65534 "$tmp/work" "$tmp/art"
+		chmod -R a+rX "$tmp/seeds" "$tmp/dict" 2>/dev/null
+		work=$tmp/work art=$tmp/art seeds=$tmp/seeds
+	fi
 	opts=(-max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -close_fd_mask=3
 	      -print_final_stats=1 -artifact_prefix="$art/")
 	[[ -f $dict ]] && opts+=(-dict="$dict")
@@ -173,13 +187,22 @@ run_target() {
 	mkdir -p "$FUZZ_SANDBOX_DIR"
 	if [[ -n $replay ]]; then
 		"$bin" "${opts[@]}" "$replay"
-		return $?
+		rc=$?
+		[[ -n $tmp ]] && rm -rf "$tmp"
+		return $rc
 	fi
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 		timeout -k 10 $((seconds + 300)) "$bin" "${opts[@]}" "$work" "$seeds" >"$log" 2>&1
 	rc=$?
 	rmdir "$FUZZ_SANDBOX_DIR" 2>/dev/null
+	if [[ -n $drop ]]; then
+		# the grown corpus and any crash go back to the build directory
+		cp -a "$work/." "$out_work/" 2>/dev/null
+		cp -a "$art/." "$out_art/" 2>/dev/null
+		rm -rf "$tmp"
+		work=$out_work art=$out_art
+	fi
 	if [[ $rc -ne 0 ]] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:|INVARIANT' "$log"; then
 		echo "FAIL: $t (exit $rc); log $log, artifacts in $art:"
 		grep -E 'INVARIANT|ERROR:|runtime error:|SUMMARY:|Test unit written' "$log" | head -20

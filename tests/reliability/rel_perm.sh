@@ -27,10 +27,14 @@ CLEANUP_EXTRA+=("ip netns del $NS")
 ip -n "$NS" link add "${P}a" type veth peer name "${P}b"
 ip -n "$NS" link set "${P}a" up && ip -n "$NS" link set "${P}b" up
 chmod 0755 "$TMPD" # the user runs xdpctl with its output files there
+# The user may not be able to enter the checkout (a clone under /root or in a
+# 'mktemp -d'): it runs a copy of the binary from the test's own directory.
+UXDPCTL=$TMPD/xdpctl
+cp "$XDPCTL" "$UXDPCTL" && chmod 0755 "$UXDPCTL" || { fail_check "copying $XDPCTL"; finish; }
 
 # as_user ARGS...: xdpctl as the unprivileged user; $RC, $OUT, $ERR.
 as_user() {
-	timeout 60 runuser -u "$USER_NAME" -- env XDPCTL_PIN_DIR="$PIN" "$XDPCTL" "$@" \
+	timeout 60 runuser -u "$USER_NAME" -- env XDPCTL_PIN_DIR="$PIN" "$UXDPCTL" "$@" \
 		>"$TMPD/uout" 2>"$TMPD/uerr"
 	RC=$?; OUT=$(cat "$TMPD/uout"); ERR=$(cat "$TMPD/uerr")
 }
@@ -38,7 +42,7 @@ as_user() {
 as_netadmin() {
 	timeout 60 setpriv --reuid "$USER_NAME" --regid "$USER_NAME" --clear-groups \
 		--inh-caps -all,+net_admin --ambient-caps +net_admin \
-		env XDPCTL_PIN_DIR="$PIN" "$XDPCTL" "$@" >"$TMPD/uout" 2>"$TMPD/uerr"
+		env XDPCTL_PIN_DIR="$PIN" "$UXDPCTL" "$@" >"$TMPD/uout" 2>"$TMPD/uerr"
 	RC=$?; OUT=$(cat "$TMPD/uout"); ERR=$(cat "$TMPD/uerr")
 }
 
