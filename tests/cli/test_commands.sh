@@ -9,7 +9,7 @@ PASS_OBJ=${PASS_OBJ:?set PASS_OBJ to pass.bpf.o}
 
 lab_up || { echo "FAIL: lab setup"; exit 1; }
 # XDP_TX back into the client's veth needs an XDP program on it (see DESIGN traps).
-ip -n "${P}cl" link set dev eth0 xdp obj "$PASS_OBJ" sec xdp
+ip -n "${P}cl" link set dev eth0 xdp obj "$PASS_OBJ" sec xdp.frags
 mac_c1=$(ip -n "${P}c1" -j link show dev eth0 | jq -r '.[0].address')
 mac_c2=$(ip -n "${P}c2" -j link show dev eth0 | jq -r '.[0].address')
 ping_cl() { ip netns exec "${P}cl" ping "$@" >/dev/null 2>&1; }
@@ -19,7 +19,7 @@ ok "attach (xdp)" -n "$H" attach "${P}up" --engine xdp --mode native &&
 	check "attach line" grep -Eq "^${P}up: attached, engine xdp, XDP native \(prog [0-9]+, by (libxdp|libxdp-dispatcher|bpf_xdp_attach)\), tc ingress \(prog [0-9]+\)$" <<<"$OUT"
 ok "status" -n "$H" status &&
 	check "status header" grep -Eq "^DEVICE +IFINDEX ROLE +ENGINE XDP_MODE +XDP_PROG +TC_PROG RULES MAC" <<<"$OUT" &&
-	check "status row" grep -Eq "^${P}up +[0-9]+ uplink +xdp +native +[0-9]+ +[0-9]+ +0 [0-9a-f:]{17}$" <<<"$OUT"
+	check "status row" grep -Eq "^${P}up +[0-9]+ uplink +xdp +native +[0-9]+ +[0-9]+ +0 [0-9a-f:]{17} +(-|[0-9]+)$" <<<"$OUT"
 ok "status -j" -n "$H" -j status &&
 	jcheck "status JSON" "type == \"array\" and length == 1 and .[0].dev == \"${P}up\" and .[0].role == \"uplink\" and .[0].engine == \"xdp\" and .[0].xdp_mode == \"native\" and .[0].xdp_prog_id > 0 and .[0].tc_prog_id > 0 and .[0].present == true and (.[0].xdp_path | type == \"string\")"
 xdp_id=$(jq '.[0].xdp_prog_id' <<<"$OUT")

@@ -135,7 +135,7 @@ unchanged before "stale layout"
 # Another XDP program owns the device.
 ok "detach" -n "$H" detach "${P}up"
 snapshot before
-ip -n "$H" link set dev "${P}up" xdp obj "$PASS_OBJ" sec xdp
+ip -n "$H" link set dev "${P}up" xdp obj "$PASS_OBJ" sec xdp.frags
 other=$(ip -n "$H" -j link show dev "${P}up" | jq '.[0].xdp.prog.id')
 bad "foreign XDP program" "${P}up.*(xdpctl_pass|$other).*use '--engine tc' to run beside it, or '--force' to replace it" -n "$H" attach "${P}up" --engine xdp
 check "foreign program still there" test "$(ip -n "$H" -j link show dev "${P}up" | jq '.[0].xdp.prog.id')" = "$other"

@@ -9,7 +9,7 @@ need_root
 PASS_OBJ=${PASS_OBJ:?set PASS_OBJ to pass.bpf.o}
 
 lab_up || { echo "FAIL: lab setup"; exit 1; }
-ip -n "${P}cl" link set dev eth0 xdp obj "$PASS_OBJ" sec xdp
+ip -n "${P}cl" link set dev eth0 xdp obj "$PASS_OBJ" sec xdp.frags
 ok "attach" -n "$H" attach "${P}up" --engine xdp || finish
 ok "bypass add" -n "$H" bypass add 198.19.0.3 dev "${P}v2"
 ok "pingpong add xdp" -n "$H" pingpong add 198.19.0.9 --hook xdp
