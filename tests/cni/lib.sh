@@ -118,6 +118,9 @@ xdpctl_conf() {
 	fi
 }
 
+# jqt ARGS...: jq -e as a condition (for check), quietly.
+jqt() { jq -e "$@" >/dev/null 2>&1; }
+
 # The table as the user sees it (entries and devices, no counters).
 table() {
 	"$XDPCTL" -n "$N" -j bypass list | jq -c 'map({addr, dev, ifindex, mac, stale}) | sort_by(.addr)'

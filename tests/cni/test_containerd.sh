@@ -121,7 +121,7 @@ nsenter --net="/run/netns/$N" env PATH="$(dirname "$XDPCTL"):$PATH" \
 AGENT_PID=$!
 for _ in $(seq 100); do [[ -e $TMPD/cni/net.d/00-xdpctl.conflist ]] && break; sleep 0.1; done
 check "the node agent attached the uplink and chained xdpctl-cni" \
-	jq -e '[.plugins[].type] == ["bridge", "portmap", "xdpctl-cni"]' \
+	jqt '[.plugins[].type] == ["bridge", "portmap", "xdpctl-cni"]' \
 	"$TMPD/cni/net.d/00-xdpctl.conflist" || { cat "$TMPD/agent.log"; finish; }
 
 # In a private mount namespace: overlays (per call, their upper dirs under

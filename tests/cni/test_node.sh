@@ -51,11 +51,11 @@ check "the conflist chains xdpctl-cni last" wait_for 10 chained ||
 	{ cat "$TMPD/agent.log"; finish; }
 check "the plugin is installed" cmp -s "$CNI_PLUGIN" "$HOST/opt/cni/bin/xdpctl-cni"
 check "the uplink of the default route is attached" attached
-check "the copy keeps the network's name and version, with our settings" jq -e --arg pin "$PIN" \
+check "the copy keeps the network's name and version, with our settings" jqt --arg pin "$PIN" \
 	--slurpfile o "$CONF/10-bridge.conflist" \
 	'.name == $o[0].name and .cniVersion == $o[0].cniVersion and .plugins[0] == $o[0].plugins[0]
 	 and .plugins[2] == {type: "xdpctl-cni", pinDir: $pin, logLevel: "warn"}' "$CONF/00-xdpctl.conflist"
-check "the cluster's conflist is left as it was" jq -e '.plugins | length == 2' "$CONF/10-bridge.conflist"
+check "the cluster's conflist is left as it was" jqt '.plugins | length == 2' "$CONF/10-bridge.conflist"
 
 ok "detach the uplink" -n "$N" detach "${P}up"
 check "the agent attaches it again" wait_for 10 attached
