@@ -118,6 +118,18 @@ xdpctl_conf() {
 	fi
 }
 
+# wait_for SECONDS COMMAND...: until COMMAND succeeds, at most SECONDS
+# (generous: the machine may be shared and slow; success returns at once).
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	while :; do
+		"$@" && return 0
+		((SECONDS < end)) || return 1
+		sleep 0.1
+	done
+}
+
 # jqt ARGS...: jq -e as a condition (for check), quietly.
 jqt() { jq -e "$@" >/dev/null 2>&1; }
 

@@ -75,7 +75,7 @@ EOF
 nsenter --net="/run/netns/$N" containerd --config "$TMPD/containerd.toml" --address "$SOCK" \
 	--root "$TMPD/root" --state "$TMPD/state" >"$TMPD/containerd.log" 2>&1 &
 CTRD_PID=$!
-for _ in $(seq 100); do [[ -S $SOCK ]] && break; sleep 0.1; done
+wait_for 60 test -S "$SOCK"
 check "containerd serves on its socket" test -S "$SOCK" || finish
 
 # ---- an image from busybox-static, as a docker-archive tarball for ctr import ----
@@ -119,7 +119,7 @@ nsenter --net="/run/netns/$N" env PATH="$(dirname "$XDPCTL"):$PATH" \
 	XDPCTL_CNI_BINARY="$CNI_PLUGIN" XDPCTL_CNI_LOG_LEVEL=info XDPCTL_INTERVAL=5 \
 	sh "$(dirname "$0")/../../deploy/kubernetes/xdpctl-node.sh" >"$TMPD/agent.log" 2>&1 &
 AGENT_PID=$!
-for _ in $(seq 100); do [[ -e $TMPD/cni/net.d/00-xdpctl.conflist ]] && break; sleep 0.1; done
+wait_for 60 test -e "$TMPD/cni/net.d/00-xdpctl.conflist"
 check "the node agent attached the uplink and chained xdpctl-cni" \
 	jqt '[.plugins[].type] == ["bridge", "portmap", "xdpctl-cni"]' \
 	"$TMPD/cni/net.d/00-xdpctl.conflist" || { cat "$TMPD/agent.log"; finish; }
@@ -154,20 +154,13 @@ run_ctr() {
 	RUN_PIDS+=($!)
 }
 task_pid() { ctr_ task ls 2>/dev/null | awk -v c="$1" '$1 == c && $3 == "RUNNING" {print $2}'; }
-wait_running() {
-	local i
-	for i in $(seq 100); do
-		[[ -n $(task_pid "$1") ]] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+running() { [[ -n $(task_pid "$1") ]]; }
 
 run_ctr "${P}c1"
-check "ctr run --cni ${P}c1: running" wait_running "${P}c1" ||
+check "ctr run --cni ${P}c1: running" wait_for 60 running "${P}c1" ||
 	{ cat "$TMPD/ctr-${P}c1.log"; tail -5 "$TMPD/containerd.log"; finish; }
 run_ctr "${P}c2"
-check "ctr run --cni ${P}c2: running" wait_running "${P}c2" ||
+check "ctr run --cni ${P}c2: running" wait_for 60 running "${P}c2" ||
 	{ cat "$TMPD/ctr-${P}c2.log"; finish; }
 
 # What the containers got, read from their own netns.
@@ -226,15 +219,12 @@ cni_err "CHECK ${P}c2 after its host veth was removed: code 104" 104 CHECK "$TMP
 # ---- ctr task kill: ctr runs DEL and removes the containers ----
 ctr_ task kill -s KILL "${P}c1" >/dev/null
 ctr_ task kill -s KILL "${P}c2" >/dev/null
-for pid in "${RUN_PIDS[@]}"; do
-	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-done
 all_ended() {
 	local pid
 	for pid in "${RUN_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && return 1; done
 	return 0
 }
-check "both ctr run processes ended" all_ended
+check "both ctr run processes ended" wait_for 60 all_ended
 check "--rm removed both containers" test -z "$(ctr_ container ls -q)"
 check "DEL ran through the chain (xdpctl-cni logged it)" grep -q "${cip[1]} removed" "$TMPD/ctr-${P}c1.log"
 ok "list" -n "$N" -j bypass list && jcheck "DEL removed both entries" 'length == 0'

@@ -29,16 +29,6 @@ nsenter --net="/run/netns/$N" env PATH="$(dirname "$XDPCTL"):$PATH" XDPCTL_HOST_
 	XDPCTL_ENGINE=tc sh "$NODE_SH" >"$TMPD/agent.log" 2>&1 &
 AGENT_PID=$!
 
-# wait_for SECONDS COMMAND...: poll every 0.1 s.
-wait_for() {
-	local n=$(($1 * 10))
-	shift
-	while ((n-- > 0)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 attached() {
 	"$XDPCTL" -n "$N" -j status "${P}up" 2>/dev/null | jq -e '.[0].tc_prog_id > 0' >/dev/null 2>&1
 }
@@ -47,7 +37,7 @@ chained() {
 		>/dev/null 2>&1
 }
 
-check "the conflist chains xdpctl-cni last" wait_for 10 chained ||
+check "the conflist chains xdpctl-cni last" wait_for 60 chained ||
 	{ cat "$TMPD/agent.log"; finish; }
 check "the plugin is installed" cmp -s "$CNI_PLUGIN" "$HOST/opt/cni/bin/xdpctl-cni"
 check "the uplink of the default route is attached" attached
@@ -58,23 +48,23 @@ check "the copy keeps the network's name and version, with our settings" jqt --a
 check "the cluster's conflist is left as it was" jqt '.plugins | length == 2' "$CONF/10-bridge.conflist"
 
 ok "detach the uplink" -n "$N" detach "${P}up"
-check "the agent attaches it again" wait_for 10 attached
+check "the agent attaches it again" wait_for 60 attached
 
 jq -c '.plugins[0].ipam.ranges[0][0].subnet = "198.19.250.0/24"' "$CONF/10-bridge.conflist" \
 	>"$TMPD/c" && mv "$TMPD/c" "$CONF/10-bridge.conflist"
 follows() { jq -e '.plugins[0].ipam.ranges[0][0].subnet == "198.19.250.0/24"' "$CONF/00-xdpctl.conflist" >/dev/null 2>&1; }
-check "the copy follows a change of the cluster's conflist" wait_for 10 follows
+check "the copy follows a change of the cluster's conflist" wait_for 60 follows
 
 jq -c '.plugins[0].type = "macvlan"' "$CONF/10-bridge.conflist" >"$TMPD/c" && mv "$TMPD/c" "$CONF/10-bridge.conflist"
 gone() { [[ ! -e $CONF/00-xdpctl.conflist ]]; }
-check "no chaining onto a network without veths" wait_for 10 gone
+check "no chaining onto a network without veths" wait_for 60 gone
 check "  and the agent says why" grep -q "needs a veth per pod" "$TMPD/agent.log"
 
 jq -c '.plugins[0].type = "bridge"' "$CONF/10-bridge.conflist" >"$TMPD/c" && mv "$TMPD/c" "$CONF/10-bridge.conflist"
-check "chained again" wait_for 10 chained
+check "chained again" wait_for 60 chained
 kill -TERM "$AGENT_PID"
 ended() { ! kill -0 "$AGENT_PID" 2>/dev/null; }
-check "SIGTERM ends the agent" wait_for 5 ended
+check "SIGTERM ends the agent" wait_for 30 ended
 check "  and removes its conflist" gone
 check "  and leaves xdpctl attached" attached
 check "  and the plugin installed" test -x "$HOST/opt/cni/bin/xdpctl-cni"
