@@ -8,7 +8,7 @@ PKGS=(
 	# build
 	clang llvm meson ninja-build pkg-config gcc libc6-dev
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev linux-libc-dev bpftool
-	libjson-c-dev
+	libjson-c-dev libcurl4-openssl-dev
 	# run and test: the lab, traffic, inspection
 	iproute2 iputils-ping iptables ethtool netcat-openbsd socat iperf3
 	tcpdump jq python3 xdp-tools busybox-static kmod procps psmisc
