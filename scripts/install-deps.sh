@@ -8,10 +8,12 @@ PKGS=(
 	# build
 	clang llvm meson ninja-build pkg-config gcc libc6-dev
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev linux-libc-dev bpftool
-	libjson-c-dev libcurl4-openssl-dev
+	libjson-c-dev
+	# the Docker Engine API client (HTTP on the daemon's unix socket)
+	libcurl4-openssl-dev
 	# run and test: the lab, traffic, inspection
 	iproute2 iputils-ping iptables ethtool netcat-openbsd socat iperf3
-	tcpdump jq python3 xdp-tools busybox-static kmod procps psmisc
+	tcpdump jq python3 xdp-tools busybox-static kmod procps psmisc bc curl
 	# capture (pcap files), the metrics endpoint, its check, the README plot
 	libpcap-dev libmicrohttpd-dev prometheus gnuplot-nox
 	# the Docker lab (dockerd 20.10; images are imported from busybox-static)
