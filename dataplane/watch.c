@@ -896,6 +896,7 @@ static int drain_queue(struct xdpctl_watch *w)
 int xdpctl_watch__run(struct xdpctl_watch *w, volatile sig_atomic_t *stop)
 {
 	__u64 next_connect = 0, next_resync = 0, next_pending = 0, backoff = BACKOFF_MIN_MS;
+	__u64 connected_at = 0;
 	bool connected = false, ever = false, told_down = false;
 	struct xdpctl_docker_event ev;
 	int err, werr;
@@ -940,7 +941,7 @@ int xdpctl_watch__run(struct xdpctl_watch *w, volatile sig_atomic_t *stop)
 										  __ATOMIC_RELAXED));
 				ever = connected = true;
 				told_down = false;
-				backoff = BACKOFF_MIN_MS;
+				connected_at = now_ms();
 				w->queue.n = 0;
 				w->resync = false;
 				next_resync = now_ms() + (__u64)w->resync_s * 1000;
@@ -995,8 +996,15 @@ int xdpctl_watch__run(struct xdpctl_watch *w, volatile sig_atomic_t *stop)
 			report_docker(w, "lost Docker (%s): reconnecting",
 				      err == -EPIPE ? xdpctl_docker__errmsg(w->dk) : strerror(-err));
 			told_down = true;
-			next_connect = now_ms() + BACKOFF_MIN_MS;
-			backoff = BACKOFF_MIN_MS * 2;
+			/*
+			 * A stream that ends right after it opened (a daemon that
+			 * refuses it) must not turn into a loop of full reconciles:
+			 * the backoff only starts again after a stream that lasted.
+			 */
+			if (now_ms() - connected_at > BACKOFF_MAX_MS)
+				backoff = BACKOFF_MIN_MS;
+			next_connect = now_ms() + backoff;
+			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 		}
 	}
 	dk_events_close(w->dk);

@@ -191,23 +191,29 @@ start_watch
 CHECKS=$((CHECKS + 1)); wait_exact 10 "$HAND" >"$TMPD/e" || fail_check "kill -9, restart: exact" "$(cat "$TMPD/e")"
 
 # ---- 50 containers started and removed in batches ----
+# (a sanitizer build, which runs the suite a second time: 2 batches of 5)
+NB=5 BS=10
+[[ ${XDPCTL_SANITIZED:-0} == 1 ]] && NB=2 BS=5
 RSS1=$(rss_kb "$WPID")
 T2=$SECONDS
-for b in 1 2 3 4 5; do
+for (( b = 1; b <= NB; b++ )); do
 	pids=()
-	for i in $(seq 10); do
+	for i in $(seq $BS); do
 		docker run -d --label "$LBL" --network "$LAB_DOCKER_NETWORK" --name "${P}l$b$i" \
 			"$LAB_IMAGE" sleep 3600 >/dev/null &
 		pids+=($!)
 	done
 	wait "${pids[@]}"
 	# shellcheck disable=SC2046
-	docker rm -f $(seq -f "${P}l$b%g" 1 10) >/dev/null
+	docker rm -f $(seq -f "${P}l$b%g" 1 $BS) >/dev/null
 done
-CHECKS=$((CHECKS + 1)); wait_exact 10 "$HAND" >"$TMPD/e" || fail_check "50 containers: exact" "$(cat "$TMPD/e")"
+CHECKS=$((CHECKS + 1)); wait_exact 10 "$HAND" >"$TMPD/e" || fail_check "$((NB * BS)) containers: exact" "$(cat "$TMPD/e")"
 RSS2=$(rss_kb "$WPID")
-echo "50 containers in $((SECONDS - T2)) s; watcher RSS: ${RSS0} kB at start, ${RSS1} kB before the loop, ${RSS2} kB after"
-check "RSS flat (grew $((RSS2 - RSS1)) kB, at most 2048)" test $((RSS2 - RSS1)) -le 2048
+echo "$((NB * BS)) containers in $((SECONDS - T2)) s; watcher RSS: ${RSS0} kB at start, ${RSS1} kB before the loop, ${RSS2} kB after"
+# (ASan's quarantine keeps freed memory: RSS says nothing there, LeakSanitizer does at exit)
+if [[ ${XDPCTL_SANITIZED:-0} != 1 ]]; then
+	check "RSS flat (grew $((RSS2 - RSS1)) kB, at most 2048)" test $((RSS2 - RSS1)) -le 2048
+fi
 check "no errors in the watcher's log" bash -c "! grep -q '^error ' '$TMPD/watch.log'"
 
 stop_watch
