@@ -27,6 +27,7 @@ stop_watch() {
 	for _ in $(seq 50); do [[ -e /proc/$WPID ]] || break; sleep 0.1; done
 	kill -KILL "$WPID" 2>/dev/null
 	wait "$WPID" 2>/dev/null
+	WRC=$?
 	WPID=
 }
 CLEANUP_EXTRA+=("stop_watch"
@@ -217,6 +218,7 @@ fi
 check "no errors in the watcher's log" bash -c "! grep -q '^error ' '$TMPD/watch.log'"
 
 stop_watch
+check "watcher: exit 0 on SIGTERM (no sanitizer or leak report)" test "$WRC" -eq 0
 check "watcher log has adds and dels" grep -q "^del " "$TMPD/watch.log"
 [[ $FAILS -gt 0 ]] && { echo "watcher log:"; tail -40 "$TMPD/watch.log"; }
 ok "detach" detach "$UPLINK"
