@@ -32,7 +32,7 @@ stop_watch() {
 }
 CLEANUP_EXTRA+=("stop_watch"
 	"docker ps -aq --filter label=$LBL | xargs -r docker rm -f"
-	"docker network rm ${P}n2"
+	"docker network rm ${P}n2 ${P}n3"
 	"'$LAB' down --docker --prefix $P")
 T0=$SECONDS
 if ! timeout 300 "$LAB" up --docker --prefix "$P" >"$TMPD/lab.log" 2>&1; then
@@ -139,6 +139,29 @@ docker network disconnect "${P}n2" "$C1_NAME"
 for _ in $(seq 30); do [[ -z $(rule_dev "$A2") ]] && break; sleep 0.1; done
 check "disconnect: $A2 gone" test -z "$(rule_dev "$A2")"
 docker network rm "${P}n2" >/dev/null
+
+# Opt-outs by label (a container, a network) and ping-pong by label.
+docker run -d --label "$LBL" --label xdpctl.bypass=false --network "$LAB_DOCKER_NETWORK" \
+	--name "${P}o" "$LAB_IMAGE" sleep 3600 >/dev/null
+docker run -d --label "$LBL" --label xdpctl.pingpong=tc --network "$LAB_DOCKER_NETWORK" \
+	--name "${P}p" "$LAB_IMAGE" sleep 3600 >/dev/null
+docker network create --driver bridge --subnet 198.19.2.0/24 --gateway 198.19.2.1 \
+	-o "com.docker.network.bridge.name=${P}b3" --label "$LBL" --label xdpctl.bypass=false "${P}n3" >/dev/null
+docker network connect "${P}n3" "$C2_NAME"
+AO=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$LAB_DOCKER_NETWORK\").IPAddress}}" "${P}o")
+AP=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$LAB_DOCKER_NETWORK\").IPAddress}}" "${P}p")
+A3=$(docker inspect -f "{{(index .NetworkSettings.Networks \"${P}n3\").IPAddress}}" "$C2_NAME")
+pp_hooks() { "$XDPCTL" -j pingpong list | jq -r ".[] | select(.addr == \"$1\") | .hooks"; }
+for _ in $(seq 30); do [[ -n $(rule_dev "$AP") && -n $(pp_hooks "$AP") ]] && break; sleep 0.1; done
+check "pingpong label: bypass rule for $AP" test "$(rule_dev "$AP")" == "$(veth_of "${P}p" eth0)"
+check "pingpong label: ping-pong rule for $AP, tc" test "$(pp_hooks "$AP")" == "tc"
+check "container label xdpctl.bypass=false: no rule for $AO" test -z "$(rule_dev "$AO")"
+check "network label xdpctl.bypass=false: no rule for $A3" test -z "$(rule_dev "$A3")"
+docker rm -f "${P}o" "${P}p" >/dev/null
+docker network disconnect "${P}n3" "$C2_NAME"
+docker network rm "${P}n3" >/dev/null
+for _ in $(seq 30); do [[ -z $(rule_dev "$AP") && -z $(pp_hooks "$AP") ]] && break; sleep 0.1; done
+check "pingpong label: both rules gone with the container" test -z "$(rule_dev "$AP")$(pp_hooks "$AP")"
 
 # docker rm -f: its entries go, the hand rule stays.
 docker run -d --label "$LBL" --network "$LAB_DOCKER_NETWORK" --name "${P}x" "$LAB_IMAGE" sleep 3600 >/dev/null
