@@ -17,7 +17,7 @@
  * XDPCTL_MAP_ABI when it creates the state and refuses a state stamped
  * with another version, or not stamped at all (made before the stamp).
  */
-#define XDPCTL_ABI_VERSION 3
+#define XDPCTL_ABI_VERSION 4
 
 /* Default bpffs directory for pinned maps (overridable at run time). */
 #define XDPCTL_PIN_DIR_DEFAULT "/sys/fs/bpf/xdpctl"
@@ -29,7 +29,7 @@
 #define XDPCTL_MAP_IFACES   "xdpctl_ifaces"  /* ifindex -> attached device */
 #define XDPCTL_MAP_STATS    "xdpctl_stats"   /* hook * REASON_MAX + reason -> counter */
 #define XDPCTL_MAP_CONFIG   "xdpctl_config"  /* 0 -> struct xdpctl_config */
-#define XDPCTL_MAP_EVENTS   "xdpctl_events"  /* trace ring buffer */
+#define XDPCTL_MAP_EVENTS   "xdpctl_events"  /* lease slot -> a trace reader's ring buffer */
 #define XDPCTL_MAP_CAPTURE  "xdpctl_capture" /* capture ring buffer: header + frame bytes */
 #define XDPCTL_MAP_CAPSTAT  "xdpctl_capstat" /* 0 -> struct xdpctl_capstat (per CPU) */
 #define XDPCTL_MAP_SIZES    "xdpctl_sizes"   /* hook * SIZE_BUCKETS + bucket -> counter */
@@ -49,7 +49,7 @@
 #define XDPCTL_RULES_MEM_BUDGET (256ULL << 20)
 #define XDPCTL_MAX_PINGPONG      4096
 #define XDPCTL_MAX_IFACES        1024
-#define XDPCTL_EVENTS_BYTES      (256 * 1024)
+#define XDPCTL_EVENTS_BYTES      (256 * 1024) /* each trace reader's ring */
 #define XDPCTL_CAPTURE_BYTES     (512 * 1024)
 
 /* Address family tags used in struct xdpctl_addr.family. */
@@ -196,7 +196,10 @@ _Static_assert(sizeof(struct xdpctl_iface) == 20, "xdpctl_iface layout");
  * latest live slot's, written by user space under the pin dir lock, so two
  * readers never switch each other off and a reader that dies (kill -9)
  * stops costing anything when its slot lapses. until_ns 0: nobody, and the
- * programs do not even read the clock.
+ * programs do not even read the clock. A trace reader puts its own ring
+ * buffer at its slot's index in XDPCTL_MAP_EVENTS (an array of maps), and
+ * the programs write each event to the ring of every live slot, so two
+ * readers each see every event.
  */
 #define XDPCTL_LEASE_SLOTS 8
 #define XDPCTL_LEASE_MS    2000 /* a reader renews every quarter of it */

@@ -5,7 +5,8 @@
  * config map matches (bpf/lib/capture.h); the reader filters again (the
  * kernel filter is the union when readers disagree), cuts to its own
  * snaplen and hands header and bytes to the caller. One reader at a time:
- * two readers of one ring would each get part of it.
+ * the capture ring is one (trace gives each reader its own; frames are
+ * bigger and a flood of copies is what the rate bound is there to stop).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -125,7 +126,7 @@ struct xdpctl_capture *xdpctl_capture__open(struct xdpctl_dp *dp,
 		return NULL;
 	}
 	c->lease.slot = -1;
-	c->lease.cfg_fd = c->lease.dir_fd = -1;
+	c->lease.cfg_fd = c->lease.dir_fd = c->lease.outer_fd = c->lease.ring_fd = -1;
 	c->f = *filter;
 	c->cb = cb;
 	c->ctx = ctx;
@@ -149,7 +150,7 @@ struct xdpctl_capture *xdpctl_capture__open(struct xdpctl_dp *dp,
 		goto fail;
 	}
 	/* the reader first, so nothing between switching on and reading is lost */
-	err = dp_lease_take(dp, DP_LEASE_CAPTURE, filter, &c->lease);
+	err = dp_lease_take(dp, DP_LEASE_CAPTURE, filter, -1, &c->lease);
 	if (err)
 		goto fail;
 	return c;

@@ -82,14 +82,29 @@ static void recompute(struct xdpctl_config *cfg, enum dp_lease_kind kind, __u64 
 	cfg->cap = f;
 }
 
-/* Read, change (slot @slot to @until, -1: none), recompute, write; under the lock. */
-static int lease_update(struct dp_lease *l, int slot, __u64 until,
-			const struct xdpctl_capture_filter *f, int *taken)
+/* Is the inner map at @slot of the events map our ring? */
+static bool ring_is_ours(const struct dp_lease *l, int slot)
 {
+	__u32 key = slot, id = 0;
+
+	return l->outer_fd >= 0 && !bpf_map_lookup_elem(l->outer_fd, &key, &id) && id == l->ring_id;
+}
+
+enum lease_op { LEASE_TAKE, LEASE_RENEW, LEASE_RELEASE };
+
+/*
+ * Under the pin dir lock: read the config, take a free slot / renew ours /
+ * clear ours, recompute, write. A reader's ring goes into its slot before
+ * the slot is live, and out after it is dead. A renewal that finds its
+ * slot lapsed and reused (the reader stalled longer than the lease) takes
+ * a free slot again.
+ */
+static int lease_update(struct dp_lease *l, enum lease_op op, const struct xdpctl_capture_filter *f)
+{
+	__u64 now = dp_mono_ns(), until = now + XDPCTL_LEASE_MS * 1000000ull;
 	struct xdpctl_config cfg;
-	__u64 now = dp_mono_ns();
-	__u32 key = 0;
 	struct xdpctl_lease *ls;
+	__u32 key = 0, k;
 	int i, err = 0;
 
 	if (flock(l->dir_fd, LOCK_EX))
@@ -99,15 +114,21 @@ static int lease_update(struct dp_lease *l, int slot, __u64 until,
 		goto out;
 	}
 	ls = lease_of(&cfg, l->kind);
-	if (taken && l->kind == DP_LEASE_CAPTURE) {
-		/* one capture at a time: two readers of one ring each get part of it */
-		for (i = 0; i < XDPCTL_LEASE_SLOTS; i++)
-			if (ls->slot[i] > now) {
-				err = -EBUSY;
-				goto out;
-			}
+	if (op != LEASE_TAKE && (l->slot < 0 || ls->slot[l->slot] != l->until_ns)) {
+		/* not ours any more: lapsed, maybe taken by another reader */
+		if (op == LEASE_RELEASE)
+			goto write;
+		op = LEASE_TAKE;
 	}
-	if (taken) {
+	if (op == LEASE_TAKE) {
+		if (l->kind == DP_LEASE_CAPTURE) {
+			/* one capture at a time: its ring is one */
+			for (i = 0; i < XDPCTL_LEASE_SLOTS; i++)
+				if (ls->slot[i] > now) {
+					err = -EBUSY;
+					goto out;
+				}
+		}
 		/* a free slot: never used, released, or lapsed */
 		for (i = 0; i < XDPCTL_LEASE_SLOTS; i++)
 			if (ls->slot[i] <= now)
@@ -116,31 +137,49 @@ static int lease_update(struct dp_lease *l, int slot, __u64 until,
 			err = -EBUSY;
 			goto out;
 		}
-		slot = i;
-		*taken = i;
-	}
-	if (slot >= 0) {
-		ls->slot[slot] = until;
+		l->slot = i;
+		if (l->ring_fd >= 0) {
+			k = i;
+			if (bpf_map_update_elem(l->outer_fd, &k, &l->ring_fd, BPF_ANY)) {
+				err = -errno;
+				goto out;
+			}
+		}
 		if (l->kind == DP_LEASE_CAPTURE && f)
-			cfg.cap_slot[slot] = *f;
+			cfg.cap_slot[i] = *f;
 	}
+	if (op == LEASE_RELEASE) {
+		ls->slot[l->slot] = 0;
+		until = 0;
+	} else {
+		ls->slot[l->slot] = until;
+	}
+write:
 	recompute(&cfg, l->kind, now);
-	if (bpf_map_update_elem(l->cfg_fd, &key, &cfg, BPF_ANY))
+	if (bpf_map_update_elem(l->cfg_fd, &key, &cfg, BPF_ANY)) {
 		err = -errno;
+		goto out;
+	}
+	if (op == LEASE_RELEASE && l->slot >= 0 && ring_is_ours(l, l->slot)) {
+		k = l->slot;
+		bpf_map_delete_elem(l->outer_fd, &k);
+	}
+	l->until_ns = until;
 out:
 	flock(l->dir_fd, LOCK_UN);
 	return err;
 }
 
 int dp_lease_take(struct xdpctl_dp *dp, enum dp_lease_kind kind,
-		  const struct xdpctl_capture_filter *f, struct dp_lease *l)
+		  const struct xdpctl_capture_filter *f, int ring_fd, struct dp_lease *l)
 {
 	const char *what = kind == DP_LEASE_CAPTURE ? "capture" : "trace";
 	int fd = dp_map_fd(dp, DP_MAP_CONFIG), err;
-	__u64 now;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
 
 	memset(l, 0, sizeof(*l));
-	l->cfg_fd = l->dir_fd = -1;
+	l->cfg_fd = l->dir_fd = l->outer_fd = l->ring_fd = -1;
 	l->slot = -1;
 	l->kind = kind;
 	if (fd < 0)
@@ -153,8 +192,17 @@ int dp_lease_take(struct xdpctl_dp *dp, enum dp_lease_kind kind,
 		dp_lease_release(l);
 		return err;
 	}
-	now = dp_mono_ns();
-	err = lease_update(l, -1, now + XDPCTL_LEASE_MS * 1000000ull, f, &l->slot);
+	if (ring_fd >= 0) {
+		l->outer_fd = fcntl(dp_map_fd(dp, DP_MAP_EVENTS), F_DUPFD_CLOEXEC, 3);
+		if (l->outer_fd < 0 || bpf_obj_get_info_by_fd(ring_fd, &info, &len)) {
+			err = dp_err(dp, -errno, "%s: %s", XDPCTL_MAP_EVENTS, strerror(errno));
+			dp_lease_release(l);
+			return err;
+		}
+		l->ring_fd = ring_fd;
+		l->ring_id = info.id;
+	}
+	err = lease_update(l, LEASE_TAKE, f);
 	if (err) {
 		if (err == -EBUSY && kind == DP_LEASE_CAPTURE)
 			dp_err(dp, err, "%s: another capture is running (its lease lapses %d s after it ends)",
@@ -169,7 +217,7 @@ int dp_lease_take(struct xdpctl_dp *dp, enum dp_lease_kind kind,
 		dp_lease_release(l);
 		return err;
 	}
-	l->renewed_ns = now;
+	l->renewed_ns = dp_mono_ns();
 	return 0;
 }
 
@@ -183,7 +231,7 @@ int dp_lease_renew(struct dp_lease *l)
 	/* four renewals per lease: one late wakeup does not let it lapse */
 	if (now - l->renewed_ns < XDPCTL_LEASE_MS * 1000000ull / 4)
 		return 0;
-	err = lease_update(l, l->slot, now + XDPCTL_LEASE_MS * 1000000ull, NULL, NULL);
+	err = lease_update(l, LEASE_RENEW, NULL);
 	if (!err)
 		l->renewed_ns = now;
 	return err;
@@ -192,13 +240,16 @@ int dp_lease_renew(struct dp_lease *l)
 void dp_lease_release(struct dp_lease *l)
 {
 	if (l->slot >= 0 && l->cfg_fd >= 0 && l->dir_fd >= 0)
-		lease_update(l, l->slot, 0, NULL, NULL);
+		lease_update(l, LEASE_RELEASE, NULL);
 	l->slot = -1;
 	if (l->cfg_fd >= 0)
 		close(l->cfg_fd);
 	if (l->dir_fd >= 0)
 		close(l->dir_fd);
-	l->cfg_fd = l->dir_fd = -1;
+	if (l->outer_fd >= 0)
+		close(l->outer_fd);
+	l->cfg_fd = l->dir_fd = l->outer_fd = -1;
+	l->ring_fd = -1; /* the caller's */
 }
 
 int dp_lease_state(struct xdpctl_dp *dp, enum dp_lease_kind kind, struct xdpctl_config *out,

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Trace events: a reader on the pinned ring buffer (libbpf ring_buffer) and
- * the one-line human form of an event.
+ * Trace events: a reader with a ring buffer of its own, put at its lease
+ * slot in the pinned events map (libbpf ring_buffer), and the one-line
+ * human form of an event.
  *
  * The programs emit an RX event before they parse a packet and a verdict
  * event (ICMP request, ping-pong, bypass, pass) after. The reader holds each
@@ -144,12 +145,13 @@ struct xdpctl_trace *xdpctl_trace__open(struct xdpctl_dp *dp, xdpctl_event_cb cb
 	}
 	t->cb = cb;
 	t->ctx = ctx;
-	/* our own fd: the reader may outlive the handle's */
-	t->map_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	/* a ring of our own, put at our lease slot: other readers have theirs */
+	t->map_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "xdpctl_trace", 0, 0, XDPCTL_EVENTS_BYTES,
+				   NULL);
 	if (t->map_fd < 0) {
 		err = -errno;
 		free(t);
-		dp_err(dp, err, "%s: %s", XDPCTL_MAP_EVENTS, strerror(-err));
+		dp_err(dp, err, "creating a trace ring buffer: %s", strerror(-err));
 		return NULL;
 	}
 	t->rb = ring_buffer__new(t->map_fd, on_sample, t, NULL);
@@ -161,7 +163,7 @@ struct xdpctl_trace *xdpctl_trace__open(struct xdpctl_dp *dp, xdpctl_event_cb cb
 		return NULL;
 	}
 	/* the reader first, so no event between switching on and reading is lost */
-	err = dp_lease_take(dp, DP_LEASE_TRACE, NULL, &t->lease);
+	err = dp_lease_take(dp, DP_LEASE_TRACE, NULL, t->map_fd, &t->lease);
 	if (err) {
 		ring_buffer__free(t->rb);
 		close(t->map_fd);

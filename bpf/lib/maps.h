@@ -59,10 +59,18 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdpctl_config SEC(".maps");
 
-struct {
+/* One ring buffer per trace reader, at its lease slot (user space fills it). */
+struct xdpctl_event_ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, XDPCTL_EVENTS_BYTES);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XDPCTL_LEASE_SLOTS);
+	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct xdpctl_event_ring); /* last: a flexible array */
 } xdpctl_events SEC(".maps");
 
 struct {

@@ -83,32 +83,46 @@ static __always_inline int trace_enabled(void)
 
 /**
  * trace_event - emit one event describing @p (which may be only partly
- * parsed: fields not reached are zero). Drops the event when the ring is full.
+ * parsed: fields not reached are zero) to the ring of every trace reader
+ * whose lease is live. Drops the event for a reader whose ring is full.
  */
 static __always_inline void trace_event(const struct pkt *p, __u32 ifindex, __u8 hook,
 					__u8 kind, __u8 reason, __u32 out_ifindex)
 {
-	struct xdpctl_event *e;
+	struct xdpctl_event e = {};
+	struct xdpctl_config *cfg;
+	__u32 key = 0, i;
+	__u64 now;
 
-	e = bpf_ringbuf_reserve(&xdpctl_events, sizeof(*e), 0);
-	if (!e)
+	cfg = bpf_map_lookup_elem(&xdpctl_config, &key);
+	if (!cfg)
 		return;
-	e->ts_ns = bpf_ktime_get_ns();
-	e->ifindex = ifindex;
-	e->out_ifindex = out_ifindex;
-	e->pkt_len = p->len;
-	e->hook = hook;
-	e->kind = kind;
-	e->reason = reason;
-	e->l4proto = p->l4proto;
-	e->icmp_type = p->icmp_type;
-	e->family = p->src.family;
-	e->sport = p->sport;
-	e->dport = p->dport;
-	e->pad = 0;
-	__builtin_memcpy(e->src, p->src.addr, 16);
-	__builtin_memcpy(e->dst, p->dst.addr, 16);
-	bpf_ringbuf_submit(e, 0);
+	now = bpf_ktime_get_coarse_ns();
+	e.ts_ns = bpf_ktime_get_ns();
+	e.ifindex = ifindex;
+	e.out_ifindex = out_ifindex;
+	e.pkt_len = p->len;
+	e.hook = hook;
+	e.kind = kind;
+	e.reason = reason;
+	e.l4proto = p->l4proto;
+	e.icmp_type = p->icmp_type;
+	e.family = p->src.family;
+	e.sport = p->sport;
+	e.dport = p->dport;
+	__builtin_memcpy(e.src, p->src.addr, 16);
+	__builtin_memcpy(e.dst, p->dst.addr, 16);
+#pragma unroll
+	for (i = 0; i < XDPCTL_LEASE_SLOTS; i++) {
+		__u32 slot = i;
+		void *ring;
+
+		if (cfg->trace.slot[i] <= now)
+			continue;
+		ring = bpf_map_lookup_elem(&xdpctl_events, &slot);
+		if (ring)
+			bpf_ringbuf_output(ring, &e, sizeof(e), 0);
+	}
 }
 
 #endif /* XDPCTL_STATS_H */

@@ -70,11 +70,12 @@ check "--timeout 2 took ${elapsed} ms" test "$elapsed" -ge 1900 -a "$elapsed" -l
 
 # -j: one JSON object per line.
 traffic 198.19.0.3
-ok "trace -j --count 4" -n "$H" -j trace --count 4 --timeout 20
+# (no --count here: IPv6 neighbour discovery of the lab may come first)
+ok "trace -j --timeout 3" -n "$H" -j trace --timeout 3
 wait "$TRAFFIC"
-check "-j: 4 lines" test "$(grep -c . <<<"$OUT")" -eq 4
+check "-j: at least the 4 events of the echo" test "$(grep -c . <<<"$OUT")" -ge 4
 check "-j: each line is an object with the fields" jq -es \
-	'length == 4 and all(.[]; (.ts_ns | type == "number") and (.tag | type == "string") and (.hook | type == "string") and (.kind | type == "string") and (. as $e | $e.text | startswith("[" + $e.tag + "]")))' <<<"$OUT"
+	'length >= 4 and all(.[]; (.ts_ns | type == "number") and (.tag | type == "string") and (.hook | type == "string") and (.kind | type == "string") and (. as $e | $e.text | startswith("[" + $e.tag + "]")))' <<<"$OUT"
 check "-j: the bypass event" jq -es "any(.[]; .tag == \"xdp_bypass\" and .kind == \"bypass\" and .src == \"198.18.0.2\" and .dst == \"198.19.0.3\" and .out_ifindex == $v2 and .len_bytes == 98 and .icmp_type == 8)" <<<"$OUT"
 
 # Ctrl-C: stops at once, exit 0, tracing off.
@@ -91,43 +92,61 @@ check "Ctrl-C: exit 0 (got $rc)" test "$rc" -eq 0
 check "Ctrl-C: stopped in ${elapsed} ms" test "$elapsed" -lt 2000
 check "Ctrl-C: tracing off" test "$(trace_flags)" = 0
 
-# kill -9: the dead reader's lease lapses by itself (XDPCTL_LEASE_MS, 2 s).
-# Events stay in the ring until someone reads it, so the next reader shows
-# what the programs emitted meanwhile: the echo sent at once (lease live),
-# none of the one sent 2.6 s after the kill.
+# A reader that stops renewing (kill -9, or stopped): its lease lapses by
+# itself (XDPCTL_LEASE_MS, 2 s). A stopped reader shows what the programs
+# put in its ring meanwhile once it runs again: the echo sent at once
+# (lease live), none of the one sent 2.6 s later.
+"$XDPCTL" -n "$H" trace >"$TMPD/stopped.out" 2>&1 &
+tracer=$!
+CLEANUP_EXTRA+=("kill -9 $tracer")
+sleep 1
+check "a reader is on" test "$(trace_flags)" = 1
+kill -STOP "$tracer"
+stopped=$(date +%s%N)
+ip netns exec "${P}cl" ping -c1 -W1 198.19.0.77 >/dev/null 2>&1
+sleep 2.6
+left=$(trace_flags)
+check "stopped reader: lease lapsed 2.6 s after (readers $left)" test "$left" = 0
+ip netns exec "${P}cl" ping -c1 -W1 198.19.0.78 >/dev/null 2>&1
+after_ms=$((($(date +%s%N) - stopped) / 1000000))
+kill -CONT "$tracer"
+sleep 1
+check "stopped reader: renews again when it runs" test "$(trace_flags)" = 1
+kill -INT "$tracer"
+wait "$tracer"
+check "stopped reader: the echo sent at once is in its ring" \
+	grep -qF "[xdp] pass 198.18.0.2 > 198.19.0.77: no rule" "$TMPD/stopped.out"
+check "stopped reader: no event from the echo ${after_ms} ms after it stopped" \
+	test "$(grep -cF '198.19.0.78' "$TMPD/stopped.out")" -eq 0
 "$XDPCTL" -n "$H" trace >/dev/null 2>&1 &
 tracer=$!
 CLEANUP_EXTRA+=("kill -9 $tracer")
 sleep 1
-check "kill -9: a reader is on" test "$(trace_flags)" = 1
 kill -9 "$tracer"
 wait "$tracer" 2>/dev/null
-killed=$(date +%s%N)
-ip netns exec "${P}cl" ping -c1 -W1 198.19.0.77 >/dev/null 2>&1
-sleep 2.6
-left=$(trace_flags)
-check "kill -9: lease lapsed 2.6 s after the kill (readers $left)" test "$left" = 0
-ip netns exec "${P}cl" ping -c1 -W1 198.19.0.78 >/dev/null 2>&1
-after_ms=$((($(date +%s%N) - killed) / 1000000))
-ok "trace after kill -9" -n "$H" trace --timeout 1
-check "kill -9: events right after the kill are in the ring" grep -qF "198.18.0.2 > 198.19.0.77" <<<"$OUT"
-check "kill -9: no event from the echo ${after_ms} ms after the kill" \
-	test "$(grep -cF '198.19.0.78' <<<"$OUT")" -eq 0
+sleep 2.5
+check "kill -9: lease lapsed 2.5 s after the kill" test "$(trace_flags)" = 0
 
-# Two sessions overlapping: the first ending does not switch the second off.
-"$XDPCTL" -n "$H" trace --timeout 2 >"$TMPD/t1.out" 2>&1 &
+# Two sessions overlapping: each has a ring of its own and sees every event
+# while both run, and the first ending does not switch the second off.
+"$XDPCTL" -n "$H" trace --timeout 3 >"$TMPD/t1.out" 2>&1 &
 t1=$!
 sleep 0.5
-"$XDPCTL" -n "$H" trace --timeout 5 >"$TMPD/t2.out" 2>&1 &
+"$XDPCTL" -n "$H" trace --timeout 6 >"$TMPD/t2.out" 2>&1 &
 t2=$!
 CLEANUP_EXTRA+=("kill $t1" "kill $t2")
 sleep 0.7
 check "two readers" test "$(trace_flags)" = 2
+ip netns exec "${P}cl" ping -c2 -i0.2 -W1 198.19.0.80 >/dev/null 2>&1
 wait "$t1"
 sleep 0.5
 check "one reader left after the first ended" test "$(trace_flags)" = 1
 ip netns exec "${P}cl" ping -c1 -W1 198.19.0.79 >/dev/null 2>&1
 wait "$t2"
+for f in t1 t2; do
+	check "$f saw both echoes sent while both ran" \
+		test "$(grep -cxF '[xdp] pass 198.18.0.2 > 198.19.0.80: no rule' "$TMPD/$f.out")" -eq 2
+done
 check "second session saw the echo sent after the first ended" \
 	grep -qF "[xdp] pass 198.18.0.2 > 198.19.0.79: no rule" "$TMPD/t2.out"
 check "both gone: tracing off" test "$(trace_flags)" = 0

@@ -35,6 +35,7 @@ struct th {
 	struct xdpctl_xdp *xdp;
 	struct xdpctl_tc *tc;
 	struct ring_buffer *rb;
+	int ring_fd;          /* the trace reader's ring, at lease slot 0 of xdpctl_events */
 	char pin_dir[128];
 	int ncpus;
 	/* Event sink of the ring buffer callback. */
@@ -206,6 +207,7 @@ struct th *th_open(const struct th_opts *opts)
 		errno = ENOMEM;
 		return NULL;
 	}
+	h->ring_fd = -1;
 	h->ncpus = libbpf_num_possible_cpus();
 	if (h->ncpus <= 0) {
 		err = h->ncpus ? h->ncpus : -EINVAL;
@@ -261,7 +263,22 @@ struct th *th_open(const struct th_opts *opts)
 		goto fail;
 	}
 
-	h->rb = ring_buffer__new(bpf_map__fd(h->xdp->maps.xdpctl_events), on_event, h, NULL);
+	/* a trace reader's own ring at slot 0 (th_trace gives slot 0 the lease) */
+	h->ring_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "th_trace", 0, 0, XDPCTL_EVENTS_BYTES, NULL);
+	if (h->ring_fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	{
+		__u32 slot = 0;
+
+		if (bpf_map_update_elem(bpf_map__fd(h->xdp->maps.xdpctl_events), &slot, &h->ring_fd,
+					BPF_ANY)) {
+			err = -errno;
+			goto fail;
+		}
+	}
+	h->rb = ring_buffer__new(h->ring_fd, on_event, h, NULL);
 	if (!h->rb) {
 		err = -errno;
 		goto fail;
@@ -281,6 +298,8 @@ void th_close(struct th *h)
 	if (!h)
 		return;
 	ring_buffer__free(h->rb);
+	if (h->ring_fd >= 0)
+		close(h->ring_fd);
 	unpin_all(h);
 	xdpctl_tc__destroy(h->tc);
 	xdpctl_xdp__destroy(h->xdp);

@@ -108,7 +108,10 @@ int th_iface_del(struct th *h, __u32 ifindex);
 int th_devmap_add(struct th *h, __u32 ifindex);
 int th_devmap_del(struct th *h, __u32 ifindex);
 
-/** th_trace - switch trace events on or off (xdpctl_config[0].flags). */
+/**
+ * th_trace - switch trace events on or off: the trace lease of slot 0 (where
+ * th_open put the harness's ring in xdpctl_events) for an hour, or none.
+ */
 int th_trace(struct th *h, bool on);
 
 /**
