@@ -147,6 +147,8 @@ static int on_packet(const struct xdpctl_capture_hdr *h, const __u8 *data, void 
 		       xdpctl_reason_name(h->reason), xdpctl_action_name(h->hook, h->action), fl,
 		       h->pkt_len);
 	}
+	if (!st->dump && fflush(stdout))
+		return 1; /* the reader of our lines went away (EPIPE) */
 	if (st->write_err || ferror(stdout))
 		return 1;
 	return st->count && st->seen >= st->count;

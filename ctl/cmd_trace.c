@@ -85,7 +85,8 @@ static int on_event(const struct xdpctl_event *e, void *ctx)
 	else
 		printf("%s\n", line);
 	st->seen++;
-	if (ferror(stdout))
+	/* each line reaches a pipe as it comes, and a closed pipe shows at once */
+	if (fflush(stdout) || ferror(stdout))
 		return 1; /* the reader went away (EPIPE) or the disk is full */
 	return st->count && st->seen >= st->count;
 }

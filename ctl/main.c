@@ -51,8 +51,6 @@ void install_stop_handler(void)
 	 * of killing us, so the loop ends and gives its lease back.
 	 */
 	signal(SIGPIPE, SIG_IGN);
-	/* streamed lines reach a pipe as they come, and a closed pipe shows at once */
-	setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
 int stdout_result(struct ctx *c)
