@@ -97,7 +97,7 @@ int xdpctl_tc_in(struct __sk_buff *skb)
 
 out:
 	rx_verdict(&p, ifindex, XDPCTL_HOOK_TC_IN, trace, reason, out_ifindex);
-	capture_skb(skb, &p, trace, ifindex, XDPCTL_HOOK_TC_IN, reason, out_ifindex, action);
+	observe_skb(skb, &p, trace, ifindex, XDPCTL_HOOK_TC_IN, reason, out_ifindex, action);
 	return action;
 }
 
@@ -192,7 +192,7 @@ int xdpctl_tc_fwd(struct __sk_buff *skb)
 
 out:
 	rx_verdict(&p, ifindex, XDPCTL_HOOK_TC_FWD, trace, reason, out_ifindex);
-	capture_skb(skb, &p, trace, ifindex, XDPCTL_HOOK_TC_FWD, reason, out_ifindex, action);
+	observe_skb(skb, &p, trace, ifindex, XDPCTL_HOOK_TC_FWD, reason, out_ifindex, action);
 	return action;
 }
 

@@ -81,7 +81,7 @@ int xdpctl_xdp(struct xdp_md *ctx)
 
 out:
 	rx_verdict(&p, ifindex, XDPCTL_HOOK_XDP, trace, reason, out_ifindex);
-	capture_xdp(ctx, &p, trace, ifindex, XDPCTL_HOOK_XDP, reason, out_ifindex, action);
+	observe_xdp(ctx, &p, trace, ifindex, XDPCTL_HOOK_XDP, reason, out_ifindex, action);
 	return action;
 }
 

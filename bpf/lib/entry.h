@@ -63,16 +63,17 @@ static __always_inline int pingpong_answer(struct pkt *p, struct xdpctl_pingpong
 	return 0;
 }
 
-/* The verdict: its reason counted once, and its trace event. */
+/*
+ * The verdict: its reason counted once. Its trace event and capture come
+ * right after, from observe_xdp() / observe_skb() (capture.h).
+ */
 static __always_inline void rx_verdict(const struct pkt *p, __u32 ifindex, __u8 hook, int trace,
 				       __u32 reason, __u32 out_ifindex)
 {
+	(void)ifindex;
+	(void)trace;
+	(void)out_ifindex;
 	count(hook, reason, p->len);
-	if (trace & OBS_TRACE)
-		trace_event(p, ifindex, hook,
-			    reason == XDPCTL_R_PINGPONG ? XDPCTL_EV_PINGPONG :
-			    reason == XDPCTL_R_BYPASS ? XDPCTL_EV_BYPASS : XDPCTL_EV_PASS,
-			    reason, out_ifindex);
 }
 
 #endif /* XDPCTL_ENTRY_H */

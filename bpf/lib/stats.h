@@ -62,6 +62,16 @@ static __always_inline int lease_live(__u64 until, __u64 *now)
 }
 
 /*
+ * @trace as it is, through a global function: the verifier sees an unknown
+ * value, so the test at the verdict does not split every path of the
+ * program by what earlier tests of @trace learned (which doubled its work).
+ */
+__attribute__((noinline)) int xdpctl_obs_bits(int trace)
+{
+	return trace & (OBS_TRACE | OBS_CAPTURE);
+}
+
+/*
  * trace_enabled - OBS_TRACE and/or OBS_CAPTURE while a reader's lease on
  * them is live; 0 (one array lookup, no clock read) when nobody reads.
  */
@@ -81,48 +91,76 @@ static __always_inline int trace_enabled(void)
 	return ret;
 }
 
-/**
- * trace_event - emit one event describing @p (which may be only partly
- * parsed: fields not reached are zero) to the ring of every trace reader
- * whose lease is live. Drops the event for a reader whose ring is full.
+/*
+ * xdpctl_trace_emit - write @e to the ring of every trace reader whose lease
+ * is live (a full ring drops it for that reader). A global function: the
+ * verifier checks it once, not at every call site with every path of the
+ * caller, which the per-slot loop would multiply past its limit.
  */
-static __always_inline void trace_event(const struct pkt *p, __u32 ifindex, __u8 hook,
-					__u8 kind, __u8 reason, __u32 out_ifindex)
+__attribute__((noinline)) int xdpctl_trace_emit(struct xdpctl_event *e)
 {
-	struct xdpctl_event e = {};
 	struct xdpctl_config *cfg;
 	__u32 key = 0, i;
 	__u64 now;
 
+	if (!e)
+		return 0;
 	cfg = bpf_map_lookup_elem(&xdpctl_config, &key);
 	if (!cfg)
-		return;
+		return 0;
 	now = bpf_ktime_get_coarse_ns();
-	e.ts_ns = bpf_ktime_get_ns();
-	e.ifindex = ifindex;
-	e.out_ifindex = out_ifindex;
-	e.pkt_len = p->len;
-	e.hook = hook;
-	e.kind = kind;
-	e.reason = reason;
-	e.l4proto = p->l4proto;
-	e.icmp_type = p->icmp_type;
-	e.family = p->src.family;
-	e.sport = p->sport;
-	e.dport = p->dport;
-	__builtin_memcpy(e.src, p->src.addr, 16);
-	__builtin_memcpy(e.dst, p->dst.addr, 16);
-#pragma unroll
 	for (i = 0; i < XDPCTL_LEASE_SLOTS; i++) {
 		__u32 slot = i;
 		void *ring;
 
-		if (cfg->trace.slot[i] <= now)
+		if (cfg->trace.slot[i & (XDPCTL_LEASE_SLOTS - 1)] <= now)
 			continue;
 		ring = bpf_map_lookup_elem(&xdpctl_events, &slot);
 		if (ring)
-			bpf_ringbuf_output(ring, &e, sizeof(e), 0);
+			bpf_ringbuf_output(ring, e, sizeof(*e), 0);
 	}
+	return 0;
+}
+
+/*
+ * Where an event is built before it goes to the rings: a map value, not
+ * the stack, whose slots the verifier would track through every path.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdpctl_event);
+} xdpctl_evbuf SEC(".maps");
+
+/**
+ * trace_event - emit one event describing @p (which may be only partly
+ * parsed: fields not reached are zero) to every trace reader's ring.
+ */
+static __always_inline void trace_event(const struct pkt *p, __u32 ifindex, __u8 hook,
+					__u8 kind, __u8 reason, __u32 out_ifindex)
+{
+	__u32 key = 0;
+	struct xdpctl_event *e = bpf_map_lookup_elem(&xdpctl_evbuf, &key);
+
+	if (!e)
+		return;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->ifindex = ifindex;
+	e->out_ifindex = out_ifindex;
+	e->pkt_len = p->len;
+	e->hook = hook;
+	e->kind = kind;
+	e->reason = reason;
+	e->l4proto = p->l4proto;
+	e->icmp_type = p->icmp_type;
+	e->family = p->src.family;
+	e->sport = p->sport;
+	e->dport = p->dport;
+	e->pad = 0;
+	__builtin_memcpy(e->src, p->src.addr, 16);
+	__builtin_memcpy(e->dst, p->dst.addr, 16);
+	xdpctl_trace_emit(e);
 }
 
 #endif /* XDPCTL_STATS_H */
