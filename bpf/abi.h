@@ -34,6 +34,7 @@
 #define XDPCTL_MAP_CAPSTAT  "xdpctl_capstat" /* 0 -> struct xdpctl_capstat (per CPU) */
 #define XDPCTL_MAP_SIZES    "xdpctl_sizes"   /* hook * SIZE_BUCKETS + bucket -> counter */
 #define XDPCTL_MAP_ABI      "xdpctl_abi"     /* 0 -> __u32 XDPCTL_ABI_VERSION of the state */
+#define XDPCTL_MAP_FLOWS    "xdpctl_flows"   /* flow key -> flow on the fast path (LRU, per CPU) */
 
 /* Capacities (entries); the rule maps can be sized when first created. */
 #define XDPCTL_MAX_RULES_DEFAULT 1048576
@@ -51,6 +52,7 @@
 #define XDPCTL_MAX_IFACES        1024
 #define XDPCTL_EVENTS_BYTES      (256 * 1024) /* each trace reader's ring */
 #define XDPCTL_CAPTURE_BYTES     (512 * 1024)
+#define XDPCTL_MAX_FLOWS         65536  /* LRU: the least recently forwarded go first */
 
 /* Address family tags used in struct xdpctl_addr.family. */
 enum xdpctl_family {
@@ -106,6 +108,15 @@ enum xdpctl_reason {
 				 * multicast, 255.255.255.255, IPv6 ::, ::1, ff00::/8 */
 	XDPCTL_R_EXT_HDR,       /* IPv6 echo request with a routing header that has
 				 * segments left, or AH: the stack answers it */
+	/* Following conntrack (the default fast path): why a packet was left to the stack. */
+	XDPCTL_R_CT_NEW,        /* no conntrack entry, or not confirmed / no reply seen yet */
+	XDPCTL_R_CT_CLOSING,    /* TCP SYN/FIN/RST, or the entry not ESTABLISHED, or dying */
+	XDPCTL_R_CT_NO_CONTAINER, /* established, but the post-NAT side is no known container */
+	XDPCTL_R_CT_POLICY,     /* from a container veth that does not own the source
+				 * address and MAC (spoofed), or an entry a helper adjusts */
+	XDPCTL_R_CT_FWD,        /* forwarded past the stack, following conntrack (with its NAT) */
+	XDPCTL_R_ND,            /* ICMPv6 neighbour discovery (133-137): always the stack's */
+	XDPCTL_R_NOT_TCPUDP,    /* conntrack mode: not TCP/UDP (ICMP, errors, ...): the stack's */
 	XDPCTL_REASON_MAX,
 };
 
@@ -169,11 +180,19 @@ _Static_assert(sizeof(struct xdpctl_pingpong) == 24, "xdpctl_pingpong layout");
  * kernel path delivers; --engine xdp trades that for packet rate.
  */
 #define XDPCTL_IF_BYPASS_TO_TC (1u << 4)
+/*
+ * Uplink fast-path mode. Clear (the default): follow conntrack, forward
+ * only established entries to known containers, with their NAT. Set: the
+ * per-address bypass of a container-table entry ('--fast-path
+ * skip-firewall'): skips netfilter, NAT and Docker's policy entirely.
+ */
+#define XDPCTL_IF_SKIP_FIREWALL (1u << 5)
 /* Bookkeeping of user space, so a later process undoes exactly what an
  * earlier one did; the programs ignore these bits. */
 #define XDPCTL_IF_CLSACT_OURS (1u << 8)  /* xdpctl created the clsact qdisc */
 #define XDPCTL_IF_XDP_DIRECT  (1u << 9)  /* XDP by bpf_xdp_attach, not libxdp */
 #define XDPCTL_IF_PASS_OURS   (1u << 10) /* veth: xdpctl put the pass program on the peer */
+#define XDPCTL_IF_LIBERAL_OURS (1u << 11) /* xdpctl set nf_conntrack_tcp_be_liberal here */
 
 /*
  * Value of XDPCTL_MAP_IFACES, key: __u32 ifindex (in the namespace of the
@@ -327,5 +346,38 @@ struct xdpctl_event {
 	__u8 dst[16];
 };
 _Static_assert(sizeof(struct xdpctl_event) == 64, "xdpctl_event layout");
+
+/*
+ * Key of XDPCTL_MAP_FLOWS: a packet's 5-tuple as it arrived (before NAT).
+ * Addresses as in struct xdpctl_addr (IPv4 in the first 4 bytes), ports in
+ * network byte order.
+ */
+struct xdpctl_flow_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__be16 sport;
+	__be16 dport;
+	__u8 family;   /* enum xdpctl_family */
+	__u8 proto;    /* IPPROTO_TCP / IPPROTO_UDP */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct xdpctl_flow_key) == 40, "xdpctl_flow_key layout");
+
+/* Value of XDPCTL_MAP_FLOWS (per CPU: user space sums counters, takes the latest). */
+struct xdpctl_flow {
+	__u8 nat_src[16]; /* the tuple as it left (after NAT) */
+	__u8 nat_dst[16];
+	__be16 nat_sport;
+	__be16 nat_dport;
+	__u8 hook;        /* enum xdpctl_hook that forwarded it */
+	__u8 ct_dir;      /* conntrack direction the packet matched (0 original, 1 reply) */
+	__u16 pad;
+	__u32 in_ifindex;
+	__u32 out_ifindex;
+	__u64 packets;
+	__u64 bytes;
+	__u64 last_ns;    /* bpf_ktime_get_ns() of the last packet (CLOCK_MONOTONIC) */
+};
+_Static_assert(sizeof(struct xdpctl_flow) == 72, "xdpctl_flow layout");
 
 #endif /* XDPCTL_ABI_H */

@@ -7,6 +7,9 @@
 #include "lib/stats.h"
 #include "lib/entry.h"
 #include "lib/capture.h"
+#define XDPCTL_TC_PROG 1 /* nat.h: the skb rewrite */
+#include "lib/ct.h"
+#include "lib/nat.h"
 
 /* Headers the programs must see in the linear part of the skb. */
 #define TC_PULL_LEN 128
@@ -24,19 +27,245 @@ static __always_inline void tc_linearize(struct __sk_buff *skb)
 }
 
 /*
+ * The conntrack fast path runs in global functions: the verifier checks
+ * each once, instead of once for every path through the parsers before it
+ * (inline, the programs exceed the verifier's budget). The caller hands
+ * over the parsed packet as plain values; packet pointers are re-derived.
+ */
+/* The job for @p in this CPU's scratch space (ct.h); NULL if none. */
+static __always_inline struct ct_job *ct_job_of(struct __sk_buff *skb, const struct pkt *p)
+{
+	return ct_job_fill(p, (void *)(long)skb->data, skb->gso_size, skb->ifindex);
+}
+
+/* The entry of @p in the skb's netns's conntrack, checked; 0 or the reason. A subprogram. */
+static __attribute__((noinline)) int ct_follow_skb(struct __sk_buff *skb, const struct pkt *p,
+					 struct ct_nat *nat)
+{
+	struct bpf_ct_opts___local o = { .netns_id = -1 };
+	struct ct_tuple t = {};
+	struct nf_conn *ct;
+	int r;
+
+	o.l4proto = p->l4proto;
+	if (ct_tuple_of(p, &t) == 12)
+		ct = bpf_skb_ct_lookup(skb, (struct bpf_sock_tuple *)&t, 12, &o, XDPCTL_CT_OPTS_SZ);
+	else
+		ct = bpf_skb_ct_lookup(skb, (struct bpf_sock_tuple *)&t, 36, &o, XDPCTL_CT_OPTS_SZ);
+	if (!ct)
+		return XDPCTL_R_CT_NEW;
+	r = ct_check(p, ct, o.dir, nat);
+	bpf_ct_release(ct);
+	return r;
+}
+
+/* Apply @nat to the skb (packet pointers are stale afterwards); 0 or a reason. */
+static __always_inline int ct_nat_apply_skb(struct __sk_buff *skb, const struct pkt *p,
+					    const struct ct_nat *nat, __u32 l4_off)
+{
+	struct ct_scratch *sc;
+	struct nat_job *j;
+	__u32 zero = 0;
+
+	if (!nat->changed)
+		return 0;
+	sc = bpf_map_lookup_elem(&xdpctl_ct_scratch, &zero);
+	if (!sc)
+		return XDPCTL_R_REDIRECT_ERR;
+	j = (struct nat_job *)sc->job;
+	__builtin_memcpy(j->osrc, p->src.addr, 16);
+	__builtin_memcpy(j->odst, p->dst.addr, 16);
+	j->osport = p->sport;
+	j->odport = p->dport;
+	j->nat = *nat;
+	j->l4_off = l4_off;
+	j->family = p->src.family;
+	j->l4proto = p->l4proto;
+	j->pad = 0;
+	if (xdpctl_nat_skb(skb, j))
+		return XDPCTL_R_REDIRECT_ERR;
+	return 0;
+}
+
+/*
+ * xdpctl_ct_in - the conntrack fast path at the uplink's tc ingress, as
+ * ct_in_xdp() in xdp.bpf.c: an established entry whose post-NAT
+ * destination is a known container gets the entry's NAT, the container's
+ * MACs, one hop less, and bpf_redirect_peer into the container's netns.
+ * @return the reason (XDPCTL_R_CT_FWD: j->action is the redirect).
+ */
+__attribute__((noinline)) int xdpctl_ct_in(struct __sk_buff *skb, struct ct_job *j)
+{
+	struct xdpctl_bypass *rule;
+	struct xdpctl_addr dst;
+	struct ct_nat nat;
+	__u32 target;
+	int r;
+
+	if (!skb || !j)
+		return XDPCTL_R_MALFORMED;
+	r = ct_follow_skb(skb, &j->pk, &nat);
+	if (r)
+		return r;
+	ct_nat_dst(&j->pk, &nat, &dst);
+	rule = bpf_map_lookup_elem(&xdpctl_bypass, &dst);
+	if (!rule)
+		return XDPCTL_R_CT_NO_CONTAINER;
+	/* GSO packets were built from frames that fit the wire (see bypass_check). */
+	if (rule->mtu && !j->gso_size && j->pk.l3_len > rule->mtu)
+		return XDPCTL_R_TOO_BIG;
+	target = rule->ifindex;
+	/* A gone veth: to the stack untouched (see the skip-firewall path below). */
+	if (!bpf_map_lookup_elem(&xdpctl_devmap, &target))
+		return XDPCTL_R_REDIRECT_ERR;
+	r = ct_nat_apply_skb(skb, &j->pk, &nat, j->l4_off);
+	if (r)
+		return r;
+	if (l2_forward_rewrite((void *)(long)skb->data, (void *)(long)skb->data_end,
+			       j->pk.src.family, rule->dmac, rule->smac))
+		return XDPCTL_R_MALFORMED;
+	rule->in_packets++;
+	rule->in_bytes += j->pk.len;
+	flow_account(&j->pk, &nat, XDPCTL_HOOK_TC_IN, j->ifindex, target);
+	j->out_ifindex = target;
+	j->action = bpf_redirect_peer(target, 0);
+	return XDPCTL_R_CT_FWD;
+}
+
+/* bpf_fib_lookup for a packet leaving with these addresses; fills @fib. */
+static __always_inline int fib_out(struct __sk_buff *skb, const struct ct_job *j,
+				   const __u8 *saddr, const __u8 *daddr, __be16 sport, __be16 dport,
+				   struct bpf_fib_lookup *fib)
+{
+	__builtin_memset(fib, 0, sizeof(*fib));
+	if (j->pk.src.family == XDPCTL_AF_INET) {
+		fib->family = AF_INET;
+		fib->tos = j->tos;
+		__builtin_memcpy(&fib->ipv4_src, saddr, 4);
+		__builtin_memcpy(&fib->ipv4_dst, daddr, 4);
+	} else {
+		fib->family = AF_INET6;
+		fib->flowinfo = j->flowinfo;
+		__builtin_memcpy(fib->ipv6_src, saddr, 16);
+		__builtin_memcpy(fib->ipv6_dst, daddr, 16);
+	}
+	fib->l4_protocol = j->pk.l4proto;
+	fib->sport = sport;
+	fib->dport = dport;
+	/*
+	 * The helper checks tot_len against the route's MTU. 0 makes it check
+	 * the skb instead: right for GSO (segmented later), but it allows
+	 * MTU + 4 bytes (VLAN slack) and counts Ethernet padding.
+	 */
+	fib->tot_len = j->gso_size ? 0 : j->pk.l3_len > 0xffff ? 0xffff : j->pk.l3_len;
+	fib->ifindex = skb->ingress_ifindex;
+	return bpf_fib_lookup(skb, fib, sizeof(*fib), 0);
+}
+
+/*
+ * xdpctl_fwd_out - the return path from the route on: look the route up,
+ * check that it leaves by an attached uplink, follow conntrack if that
+ * uplink does (its NAT; a DNAT on the way out is routed again), check the
+ * MTU GSO-aware (bpf_check_mtu), rewrite and send: with the resolved MACs,
+ * or by bpf_redirect_neigh() when the neighbour is not resolved, so that a
+ * flow never splits between the paths.
+ * @return the reason (XDPCTL_R_CT_FWD / XDPCTL_R_BYPASS: j->action is the redirect).
+ */
+__attribute__((noinline)) int xdpctl_fwd_out(struct __sk_buff *skb, struct ct_job *j)
+{
+	struct bpf_fib_lookup fib;
+	struct xdpctl_iface *out_dev;
+	struct ct_nat nat = {};
+	__u32 out_ifindex, mtu_len;
+	int ret, r, ct_mode;
+
+	if (!skb || !j)
+		return XDPCTL_R_MALFORMED;
+	ret = fib_out(skb, j, j->pk.src.addr, j->pk.dst.addr, j->pk.sport, j->pk.dport, &fib);
+	if (ret == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return XDPCTL_R_TOO_BIG;
+	if (ret != BPF_FIB_LKUP_RET_SUCCESS && ret != BPF_FIB_LKUP_RET_NO_NEIGH)
+		return XDPCTL_R_FIB_MISS;
+	out_ifindex = fib.ifindex;
+	j->out_ifindex = out_ifindex;
+	out_dev = bpf_map_lookup_elem(&xdpctl_ifaces, &out_ifindex);
+	if (!out_dev || !(out_dev->flags & XDPCTL_IF_UPLINK))
+		return XDPCTL_R_NOT_UPLINK;
+	ct_mode = !(out_dev->flags & XDPCTL_IF_SKIP_FIREWALL);
+
+	if (ct_mode) {
+		if (j->ct_reason)
+			return j->ct_reason;
+		r = ct_follow_skb(skb, &j->pk, &nat);
+		if (r)
+			return r;
+		if (nat.changed & CT_NAT_DST) {
+			/* Routed by the new destination (rare: a DNAT on the way out). */
+			ret = fib_out(skb, j, nat.saddr, nat.daddr, nat.sport, nat.dport, &fib);
+			if (ret == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+				return XDPCTL_R_TOO_BIG;
+			if (ret != BPF_FIB_LKUP_RET_SUCCESS && ret != BPF_FIB_LKUP_RET_NO_NEIGH)
+				return XDPCTL_R_FIB_MISS;
+			out_ifindex = fib.ifindex;
+			j->out_ifindex = out_ifindex;
+			out_dev = bpf_map_lookup_elem(&xdpctl_ifaces, &out_ifindex);
+			if (!out_dev || !(out_dev->flags & XDPCTL_IF_UPLINK) ||
+			    (out_dev->flags & XDPCTL_IF_SKIP_FIREWALL))
+				return XDPCTL_R_NOT_UPLINK;
+		}
+	}
+	/* The NO_NEIGH answer checked no MTU; a GSO packet is checked by its segments. */
+	mtu_len = j->gso_size ? 0 : j->pk.l3_len;
+	if (bpf_check_mtu(skb, out_ifindex, &mtu_len, 0, 0))
+		return XDPCTL_R_TOO_BIG;
+
+	if (ct_mode) {
+		r = ct_nat_apply_skb(skb, &j->pk, &nat, j->l4_off);
+		if (r)
+			return r;
+		flow_account(&j->pk, &nat, XDPCTL_HOOK_TC_FWD, j->ifindex, out_ifindex);
+	}
+	if (ret == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		/* The neighbour subsystem resolves the next hop and fills in L2. */
+		struct bpf_redir_neigh nh = {};
+
+		if (l2_forward_rewrite((void *)(long)skb->data, (void *)(long)skb->data_end,
+				       j->pk.src.family, NULL, NULL))
+			return XDPCTL_R_MALFORMED;
+		if (fib.family == AF_INET) {
+			nh.nh_family = AF_INET;
+			nh.ipv4_nh = fib.ipv4_dst;
+		} else {
+			nh.nh_family = AF_INET6;
+			__builtin_memcpy(nh.ipv6_nh, fib.ipv6_dst, 16);
+		}
+		j->action = bpf_redirect_neigh(out_ifindex, &nh, sizeof(nh), 0);
+	} else {
+		if (l2_forward_rewrite((void *)(long)skb->data, (void *)(long)skb->data_end,
+				       j->pk.src.family, fib.dmac, fib.smac))
+			return XDPCTL_R_MALFORMED;
+		j->action = bpf_redirect(out_ifindex, 0);
+	}
+	return ct_mode ? XDPCTL_R_CT_FWD : XDPCTL_R_BYPASS;
+}
+
+/*
  * xdpctl_tc_in - clsact ingress of an uplink, attached by `xdpctl attach DEV`
  * (engine tc, and beside the XDP program with engine xdp so that ping-pong
  * rules for the tc hook are answered). Echo requests for a ping-pong address
  * with the tc hook bit are answered in place and sent back out of the same
- * device; a destination with a bypass rule is rewritten and handed straight
- * to the container's namespace with bpf_redirect_peer. All else: TC_ACT_OK.
+ * device. Fast path 'conntrack' (default): a TCP/UDP packet of an
+ * established entry whose post-NAT destination is a known container gets
+ * the entry's NAT and is handed straight to the container's namespace with
+ * bpf_redirect_peer; 'skip-firewall': any packet to a container-table
+ * address is. All else: TC_ACT_OK.
  */
 SEC("tc")
 int xdpctl_tc_in(struct __sk_buff *skb)
 {
 	__u32 ifindex = skb->ifindex;
 	struct pkt p = {};
-	struct xdpctl_iface *dev;
+	struct xdpctl_iface *dev = NULL;
 	struct xdpctl_pingpong *pp = NULL;
 	struct xdpctl_bypass *rule;
 	int trace = trace_enabled();
@@ -65,6 +294,34 @@ int xdpctl_tc_in(struct __sk_buff *skb)
 		reason = XDPCTL_R_PINGPONG;
 		out_ifindex = ifindex;
 		action = bpf_redirect(ifindex, 0);
+		goto out;
+	}
+	if (is_nd(&p)) {
+		reason = XDPCTL_R_ND;
+		goto out;
+	}
+	if (!dev || !(dev->flags & XDPCTL_IF_SKIP_FIREWALL)) {
+		struct ct_job *j;
+
+		if (p.vlans || skb->vlan_present) {
+			reason = XDPCTL_R_VLAN;
+			goto out;
+		}
+		reason = ct_precheck(&p);
+		if (reason)
+			goto out;
+		if (pkt_ttl(&p) <= 1) {
+			reason = XDPCTL_R_TTL;
+			goto out;
+		}
+		j = ct_job_of(skb, &p);
+		if (!j) {
+			reason = XDPCTL_R_MALFORMED;
+			goto out;
+		}
+		reason = xdpctl_ct_in(skb, j);
+		action = j->action;
+		out_ifindex = j->out_ifindex;
 		goto out;
 	}
 
@@ -102,25 +359,30 @@ out:
 }
 
 /*
- * xdpctl_tc_fwd - clsact ingress of a bypassed container's host-side veth,
- * attached with the first bypass rule for that veth: the return direction,
- * container to the outside world. A packet from a bypass rule's address
- * whose route (bpf_fib_lookup, neighbour resolved) leaves by an attached
- * uplink gets the resolved MACs, one hop less and goes straight out of the
- * uplink; anything else, or any lookup that is not a success, TC_ACT_OK.
+ * xdpctl_tc_fwd - clsact ingress of a container's host-side veth, attached
+ * with the first container-table entry for that veth: the return
+ * direction, container to the outside world. Only a packet from an
+ * address whose entry names this veth and the container's MAC is taken
+ * (anything else: the stack, counted as ct_policy). Its route
+ * (bpf_fib_lookup) must leave by an attached uplink; that uplink's fast
+ * path decides: 'conntrack' takes TCP/UDP of an established entry and
+ * applies the entry's NAT (the SNAT of a published port's reply, or
+ * MASQUERADE); 'skip-firewall' takes every packet as it is. Out with the
+ * resolved MACs, or bpf_redirect_neigh() when the neighbour is not
+ * resolved, so a flow never splits between the paths; the MTU is checked
+ * GSO-aware (bpf_check_mtu). Anything else: TC_ACT_OK.
  */
 SEC("tc")
 int xdpctl_tc_fwd(struct __sk_buff *skb)
 {
 	__u32 ifindex = skb->ifindex;
-	struct bpf_fib_lookup fib = {};
+	struct ct_job *j;
 	struct pkt p = {};
-	struct xdpctl_iface *out_dev;
 	struct xdpctl_bypass *rule;
 	int trace = trace_enabled();
 	int action = TC_ACT_OK;
 	__u32 out_ifindex = 0;
-	int reason, ret;
+	int reason;
 	void *data, *data_end;
 
 	tc_linearize(skb);
@@ -131,9 +393,18 @@ int xdpctl_tc_fwd(struct __sk_buff *skb)
 			  NULL);
 	if (reason)
 		goto out;
+	if (is_nd(&p)) {
+		reason = XDPCTL_R_ND;
+		goto out;
+	}
 	rule = bpf_map_lookup_elem(&xdpctl_bypass, &p.src);
 	if (!rule) {
 		reason = XDPCTL_R_PASS;
+		goto out;
+	}
+	/* The source check: this veth and the container's MAC own the address. */
+	if (rule->ifindex != ifindex || !mac_equal(p.eth->h_source, rule->dmac)) {
+		reason = XDPCTL_R_CT_POLICY;
 		goto out;
 	}
 	if (p.vlans || skb->vlan_present) {
@@ -145,50 +416,20 @@ int xdpctl_tc_fwd(struct __sk_buff *skb)
 		goto out;
 	}
 
-	if (p.ip4) {
-		fib.family = AF_INET;
-		fib.tos = p.ip4->tos;
-		fib.ipv4_src = p.ip4->saddr;
-		fib.ipv4_dst = p.ip4->daddr;
-	} else if (p.ip6) {
-		fib.family = AF_INET6;
-		fib.flowinfo = *(__be32 *)p.ip6 & bpf_htonl(0x0fffffff);
-		__builtin_memcpy(fib.ipv6_src, &p.ip6->saddr, 16);
-		__builtin_memcpy(fib.ipv6_dst, &p.ip6->daddr, 16);
-	}
-	fib.l4_protocol = p.l4proto;
-	fib.sport = p.sport;
-	fib.dport = p.dport;
-	/*
-	 * The helper checks tot_len against the route's MTU. 0 makes it check
-	 * the skb instead: right for GSO (segmented later), but it allows
-	 * MTU + 4 bytes (VLAN slack) and counts Ethernet padding.
-	 */
-	fib.tot_len = skb->gso_size ? 0 : p.l3_len > 0xffff ? 0xffff : p.l3_len;
-	fib.ifindex = skb->ingress_ifindex;
-
-	ret = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
-	if (ret == BPF_FIB_LKUP_RET_FRAG_NEEDED) {
-		reason = XDPCTL_R_TOO_BIG;
+	j = ct_job_of(skb, &p);
+	if (!j) {
+		reason = XDPCTL_R_MALFORMED;
 		goto out;
 	}
-	if (ret != BPF_FIB_LKUP_RET_SUCCESS) {
-		reason = XDPCTL_R_FIB_MISS;
-		goto out;
+	/* Why conntrack could not follow it (0: it may): a skip-firewall uplink ignores it. */
+	j->ct_reason = ct_precheck(&p);
+	reason = xdpctl_fwd_out(skb, j);
+	action = j->action;
+	out_ifindex = j->out_ifindex;
+	if (reason == XDPCTL_R_CT_FWD || reason == XDPCTL_R_BYPASS) {
+		rule->out_packets++;
+		rule->out_bytes += p.len;
 	}
-	out_ifindex = fib.ifindex;
-	out_dev = bpf_map_lookup_elem(&xdpctl_ifaces, &out_ifindex);
-	if (!out_dev || !(out_dev->flags & XDPCTL_IF_UPLINK)) {
-		reason = XDPCTL_R_NOT_UPLINK;
-		goto out;
-	}
-
-	/* parse_frame's pointers are still valid: no helper above moved data. */
-	forward_rewrite(&p, fib.dmac, fib.smac);
-	rule->out_packets++;
-	rule->out_bytes += p.len;
-	reason = XDPCTL_R_BYPASS;
-	action = bpf_redirect(out_ifindex, 0);
 
 out:
 	rx_verdict(&p, ifindex, XDPCTL_HOOK_TC_FWD, trace, reason, out_ifindex);

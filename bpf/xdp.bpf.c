@@ -7,14 +7,89 @@
 #include "lib/stats.h"
 #include "lib/entry.h"
 #include "lib/capture.h"
+#include "lib/ct.h"
+#include "lib/nat.h"
+
+/* The entry of @pk in the device's netns's conntrack, checked; 0 or the reason. A subprogram. */
+static __attribute__((noinline)) int ct_follow_xdp(struct xdp_md *ctx, const struct pkt *pk,
+						   struct ct_nat *nat)
+{
+	struct bpf_ct_opts___local o = { .netns_id = -1 };
+	struct ct_tuple t = {};
+	struct nf_conn *ct;
+	int r;
+
+	o.l4proto = pk->l4proto;
+	if (ct_tuple_of(pk, &t) == 12)
+		ct = bpf_xdp_ct_lookup(ctx, (struct bpf_sock_tuple *)&t, 12, &o, XDPCTL_CT_OPTS_SZ);
+	else
+		ct = bpf_xdp_ct_lookup(ctx, (struct bpf_sock_tuple *)&t, 36, &o, XDPCTL_CT_OPTS_SZ);
+	if (!ct)
+		return XDPCTL_R_CT_NEW;
+	r = ct_check(pk, ct, o.dir, nat);
+	bpf_ct_release(ct);
+	return r;
+}
+
+/*
+ * xdpctl_ct_in_xdp - the conntrack fast path, uplink to container, for a
+ * TCP/UDP packet that passed ct_precheck() (a global function: checked
+ * once by the verifier). An established entry whose post-NAT destination
+ * is a known container: the entry's NAT, the container's MACs, one hop
+ * less, redirected through the devmap into the container's host veth.
+ * @return the reason (XDPCTL_R_CT_FWD: redirected, j->out_ifindex).
+ */
+__attribute__((noinline)) int xdpctl_ct_in_xdp(struct xdp_md *ctx, struct ct_job *j)
+{
+	struct xdpctl_bypass *rule;
+	struct xdpctl_addr dst;
+	struct ct_nat nat;
+	void *data, *data_end, *l3, *l4;
+	int r;
+
+	if (!ctx || !j)
+		return XDPCTL_R_MALFORMED;
+	r = ct_follow_xdp(ctx, &j->pk, &nat);
+	if (r)
+		return r;
+	ct_nat_dst(&j->pk, &nat, &dst);
+	rule = bpf_map_lookup_elem(&xdpctl_bypass, &dst);
+	if (!rule)
+		return XDPCTL_R_CT_NO_CONTAINER;
+	if (rule->mtu && j->pk.l3_len > rule->mtu)
+		return XDPCTL_R_TOO_BIG;
+	if (bpf_redirect_map(&xdpctl_devmap, rule->ifindex, 0) != XDP_REDIRECT)
+		return XDPCTL_R_REDIRECT_ERR;
+
+	/* The packet's pointers again, from the offsets the caller parsed. */
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	l3 = data + NAT_L3_OFF;
+	l4 = data + (j->l4_off & 0xff);
+	if (l3 + sizeof(struct ipv6hdr) > data_end && l3 + sizeof(struct iphdr) > data_end)
+		return XDPCTL_R_MALFORMED;
+	nat_rewrite_direct(&j->pk, l3, l4, data_end, &nat);
+	if (l2_forward_rewrite(data, data_end, j->pk.src.family, rule->dmac, rule->smac))
+		return XDPCTL_R_MALFORMED;
+	rule->in_packets++;
+	rule->in_bytes += j->pk.len;
+	flow_account(&j->pk, &nat, XDPCTL_HOOK_XDP, j->ifindex, rule->ifindex);
+	j->out_ifindex = rule->ifindex;
+	return XDPCTL_R_CT_FWD;
+}
 
 /*
  * xdpctl_xdp - attached by `xdpctl attach DEV` (engine xdp) to the uplink,
  * at XDP (native or generic). For every frame:
  *   - an ICMP/ICMPv6 echo request for a ping-pong address with the XDP hook
  *     bit is answered in place and leaves by XDP_TX;
- *   - a destination with a bypass rule is rewritten (MACs, TTL) and
- *     redirected through the devmap into the container's host-side veth;
+ *   - fast path 'conntrack' (the default): a TCP/UDP packet of an
+ *     established conntrack entry whose post-NAT destination is a known
+ *     container gets the entry's NAT, MACs, TTL - 1 and is redirected
+ *     through the devmap into the container's host-side veth;
+ *   - fast path 'skip-firewall' (opt-in): a destination in the container
+ *     table is rewritten (MACs, TTL) and redirected the same way, past
+ *     netfilter, NAT and conntrack;
  *   - anything else goes to the stack untouched (XDP_PASS) with its reason
  *     counted: no rule, not our MAC, broadcast, TTL, too big, malformed, ...
  */
@@ -49,6 +124,42 @@ int xdpctl_xdp(struct xdp_md *ctx)
 			goto out;
 		reason = XDPCTL_R_PINGPONG;
 		action = XDP_TX;
+		goto out;
+	}
+
+	if (is_nd(&p)) {
+		reason = XDPCTL_R_ND;
+		goto out;
+	}
+	if (!dev || !(dev->flags & XDPCTL_IF_SKIP_FIREWALL)) {
+		struct ct_job *j;
+
+		if (p.vlans) {
+			reason = XDPCTL_R_VLAN;
+			goto out;
+		}
+		reason = ct_precheck(&p);
+		if (reason)
+			goto out;
+		/* Engine auto: TCP is tc's (GRO, then bpf_redirect_peer carries it whole). */
+		if (dev && (dev->flags & XDPCTL_IF_TCP_TO_TC) && p.l4proto == IPPROTO_TCP) {
+			reason = XDPCTL_R_TO_TC;
+			goto out;
+		}
+		if (pkt_ttl(&p) <= 1) {
+			reason = XDPCTL_R_TTL;
+			goto out;
+		}
+		j = ct_job_fill(&p, data, 0, ifindex);
+		if (!j) {
+			reason = XDPCTL_R_MALFORMED;
+			goto out;
+		}
+		reason = xdpctl_ct_in_xdp(ctx, j);
+		if (reason == XDPCTL_R_CT_FWD) {
+			action = XDP_REDIRECT;
+			out_ifindex = j->out_ifindex;
+		}
 		goto out;
 	}
 

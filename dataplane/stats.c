@@ -28,6 +28,13 @@ static const char *const reason_names[XDPCTL_REASON_MAX] = {
 	[XDPCTL_R_TO_TC] = "to_tc",
 	[XDPCTL_R_MARTIAN] = "martian_source",
 	[XDPCTL_R_EXT_HDR] = "ext_header",
+	[XDPCTL_R_CT_NEW] = "ct_new",
+	[XDPCTL_R_CT_CLOSING] = "ct_closing",
+	[XDPCTL_R_CT_NO_CONTAINER] = "ct_no_container",
+	[XDPCTL_R_CT_POLICY] = "ct_policy",
+	[XDPCTL_R_CT_FWD] = "ct_forward",
+	[XDPCTL_R_ND] = "neighbour_discovery",
+	[XDPCTL_R_NOT_TCPUDP] = "ct_not_tcp_udp",
 };
 
 static const char *const hook_names[XDPCTL_HOOK_MAX] = {

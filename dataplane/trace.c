@@ -238,6 +238,13 @@ static const char *reason_words(unsigned int reason)
 	case XDPCTL_R_FIB_MISS: return "no route (FIB lookup failed)";
 	case XDPCTL_R_NOT_UPLINK: return "route does not leave by an uplink";
 	case XDPCTL_R_TO_TC: return "left to the tc program";
+	case XDPCTL_R_CT_NEW: return "no established conntrack entry";
+	case XDPCTL_R_CT_CLOSING: return "conntrack state change (SYN/FIN/RST, not established)";
+	case XDPCTL_R_CT_NO_CONTAINER: return "post-NAT destination is no known container";
+	case XDPCTL_R_CT_POLICY: return "source not owned by this veth, or a helper's entry";
+	case XDPCTL_R_CT_FWD: return "forwarded following conntrack";
+	case XDPCTL_R_ND: return "neighbour discovery";
+	case XDPCTL_R_NOT_TCPUDP: return "not TCP/UDP: conntrack mode leaves it to the stack";
 	case XDPCTL_R_PINGPONG: return "ping-pong";
 	case XDPCTL_R_BYPASS: return "bypass";
 	default: return "unknown reason";

@@ -62,7 +62,8 @@ static void test_names(void)
 	static const char *const reasons[] = {
 		"rx", "pass", "pingpong", "bypass", "redirect_error", "malformed", "too_big",
 		"ttl_expired", "not_for_us", "broadcast", "unknown_l3", "fragment", "vlan",
-		"fib_miss", "not_uplink", "to_tc", "martian_source", "ext_header",
+		"fib_miss", "not_uplink", "to_tc", "martian_source", "ext_header", "ct_new", "ct_closing", "ct_no_container",
+		"ct_policy", "ct_forward", "neighbour_discovery", "ct_not_tcp_udp",
 	};
 	unsigned int i;
 

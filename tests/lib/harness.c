@@ -63,6 +63,13 @@ static const char *const reason_names[XDPCTL_REASON_MAX] = {
 	[XDPCTL_R_TO_TC] = "TO_TC",
 	[XDPCTL_R_MARTIAN] = "MARTIAN",
 	[XDPCTL_R_EXT_HDR] = "EXT_HDR",
+	[XDPCTL_R_CT_NEW] = "CT_NEW",
+	[XDPCTL_R_CT_CLOSING] = "CT_CLOSING",
+	[XDPCTL_R_CT_NO_CONTAINER] = "CT_NO_CONTAINER",
+	[XDPCTL_R_CT_POLICY] = "CT_POLICY",
+	[XDPCTL_R_CT_FWD] = "CT_FWD",
+	[XDPCTL_R_ND] = "ND",
+	[XDPCTL_R_NOT_TCPUDP] = "NOT_TCPUDP",
 };
 
 const char *th_reason_name(unsigned int reason)
