@@ -118,6 +118,7 @@ struct nf_conn___local {
 const volatile __u32 ct_tcp_timeout_ms = 432000000;
 const volatile __u32 ct_udp_timeout_ms = 120000;
 
+#ifndef XDPCTL_CT_NO_MAPS /* (a test helper that only uses the declarations) */
 /* Flows on the fast path, for 'xdpctl flows': per CPU, least recently used go first. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
@@ -141,6 +142,8 @@ struct {
 	__type(value, struct ct_scratch);
 } xdpctl_ct_scratch SEC(".maps");
 
+#endif
+
 /* What the fast path needs of an entry, copied out before it is released. */
 struct ct_nat {
 	__u8 saddr[16]; /* the packet's new source (network order; IPv4: first 4 bytes) */
@@ -153,6 +156,7 @@ struct ct_nat {
 #define CT_NAT_SRC   1 /* source address or port changes */
 #define CT_NAT_DST   2 /* destination address or port changes */
 
+#ifndef XDPCTL_CT_NO_MAPS
 /*
  * A packet handed to the fast path's global functions, as values. pk
  * carries no pointers (they are NULL): the functions re-derive them.
@@ -209,6 +213,8 @@ static __always_inline struct ct_job *ct_job_fill(const struct pkt *p, void *dat
 	j->action = 0; /* TC_ACT_OK; XDP: the caller's */
 	return j;
 }
+
+#endif
 
 /* Do two 16-byte addresses (2-byte aligned) differ? No memcmp in BPF. */
 static __always_inline int addr16_differ(const void *a, const void *b)
@@ -370,6 +376,7 @@ static __always_inline void ct_nat_dst(const struct pkt *p, const struct ct_nat 
 	a->family = p->dst.family;
 }
 
+#ifndef XDPCTL_CT_NO_MAPS
 /* Account @p in the flow table (key: the tuple as it arrived). A subprogram: its own stack frame. */
 static __attribute__((noinline)) void flow_account(const struct pkt *p, const struct ct_nat *nat,
 					 __u8 hook, __u32 in_ifindex, __u32 out_ifindex)
@@ -413,5 +420,7 @@ static __attribute__((noinline)) void flow_account(const struct pkt *p, const st
 	nf->last_ns = now;
 	bpf_map_update_elem(&xdpctl_flows, &k, nf, BPF_ANY);
 }
+
+#endif
 
 #endif /* XDPCTL_CT_H */

@@ -136,7 +136,7 @@ static int build_l4(const struct pb_spec *s, __u8 *l4, size_t cap)
 		break;
 	}
 	memcpy(l4 + hlen, s->payload, s->payload_len);
-	if (csum_off >= 0 && s->family) {
+	if (csum_off >= 0 && s->family && !(s->udp_nocsum && s->l4proto == IPPROTO_UDP)) {
 		__u32 sum = pseudo ? pseudo_sum(s, s->l4proto, len) : 0;
 		__u16 c;
 

@@ -85,6 +85,7 @@ struct pb_spec {
 	__be16 dport;
 	__u32 tcp_seq;
 	__u8 tcp_flags;
+	bool udp_nocsum;   /* UDP checksum 0: none (IPv4 only) */
 
 	__u8 payload[PB_MAX_PAYLOAD];
 	int payload_len;

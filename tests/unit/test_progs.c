@@ -26,6 +26,7 @@
 
 #include "harness.h"
 #include "pkt.h"
+#include "ct_inject.skel.h"
 
 /* Addresses of the test world: index 0 IPv4, 1 IPv6. */
 static const char *const CLIENT[2] = { "198.18.0.1", "2001:db8:18::1" };
@@ -38,6 +39,17 @@ static const char *const BYX[2] = { "198.19.0.7", "2001:db8:19::7" };   /* bypas
 static const char *const UNK[2] = { "198.19.0.9", "2001:db8:19::9" };   /* nothing configured */
 static const char *const FAR[2] = { "198.18.1.1", "2001:db8:181::1" };  /* routed via a non-uplink */
 static const char *const NOWHERE[2] = { "198.18.7.7", "2001:db8:77::7" }; /* no route */
+static const char *const PUB[2] = { "198.18.0.254", "2001:db8:18::fe" }; /* the host, xu0 */
+/* Ports of the injected conntrack entries (host order). */
+#define P_CLIENT  4242  /* pb_udp's source port */
+#define P_CLIENT2 4243  /* entry without a reply seen */
+#define P_CLIENT3 4244  /* entry to no container */
+#define P_CLIENT4 4245  /* no entry at all */
+#define P_PUB     8080  /* the published port */
+#define P_CONT    53    /* the container's port (pb_udp's destination port) */
+#define P_CONT_TCP 80   /* the container's TCP port (pb_tcp's destination port) */
+#define P_MASQ_IN 5000  /* a container-initiated flow's source port */
+#define P_MASQ    40000 /* its MASQUERADE port */
 
 static const __u8 MAC_CONT[6] = { 0x02, 0, 0, 0, 0, 0xc3 };  /* container (veth peer) */
 static const __u8 MAC_GW[6] = { 0x02, 0, 0, 0, 0, 0xc1 };    /* container's gateway */
@@ -75,6 +87,12 @@ enum rule_kind {
 #define W_NO_IFACE (1u << 0)  /* no xdpctl_ifaces entry for the test-run device */
 #define W_TCP_TO_TC (1u << 1) /* the test-run device has XDPCTL_IF_TCP_TO_TC */
 #define W_BYPASS_TO_TC (1u << 2) /* the test-run device has XDPCTL_IF_BYPASS_TO_TC (engine auto) */
+/*
+ * The uplinks follow conntrack (the default fast path). Without it the
+ * world's uplinks run the opt-in per-address bypass ('--fast-path
+ * skip-firewall'), which the rows written for the bypass test.
+ */
+#define W_CT (1u << 3)
 
 struct row {
 	char name[128];
@@ -168,6 +186,17 @@ static struct pb_spec udp_from(const char *src, const char *dst)
 
 	if (pb_udp(&s, src, dst))
 		die("pb_udp", EINVAL);
+	memcpy(s.dmac, MAC_GW, 6);
+	memcpy(s.smac, MAC_CONT, 6);
+	return s;
+}
+
+static struct pb_spec tcp_from(const char *src, const char *dst)
+{
+	struct pb_spec s;
+
+	if (pb_tcp(&s, src, dst))
+		die("pb_tcp", EINVAL);
 	memcpy(s.dmac, MAC_GW, 6);
 	memcpy(s.smac, MAC_CONT, 6);
 	return s;
@@ -274,11 +303,13 @@ static void world(unsigned int flags)
 	if (!(flags & W_NO_IFACE)) {
 		err = th_iface_set(H, if_lo, PB_MAC_HOST,
 				   XDPCTL_IF_UPLINK | (flags & W_TCP_TO_TC ? XDPCTL_IF_TCP_TO_TC : 0) |
-				   (flags & W_BYPASS_TO_TC ? XDPCTL_IF_BYPASS_TO_TC : 0));
+				   (flags & W_BYPASS_TO_TC ? XDPCTL_IF_BYPASS_TO_TC : 0) |
+				   (flags & W_CT ? 0 : XDPCTL_IF_SKIP_FIREWALL));
 		if (err)
 			die("th_iface_set lo", err);
 	}
-	err = th_iface_set(H, if_uplink, mac_uplink, XDPCTL_IF_UPLINK);
+	err = th_iface_set(H, if_uplink, mac_uplink,
+			   XDPCTL_IF_UPLINK | (flags & W_CT ? 0 : XDPCTL_IF_SKIP_FIREWALL));
 	if (!err)
 		err = th_iface_set(H, if_veth, MAC_GW, XDPCTL_IF_VETH);
 	if (err)
@@ -806,12 +837,13 @@ static void rows_fwd(void)
 		r->reason = XDPCTL_R_FIB_MISS;
 
 		s = udp_from(BY[v6], CLIENT[v6]);
-		r = add_row(TH_TC_FWD, "pb_udp BY -> CLIENT, default test-run ctx",
-			    "%s from a bypass address, no ingress device: FIB miss", ipv(v6));
+		r = add_row(TH_TC_FWD, "pb_udp BY -> CLIENT, default test-run ctx (lo)",
+			    "%s from a container address on a device that does not own it: policy",
+			    ipv(v6));
 		r->in = s;
 		r->ret = TC_ACT_OK;
 		r->out = OUT_SAME;
-		r->reason = XDPCTL_R_FIB_MISS;
+		r->reason = XDPCTL_R_CT_POLICY;
 
 		s = udp_from(UNK[v6], CLIENT[v6]);
 		r = add_row(TH_TC_FWD, "pb_udp UNK -> CLIENT on xt0",
@@ -888,6 +920,379 @@ static void rows_fwd(void)
 	(void)if_nonup;
 }
 
+
+/* ---------------------------------------------------------------------------
+ * Conntrack entries, injected with the ct_inject helper program
+ */
+
+static struct ct_inject *CTI;
+static bool ct_tcp_established; /* can an injected TCP entry be ESTABLISHED here? */
+
+#define IPS_SEEN_REPLY_ (1u << 1)
+
+/*
+ * One conntrack entry in the private namespace: original tuple src:sport ->
+ * dst:dport, NAT of kind @manip (-1 none, 0 SNAT, 1 DNAT) to nat:nat_port,
+ * @status bits set before insertion. @return 0 or a negative error.
+ */
+static int ct_add(int v6, __u8 proto, const char *src, __u16 sport, const char *dst, __u16 dport,
+		  int manip, const char *nat, __u16 nat_port, __u32 status, __u32 *tcp_state)
+{
+	static __u8 frame[64];
+	struct th_run run = {};
+	struct ct_inject__bss *b;
+	struct ct_inject__data *d;
+	int err;
+
+	if (!CTI) {
+		CTI = ct_inject__open_and_load();
+		if (!CTI)
+			return -errno;
+	}
+	b = CTI->bss;
+	d = CTI->data;
+	b->in_v6 = v6;
+	b->in_l4proto = proto;
+	memset(b->in_saddr, 0, 16);
+	memset(b->in_daddr, 0, 16);
+	memset(b->in_nat_addr, 0, 16);
+	if ((v6 ? pb_addr6 : pb_addr4)(b->in_saddr, src) ||
+	    (v6 ? pb_addr6 : pb_addr4)(b->in_daddr, dst))
+		return -EINVAL;
+	b->in_sport = htons(sport);
+	b->in_dport = htons(dport);
+	d->in_manip = manip;
+	if (manip >= 0 && (v6 ? pb_addr6 : pb_addr4)(b->in_nat_addr, nat))
+		return -EINVAL;
+	b->in_nat_port = nat_port;
+	b->in_status = status;
+	d->out_err = 1;
+	memset(frame, 0, sizeof(frame));
+	run.in = frame;
+	run.in_len = sizeof(frame);
+	err = th_run_fd(bpf_program__fd(CTI->progs.ct_inject), true, &run);
+	if (err)
+		return err;
+	if (tcp_state)
+		*tcp_state = b->out_tcp_state;
+	return d->out_err;
+}
+
+static void ct_entries(void)
+{
+	__u32 state = 0;
+	int v6, err;
+
+	for (v6 = 0; v6 < 2; v6++) {
+		/* A published port: CLIENT:4242 -> PUB:8080, DNAT to BY:53. */
+		err = ct_add(v6, IPPROTO_UDP, CLIENT[v6], P_CLIENT, PUB[v6], P_PUB, 1, BY[v6],
+			     P_CONT, IPS_SEEN_REPLY_, NULL);
+		/* The same, no reply seen yet. */
+		if (!err)
+			err = ct_add(v6, IPPROTO_UDP, CLIENT[v6], P_CLIENT2, PUB[v6], P_PUB, 1,
+				     BY[v6], P_CONT, 0, NULL);
+		/* Established, to an address that is no container. */
+		if (!err)
+			err = ct_add(v6, IPPROTO_UDP, CLIENT[v6], P_CLIENT3, UNK[v6], P_CONT, -1,
+				     NULL, 0, IPS_SEEN_REPLY_, NULL);
+		/* Container-initiated: BY:5000 -> CLIENT:53, MASQUERADE to PUB:40000. */
+		if (!err)
+			err = ct_add(v6, IPPROTO_UDP, BY[v6], P_MASQ_IN, CLIENT[v6], P_CONT, 0,
+				     PUB[v6], P_MASQ, IPS_SEEN_REPLY_, NULL);
+		/* TCP to the published port, DNAT to BY:80. */
+		if (!err)
+			err = ct_add(v6, IPPROTO_TCP, CLIENT[v6], P_CLIENT, PUB[v6], P_PUB, 1,
+				     BY[v6], P_CONT_TCP, IPS_SEEN_REPLY_, &state);
+		if (err)
+			die("injecting conntrack entries (bpf_xdp_ct_alloc, bpf_ct_insert_entry)", err);
+	}
+	/* The kfuncs create TCP entries in state NONE: ESTABLISHED needs real traffic (e2e). */
+	ct_tcp_established = state == 3;
+}
+
+static void set_ports(struct pb_spec *s, __u16 sport, __u16 dport)
+{
+	s->sport = htons(sport);
+	s->dport = htons(dport);
+}
+
+static void set_addr(struct pb_spec *s, bool dst, int v6, const char *text)
+{
+	if ((v6 ? pb_addr6 : pb_addr4)(dst ? s->dst : s->src, text))
+		die(text, EINVAL);
+}
+
+static void row_ct_pass(enum th_prog p, int v6, struct pb_spec in, int reason, const char *how,
+			const char *name)
+{
+	struct row *r = add_row(p, how, "%s ct: %s", ipv(v6), name);
+
+	r->in = in;
+	r->ret = verdict_pass(p);
+	r->out = OUT_SAME;
+	r->reason = reason;
+	r->world = W_CT;
+}
+
+/* Rows of the conntrack fast path at the uplink (XDP or tc ingress). */
+static void rows_ct_in(enum th_prog p, int v6)
+{
+	struct pb_spec s;
+	struct row *r;
+
+	/* The published port: the entry's DNAT, then the container's MACs, TTL - 1. */
+	s = udp_to(v6, PUB[v6]);
+	set_ports(&s, P_CLIENT, P_PUB);
+	r = add_row(p, "pb_udp CLIENT:4242 -> PUB:8080; injected entry, DNAT to BY:53, reply seen",
+		    "%s ct: established UDP to a published port: DNAT and forwarded", ipv(v6));
+	r->in = s;
+	r->ret = verdict_fwd(p);
+	r->out = OUT_SPEC;
+	r->exp = forwarded(&s, MAC_CONT, MAC_GW);
+	set_addr(&r->exp, true, v6, BY[v6]);
+	r->exp.dport = htons(P_CONT);
+	r->reason = XDPCTL_R_CT_FWD;
+	r->rule = RULE_BY_IN;
+	r->rule_addr = BY[v6];
+	r->world = W_CT;
+
+	/* The same with a 1001-byte payload: checksums over an odd length. */
+	s.payload_len = 1001;
+	r = add_row(p, "as above, 1001-byte payload", "%s ct: DNAT of an odd-length datagram",
+		    ipv(v6));
+	r->in = s;
+	r->ret = verdict_fwd(p);
+	r->out = OUT_SPEC;
+	r->exp = forwarded(&s, MAC_CONT, MAC_GW);
+	set_addr(&r->exp, true, v6, BY[v6]);
+	r->exp.dport = htons(P_CONT);
+	r->reason = XDPCTL_R_CT_FWD;
+	r->rule = RULE_BY_IN;
+	r->rule_addr = BY[v6];
+	r->world = W_CT;
+
+	/* The reply to a container-initiated flow: MASQUERADE undone. */
+	s = udp_to(v6, PUB[v6]);
+	set_ports(&s, P_CONT, P_MASQ);
+	r = add_row(p, "pb_udp CLIENT:53 -> PUB:40000; entry BY:5000 -> CLIENT:53 SNAT to PUB:40000",
+		    "%s ct: reply to a MASQUERADEd flow: back to the container", ipv(v6));
+	r->in = s;
+	r->ret = verdict_fwd(p);
+	r->out = OUT_SPEC;
+	r->exp = forwarded(&s, MAC_CONT, MAC_GW);
+	set_addr(&r->exp, true, v6, BY[v6]);
+	r->exp.dport = htons(P_MASQ_IN);
+	r->reason = XDPCTL_R_CT_FWD;
+	r->rule = RULE_BY_IN;
+	r->rule_addr = BY[v6];
+	r->world = W_CT;
+
+	/* UDP/IPv4 without a checksum keeps none. */
+	if (!v6) {
+		s = udp_to(v6, PUB[v6]);
+		set_ports(&s, P_CLIENT, P_PUB);
+		r = add_row(p, "pb_udp with checksum 0 (none), DNAT entry",
+			    "%s ct: UDP without checksum stays without", ipv(v6));
+		r->in = s;
+		r->ret = verdict_fwd(p);
+		r->out = OUT_SPEC;
+		r->exp = forwarded(&s, MAC_CONT, MAC_GW);
+		set_addr(&r->exp, true, v6, BY[v6]);
+		r->exp.dport = htons(P_CONT);
+		r->reason = XDPCTL_R_CT_FWD;
+		r->rule = RULE_BY_IN;
+		r->rule_addr = BY[v6];
+		r->world = W_CT;
+		r->in.udp_nocsum = true;
+		r->exp.udp_nocsum = true;
+	}
+
+	s = udp_to(v6, PUB[v6]);
+	set_ports(&s, P_CLIENT2, P_PUB);
+	row_ct_pass(p, v6, s, XDPCTL_R_CT_NEW, "entry without IPS_SEEN_REPLY",
+		    "no reply seen yet: the stack's");
+	s = udp_to(v6, PUB[v6]);
+	set_ports(&s, P_CLIENT4, P_PUB);
+	row_ct_pass(p, v6, s, XDPCTL_R_CT_NEW, "no entry", "no conntrack entry: the stack's");
+	s = udp_to(v6, UNK[v6]);
+	set_ports(&s, P_CLIENT3, P_CONT);
+	row_ct_pass(p, v6, s, XDPCTL_R_CT_NO_CONTAINER, "established entry CLIENT -> UNK",
+		    "established, but no container behind it");
+	s = udp_to(v6, BY[v6]);
+	row_ct_pass(p, v6, s, XDPCTL_R_CT_NEW, "pb_udp straight to BY, no entry",
+		    "a container-table entry alone opens nothing");
+	s = udp_to(v6, PUB[v6]);
+	set_ports(&s, P_CLIENT, P_PUB);
+	s.ttl = 1;
+	row_ct_pass(p, v6, s, XDPCTL_R_TTL, "DNAT entry, TTL 1", "TTL 1: the stack's");
+	s = udp_to(v6, PUB[v6]);
+	set_ports(&s, P_CLIENT, P_PUB);
+	add_vlans(&s, 1);
+	row_ct_pass(p, v6, s, XDPCTL_R_VLAN, "DNAT entry, 802.1Q tag", "tagged: the stack's");
+	s = udp_to(v6, PUB[v6]);
+	set_ports(&s, P_CLIENT, P_PUB);
+	if (v6) {
+		static const __u8 frag[] = { IPPROTO_FRAGMENT };
+
+		v6_ext(&s, 1, frag);
+		s.frag_more = true;
+		s.frag_id = 7;
+	} else {
+		s.v4_frag = true;
+		s.frag_more = true;
+	}
+	row_ct_pass(p, v6, s, XDPCTL_R_FRAGMENT, "DNAT entry, first fragment",
+		    "fragments: the stack's (one datagram, one path)");
+
+	s = tcp_to(v6, PUB[v6]);
+	set_ports(&s, P_CLIENT, P_PUB);
+	s.tcp_flags = 0x02;
+	if (p == TH_XDP) {
+		row_ct_pass(p, v6, s, XDPCTL_R_CT_NEW, "pb_tcp SYN", "TCP SYN: conntrack's to see");
+	} else {
+		row_ct_pass(p, v6, s, XDPCTL_R_CT_NEW, "pb_tcp SYN", "TCP SYN: conntrack's to see");
+	}
+	s.tcp_flags = 0x11;
+	row_ct_pass(p, v6, s, XDPCTL_R_CT_CLOSING, "pb_tcp FIN+ACK", "TCP FIN: conntrack's to see");
+	s.tcp_flags = 0x04;
+	row_ct_pass(p, v6, s, XDPCTL_R_CT_CLOSING, "pb_tcp RST", "TCP RST: conntrack's to see");
+	s.tcp_flags = 0x10;
+	if (ct_tcp_established) {
+		r = add_row(p, "pb_tcp ACK CLIENT:4242 -> PUB:8080; DNAT entry to BY:80",
+			    "%s ct: established TCP to a published port: DNAT", ipv(v6));
+		r->in = s;
+		r->ret = verdict_fwd(p);
+		r->out = OUT_SPEC;
+		r->exp = forwarded(&s, MAC_CONT, MAC_GW);
+		set_addr(&r->exp, true, v6, BY[v6]);
+		r->exp.dport = htons(P_CONT_TCP);
+		r->reason = XDPCTL_R_CT_FWD;
+		r->rule = RULE_BY_IN;
+		r->rule_addr = BY[v6];
+		r->world = W_CT;
+	} else {
+		row_ct_pass(p, v6, s, XDPCTL_R_CT_CLOSING, "pb_tcp ACK; injected entry in state NONE",
+			    "TCP entry not ESTABLISHED: the stack's");
+	}
+
+	s = echo_req(v6, BY[v6]);
+	row_ct_pass(p, v6, s, XDPCTL_R_NOT_TCPUDP, "pb_echo_request CLIENT -> BY",
+		    "ICMP to a container: the stack's");
+	if (v6) {
+		s = echo_req(v6, BY[v6]);
+		s.icmp_type = 135; /* neighbour solicitation, unicast (NUD) */
+		row_ct_pass(p, v6, s, XDPCTL_R_ND, "ICMPv6 type 135 to BY",
+			    "neighbour solicitation: always the stack's");
+		s = echo_req(v6, BY[v6]);
+		s.icmp_type = 136;
+		r = add_row(p, "ICMPv6 type 136 to BY, skip-firewall uplink",
+			    "%s neighbour advertisement to a bypass address: the stack's", ipv(v6));
+		r->in = s;
+		r->ret = verdict_pass(p);
+		r->out = OUT_SAME;
+		r->reason = XDPCTL_R_ND;
+	}
+}
+
+/* Rows of the conntrack fast path on the container's veth (return direction). */
+static void rows_ct_fwd(int v6)
+{
+	struct pb_spec s;
+	struct row *r;
+
+	/* The published port's reply: SNAT back to the host's address and port. */
+	s = udp_from(BY[v6], CLIENT[v6]);
+	set_ports(&s, P_CONT, P_CLIENT);
+	r = add_row(TH_TC_FWD, "pb_udp BY:53 -> CLIENT:4242 on xt0; DNAT entry CLIENT -> PUB:8080",
+		    "%s ct: a published port's reply: SNAT to the host, out of the uplink", ipv(v6));
+	r->in = s;
+	r->ifindex = if_veth;
+	r->ret = TC_ACT_REDIRECT;
+	r->out = OUT_SPEC;
+	r->exp = forwarded(&s, PB_MAC_CLIENT, mac_uplink);
+	set_addr(&r->exp, false, v6, PUB[v6]);
+	r->exp.sport = htons(P_PUB);
+	r->reason = XDPCTL_R_CT_FWD;
+	r->rule = RULE_BY_OUT;
+	r->rule_addr = BY[v6];
+	r->world = W_CT;
+
+	/* A container-initiated flow: MASQUERADE. */
+	s = udp_from(BY[v6], CLIENT[v6]);
+	set_ports(&s, P_MASQ_IN, P_CONT);
+	r = add_row(TH_TC_FWD, "pb_udp BY:5000 -> CLIENT:53 on xt0; SNAT entry to PUB:40000",
+		    "%s ct: container-initiated: MASQUERADE as the entry says", ipv(v6));
+	r->in = s;
+	r->ifindex = if_veth;
+	r->ret = TC_ACT_REDIRECT;
+	r->out = OUT_SPEC;
+	r->exp = forwarded(&s, PB_MAC_CLIENT, mac_uplink);
+	set_addr(&r->exp, false, v6, PUB[v6]);
+	r->exp.sport = htons(P_MASQ);
+	r->reason = XDPCTL_R_CT_FWD;
+	r->rule = RULE_BY_OUT;
+	r->rule_addr = BY[v6];
+	r->world = W_CT;
+
+	/* Spoofing: the address of BY from another MAC; BY's address from another veth. */
+	s = udp_from(BY[v6], CLIENT[v6]);
+	set_ports(&s, P_CONT, P_CLIENT);
+	memcpy(s.smac, MAC_OTHER, 6);
+	r = add_row(TH_TC_FWD, "pb_udp BY:53 -> CLIENT:4242 on xt0 from another MAC",
+		    "%s ct: BY's address from a MAC that is not BY's: policy", ipv(v6));
+	r->in = s;
+	r->ifindex = if_veth;
+	r->ret = TC_ACT_OK;
+	r->out = OUT_SAME;
+	r->reason = XDPCTL_R_CT_POLICY;
+	r->world = W_CT;
+	s = udp_from(BY[v6], CLIENT[v6]);
+	set_ports(&s, P_CONT, P_CLIENT);
+	r = add_row(TH_TC_FWD, "pb_udp BY:53 -> CLIENT:4242 arriving on xn0",
+		    "%s ct: BY's address from a veth that is not BY's: policy", ipv(v6));
+	r->in = s;
+	r->ifindex = if_nonup;
+	r->ret = TC_ACT_OK;
+	r->out = OUT_SAME;
+	r->reason = XDPCTL_R_CT_POLICY;
+	r->world = W_CT;
+
+	s = udp_from(BY[v6], CLIENT[v6]);
+	set_ports(&s, P_CONT, P_CLIENT4);
+	r = add_row(TH_TC_FWD, "pb_udp BY:53 -> CLIENT:4245 on xt0, no entry",
+		    "%s ct: from a container, no entry: the stack's (MASQUERADE there)", ipv(v6));
+	r->in = s;
+	r->ifindex = if_veth;
+	r->ret = TC_ACT_OK;
+	r->out = OUT_SAME;
+	r->reason = XDPCTL_R_CT_NEW;
+	r->world = W_CT;
+
+	s = tcp_from(BY[v6], CLIENT[v6]);
+	s.tcp_flags = 0x12; /* SYN+ACK */
+	r = add_row(TH_TC_FWD, "pb_tcp SYN+ACK BY -> CLIENT on xt0",
+		    "%s ct: TCP SYN+ACK from a container: conntrack's to see", ipv(v6));
+	r->in = s;
+	r->ifindex = if_veth;
+	r->ret = TC_ACT_OK;
+	r->out = OUT_SAME;
+	r->reason = XDPCTL_R_CT_NEW;
+	r->world = W_CT;
+
+	s = echo_req(v6, CLIENT[v6]);
+	memcpy(s.dmac, MAC_GW, 6);
+	memcpy(s.smac, MAC_CONT, 6);
+	set_addr(&s, false, v6, BY[v6]);
+	r = add_row(TH_TC_FWD, "pb_echo_request BY -> CLIENT on xt0",
+		    "%s ct: ICMP from a container: the stack's", ipv(v6));
+	r->in = s;
+	r->ifindex = if_veth;
+	r->ret = TC_ACT_OK;
+	r->out = OUT_SAME;
+	r->reason = XDPCTL_R_NOT_TCPUDP;
+	r->world = W_CT;
+}
+
 static void build_table(void)
 {
 	static const enum th_prog progs[] = { TH_XDP, TH_TC_IN };
@@ -915,8 +1320,12 @@ static void build_table(void)
 			rows_trunc(progs[i], v6, s, "bypass UDP");
 		}
 		rows_other(progs[i]);
+		for (v6 = 0; v6 < 2; v6++)
+			rows_ct_in(progs[i], v6);
 	}
 	rows_fwd();
+	for (v6 = 0; v6 < 2; v6++)
+		rows_ct_fwd(v6);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1012,7 +1421,9 @@ static bool check_rules(const struct row *r, const struct rule_snap *b, const st
 				ok = false;
 			}
 			want_p = want_b = 0;
-			if (r->rule == RULE_BY_IN && !strcmp(bya, dst_text)) {
+			/* A rule_addr names the rule (after DNAT), else the destination does. */
+			if (r->rule == RULE_BY_IN &&
+			    !strcmp(bya, r->rule_addr ? r->rule_addr : dst_text)) {
 				want_p = 1;
 				want_b = len;
 			}
@@ -1409,12 +1820,14 @@ int main(void)
 	if (!H)
 		die("th_open", errno);
 
+	ct_entries();
 	build_table();
 	for (i = 0; i < n_rows; i++)
 		run_row(&rows[i]);
 	trace_cases();
 	short_frames();
 
+	ct_inject__destroy(CTI);
 	th_close(H);
 	free(rows);
 	printf("%d passed, %d failed\n", n_pass, n_failed);
