@@ -12,10 +12,11 @@
 
 static const char *const mode_choices[] = { "auto", "native", "generic", NULL };
 static const char *const engine_choices[] = { "auto", "xdp", "tc", NULL };
+static const char *const fast_path_choices[] = { "conntrack", "skip-firewall", NULL };
 
 /* ---- attach ---- */
 
-enum { AT_DEV, AT_MODE, AT_ENGINE, AT_FORCE, AT_MAX_RULES };
+enum { AT_DEV, AT_MODE, AT_ENGINE, AT_FORCE, AT_MAX_RULES, AT_FAST_PATH, AT_KEEP_WINDOW };
 static const struct arg_spec attach_args[] = {
 	[AT_DEV] = { .metavar = "DEV", .type = ARG_DEVICE, .required = true,
 		     .help = "the uplink device, e.g. eth0" },
@@ -28,6 +29,10 @@ static const struct arg_spec attach_args[] = {
 	[AT_MAX_RULES] = { .name = "--max-rules", .metavar = "N", .type = ARG_UINT, .min = 1,
 			   .max = 1u << 26,
 			   .help = "bypass rule capacity when the state is first created (default 1048576)" },
+	[AT_FAST_PATH] = { .name = "--fast-path", .type = ARG_ENUM, .choices = fast_path_choices,
+			   .help = "conntrack (default): only established flows the firewall accepted, with their NAT; skip-firewall: every packet to/from a container address, past netfilter, NAT and Docker's policy" },
+	[AT_KEEP_WINDOW] = { .name = "--keep-tcp-window-check", .type = ARG_FLAG,
+			     .help = "conntrack: leave nf_conntrack_tcp_be_liberal as it is (see help)" },
 	{ 0 },
 };
 
@@ -42,6 +47,9 @@ static void dev_json(struct ctx *c, const struct xdpctl_dev_status *st)
 	jw_kstr(c->jw, "role", uplink ? (st->flags & XDPCTL_IF_VETH ? "uplink+veth" : "uplink") : "veth");
 	jw_kstr(c->jw, "mac", fmt_mac(st->mac, mac));
 	jw_kstr(c->jw, "engine", uplink ? xdpctl_engine_name(st->engine) : NULL);
+	jw_kstr(c->jw, "fast_path", uplink ? xdpctl_fast_path_name(st->fast_path) : NULL);
+	if (uplink)
+		jw_kbool(c->jw, "tcp_be_liberal_set", st->tcp_liberal_set);
 	jw_kstr(c->jw, "xdp_mode", st->xdp_prog_id ? xdpctl_mode_name(st->xdp_mode) : NULL);
 	jw_ku64(c->jw, "xdp_prog_id", st->xdp_prog_id);
 	jw_kstr(c->jw, "xdp_path", st->xdp_path[0] ? st->xdp_path : NULL);
@@ -66,7 +74,10 @@ static int run_attach(struct ctx *c, struct args *a)
 						   : XDPCTL_ENGINE_AUTO,
 		    .mode = a->v[AT_MODE].set ? (enum xdpctl_mode)a->v[AT_MODE].choice
 					      : XDPCTL_MODE_AUTO,
-		    .force = a->v[AT_FORCE].set);
+		    .force = a->v[AT_FORCE].set,
+		    .fast_path = a->v[AT_FAST_PATH].set ? (enum xdpctl_fast_path)a->v[AT_FAST_PATH].choice
+							 : XDPCTL_FAST_PATH_CONNTRACK,
+		    .keep_tcp_window_check = a->v[AT_KEEP_WINDOW].set);
 	struct xdpctl_dev_status st = {};
 	int err, r;
 
@@ -75,6 +86,8 @@ static int run_attach(struct ctx *c, struct args *a)
 		       "mode_choices order");
 	_Static_assert(XDPCTL_ENGINE_AUTO == 0 && XDPCTL_ENGINE_XDP == 1 && XDPCTL_ENGINE_TC == 2,
 		       "engine_choices order");
+	_Static_assert(XDPCTL_FAST_PATH_CONNTRACK == 0 && XDPCTL_FAST_PATH_SKIP_FIREWALL == 1,
+		       "fast_path_choices order");
 
 	r = open_state(c, true, a->v[AT_MAX_RULES].set ? (__u32)a->v[AT_MAX_RULES].u : 0, false, NULL);
 	if (r)
@@ -96,6 +109,9 @@ static int run_attach(struct ctx *c, struct args *a)
 			return fail(c, "%s: use '--engine tc' to run beside it, or '--force' to replace it",
 				    *msg ? msg : "another XDP program owns the device");
 		case -EOPNOTSUPP:
+			if (strstr(msg, "kfuncs"))
+				return fail(c, "%s: use '--fast-path skip-firewall' only where no NAT or firewall applies",
+					    msg);
 			if (o.mode == XDPCTL_MODE_NATIVE)
 				return fail(c, "native XDP is not supported on %s: try '--mode generic'", dev);
 			return fail(c, "%s: %s", dev, *msg ? msg : "not supported");
@@ -115,13 +131,25 @@ static int run_attach(struct ctx *c, struct args *a)
 	if (c->json) {
 		dev_json(c, &st);
 	} else {
-		printf("%s: attached, engine %s", dev, xdpctl_engine_name(st.engine));
+		printf("%s: attached, fast path %s, engine %s", dev, xdpctl_fast_path_name(st.fast_path),
+		       xdpctl_engine_name(st.engine));
 		if (st.xdp_prog_id)
 			printf(", XDP %s (prog %u%s%s)", xdpctl_mode_name(st.xdp_mode), st.xdp_prog_id,
 			       st.xdp_path[0] ? ", by " : "", st.xdp_path);
 		if (st.tc_prog_id)
 			printf(", tc ingress (prog %u)", st.tc_prog_id);
 		printf("\n");
+		if (st.fast_path == XDPCTL_FAST_PATH_CONNTRACK) {
+			struct xdpctl_features f;
+
+			xdpctl_probe_features(&f);
+			printf("%s: following conntrack with bpf_xdp_ct_lookup/bpf_skb_ct_lookup, bpf_ct_change_timeout (kernel kfuncs)%s%s\n",
+			       dev, f.flowtable ? "" : "; no nft flowtable in this kernel",
+			       st.tcp_liberal_set ? "; net.netfilter.nf_conntrack_tcp_be_liberal=1 (set by xdpctl, detach restores 0)" : "");
+		} else {
+			printf("%s: skip-firewall: container addresses bypass netfilter, NAT, conntrack and Docker's policy\n",
+			       dev);
+		}
 	}
 	return 0;
 }
@@ -135,6 +163,17 @@ const struct cmd cmd_attach = {
 		   "program: the uplink's GRO then hands it over in large packets that\n"
 		   "redirect_peer keeps whole, where an XDP redirect would send each frame.\n"
 		   "On a veth uplink auto is tc: XDP on a veth copies every cloned skb.\n"
+		   "Fast path conntrack (the default): only TCP/UDP packets of established\n"
+		   "conntrack entries whose other side is a container of the container table\n"
+		   "('xdpctl bypass add') are forwarded, with the entry's NAT (published ports,\n"
+		   "MASQUERADE); new flows, SYN/FIN/RST, ICMP and fragments take the kernel\n"
+		   "path, so the firewall (Docker's FORWARD, DOCKER-USER) judges every flow.\n"
+		   "Packets on the fast path leave conntrack's TCP window state behind, so\n"
+		   "attach sets net.netfilter.nf_conntrack_tcp_be_liberal=1 in DEV's netns\n"
+		   "(detach restores 0) unless --keep-tcp-window-check.\n"
+		   "Fast path skip-firewall: every packet to or from a container-table address\n"
+		   "skips netfilter, NAT and conntrack: only for routed networks without NAT\n"
+		   "or policy.\n"
 		   "Another XDP program on DEV is never replaced silently: xdpctl refuses and\n"
 		   "names it, unless --force.",
 };
@@ -428,8 +467,8 @@ static int run_status(struct ctx *c, struct args *a)
 		free(l.v);
 		return 0;
 	}
-	printf("%-16s %7s %-11s %-6s %-8s %8s %8s %5s %-17s %9s\n", "DEVICE", "IFINDEX", "ROLE",
-	       "ENGINE", "XDP_MODE", "XDP_PROG", "TC_PROG", "RULES", "MAC", "XDP_LOST");
+	printf("%-16s %7s %-11s %-13s %-6s %-8s %8s %8s %5s %-17s %9s\n", "DEVICE", "IFINDEX", "ROLE",
+	       "FAST_PATH", "ENGINE", "XDP_MODE", "XDP_PROG", "TC_PROG", "RULES", "MAC", "XDP_LOST");
 	for (i = 0; i < l.n; i++) {
 		const struct xdpctl_dev_status *st = &l.v[i];
 		bool uplink = st->flags & XDPCTL_IF_UPLINK;
@@ -443,8 +482,9 @@ static int run_status(struct ctx *c, struct args *a)
 			snprintf(lost, sizeof(lost), "%llu", (unsigned long long)st->xdp_xmit_errors);
 		else
 			snprintf(lost, sizeof(lost), "-");
-		printf("%-16s %7u %-11s %-6s %-8s %8s %8s %5u %-17s %9s\n", name, st->ifindex,
+		printf("%-16s %7u %-11s %-13s %-6s %-8s %8s %8s %5u %-17s %9s\n", name, st->ifindex,
 		       uplink ? (st->flags & XDPCTL_IF_VETH ? "uplink+veth" : "uplink") : "veth",
+		       uplink ? xdpctl_fast_path_name(st->fast_path) : "-",
 		       uplink ? xdpctl_engine_name(st->engine) : "-",
 		       st->xdp_prog_id ? xdpctl_mode_name(st->xdp_mode) : "-", xp, tp, st->refcnt,
 		       fmt_mac(st->mac, mac), lost);

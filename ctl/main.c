@@ -323,7 +323,7 @@ static const struct cmd cmd_help = {
 };
 
 static const struct cmd *const top[] = {
-	&cmd_attach, &cmd_detach, &cmd_status, &cmd_bypass, &cmd_pingpong, &cmd_stats,
+	&cmd_attach, &cmd_detach, &cmd_status, &cmd_bypass, &cmd_pingpong, &cmd_stats, &cmd_flows,
 	&cmd_trace, &cmd_capture, &cmd_path, &cmd_docker, &cmd_doctor, &cmd_version, &cmd_help,
 	NULL,
 };

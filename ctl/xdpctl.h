@@ -140,7 +140,7 @@ int pingpong_rules_sorted(struct ctx *c, struct xdpctl_pingpong_rule **out, size
 /* The command groups (one file each). */
 extern const struct cmd cmd_attach, cmd_detach, cmd_status;
 extern const struct cmd cmd_bypass, cmd_pingpong;
-extern const struct cmd cmd_stats;
+extern const struct cmd cmd_stats, cmd_flows;
 extern const struct cmd cmd_trace, cmd_path, cmd_capture;
 extern const struct cmd cmd_docker, cmd_doctor;
 

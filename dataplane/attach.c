@@ -17,6 +17,7 @@
 #include <linux/sockios.h>
 #include <linux/pkt_sched.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
@@ -42,6 +43,62 @@ const char *xdpctl_engine_name(enum xdpctl_engine e)
 		return "tc";
 	}
 	return "unknown";
+}
+
+const char *xdpctl_fast_path_name(enum xdpctl_fast_path f)
+{
+	switch (f) {
+	case XDPCTL_FAST_PATH_CONNTRACK:
+		return "conntrack";
+	case XDPCTL_FAST_PATH_SKIP_FIREWALL:
+		return "skip-firewall";
+	}
+	return "unknown";
+}
+
+/* ---- conntrack settings of the current netns ---- */
+
+#define SYSCTL_NF "/proc/sys/net/netfilter/"
+#define SYSCTL_LIBERAL SYSCTL_NF "nf_conntrack_tcp_be_liberal"
+
+/* /proc/sys/net is the opener's netns's: read in the netns that holds the uplink. */
+static int sysctl_read(const char *path, unsigned long *v)
+{
+	FILE *f = fopen(path, "re");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%lu", v) == 1;
+	fclose(f);
+	return ok ? 0 : -EINVAL;
+}
+
+static int sysctl_write(const char *path, unsigned long v)
+{
+	FILE *f = fopen(path, "we");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%lu\n", v) < 0)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
+
+void dp_ct_timeouts(__u32 *tcp_ms, __u32 *udp_ms)
+{
+	unsigned long v;
+
+	*tcp_ms = 432000u * 1000u;
+	*udp_ms = 120u * 1000u;
+	if (!sysctl_read(SYSCTL_NF "nf_conntrack_tcp_timeout_established", &v) && v &&
+	    v <= 4000000)
+		*tcp_ms = (__u32)(v * 1000);
+	if (!sysctl_read(SYSCTL_NF "nf_conntrack_udp_timeout_stream", &v) && v && v <= 4000000)
+		*udp_ms = (__u32)(v * 1000);
 }
 
 const char *xdpctl_mode_name(enum xdpctl_mode m)
@@ -74,6 +131,22 @@ int xdpctl_probe_features(struct xdpctl_features *f)
 	/* A tcx query on lo (ifindex 1 in every netns) fails with EINVAL before 6.6. */
 	f->tcx = !bpf_prog_query(1, (enum bpf_attach_type)DP_BPF_TCX_INGRESS, 0,
 				 &attach_flags, NULL, &cnt);
+	{
+		struct btf *vm = btf__load_vmlinux_btf();
+
+		if (!libbpf_get_error(vm)) {
+			f->ct_kfuncs =
+				btf__find_by_name_kind(vm, "bpf_xdp_ct_lookup", BTF_KIND_FUNC) > 0 &&
+				btf__find_by_name_kind(vm, "bpf_skb_ct_lookup", BTF_KIND_FUNC) > 0 &&
+				btf__find_by_name_kind(vm, "bpf_ct_release", BTF_KIND_FUNC) > 0 &&
+				btf__find_by_name_kind(vm, "bpf_ct_change_timeout", BTF_KIND_FUNC) > 0;
+			f->ct_nat_kfunc =
+				btf__find_by_name_kind(vm, "bpf_ct_set_nat_info", BTF_KIND_FUNC) > 0;
+			f->flowtable = btf__find_by_name_kind(vm, "nf_flow_table_init",
+							      BTF_KIND_FUNC) > 0;
+			btf__free(vm);
+		}
+	}
 	return 0;
 }
 
@@ -106,6 +179,8 @@ int dp_load_xdp(struct xdpctl_dp *dp, struct xdpctl_xdp **out)
 	skel = xdpctl_xdp__open_opts(&o);
 	if (!skel)
 		return dp_err(dp, -errno, "opening the XDP object: %s", strerror(errno));
+	dp_ct_timeouts((__u32 *)&skel->rodata->ct_tcp_timeout_ms,
+		       (__u32 *)&skel->rodata->ct_udp_timeout_ms);
 	dp_libbpf_clear();
 	err = dp_prepare_obj(dp, skel->obj);
 	if (!err)
@@ -128,6 +203,8 @@ int dp_load_tc(struct xdpctl_dp *dp, const char *prog, struct xdpctl_tc **out)
 	skel = xdpctl_tc__open_opts(&o);
 	if (!skel)
 		return dp_err(dp, -errno, "opening the tc object: %s", strerror(errno));
+	dp_ct_timeouts((__u32 *)&skel->rodata->ct_tcp_timeout_ms,
+		       (__u32 *)&skel->rodata->ct_udp_timeout_ms);
 	dp_libbpf_clear();
 	/* Only the program asked for goes through the verifier (~50 ms each). */
 	bpf_program__set_autoload(skel->progs.xdpctl_tc_in, !strcmp(prog, DP_PROG_TC_IN));
@@ -491,6 +568,9 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 {
 	enum xdpctl_engine engine = XDPCTL_ENGINE_AUTO;
 	enum xdpctl_mode mode = XDPCTL_MODE_AUTO;
+	enum xdpctl_fast_path fast_path = XDPCTL_FAST_PATH_CONNTRACK;
+	bool keep_window = false, liberal_set = false;
+	unsigned long liberal = 0;
 	int ifaces = dp_map_fd(dp, DP_MAP_IFACES);
 	struct xdpctl_iface old = {}, ent = {};
 	struct xdpctl_xdp *xskel = NULL;
@@ -510,6 +590,13 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 		mode = opts->mode;
 	if (opts && opts->sz >= offsetof(struct xdpctl_attach_opts, force) + sizeof(opts->force))
 		force = opts->force;
+	if (opts && opts->sz >= offsetof(struct xdpctl_attach_opts, fast_path) + sizeof(opts->fast_path))
+		fast_path = opts->fast_path;
+	if (opts && opts->sz >= offsetof(struct xdpctl_attach_opts, keep_tcp_window_check) +
+				sizeof(opts->keep_tcp_window_check))
+		keep_window = opts->keep_tcp_window_check;
+	if (fast_path > XDPCTL_FAST_PATH_SKIP_FIREWALL)
+		return dp_err(dp, -EINVAL, "fast path %d: expected conntrack or skip-firewall", fast_path);
 	if (engine > XDPCTL_ENGINE_TC)
 		return dp_err(dp, -EINVAL, "engine %d: expected xdp, tc or auto", engine);
 	if (mode > XDPCTL_MODE_GENERIC)
@@ -538,6 +625,14 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 	 */
 	if (engine == XDPCTL_ENGINE_AUTO && !strcmp(l.kind, "veth"))
 		engine = XDPCTL_ENGINE_TC;
+	if (fast_path == XDPCTL_FAST_PATH_CONNTRACK) {
+		struct xdpctl_features f;
+
+		xdpctl_probe_features(&f);
+		if (!f.ct_kfuncs)
+			return dp_err(dp, -EOPNOTSUPP, "%s: this kernel has no conntrack kfuncs (bpf_xdp_ct_lookup, bpf_skb_ct_lookup, bpf_ct_change_timeout)",
+				      dev);
+	}
 	want_xdp = engine != XDPCTL_ENGINE_TC;
 	err = dp_lock(dp);
 	if (err == -ESTALE && dp->create) {
@@ -581,7 +676,9 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 
 	/* The entry first: the programs filter by the device's MAC from their first packet. */
 	memcpy(ent.mac, l.mac, 6);
-	ent.flags = XDPCTL_IF_UPLINK | (old.flags & XDPCTL_IF_CLSACT_OURS);
+	ent.flags = XDPCTL_IF_UPLINK | (old.flags & (XDPCTL_IF_CLSACT_OURS | XDPCTL_IF_LIBERAL_OURS));
+	if (fast_path == XDPCTL_FAST_PATH_SKIP_FIREWALL)
+		ent.flags |= XDPCTL_IF_SKIP_FIREWALL;
 	if (engine == XDPCTL_ENGINE_TC)
 		ent.flags |= XDPCTL_IF_ENGINE_TC;
 	else if (engine == XDPCTL_ENGINE_AUTO)
@@ -624,16 +721,40 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 		err = 0;
 	}
 
+	/*
+	 * TCP window tracking: packets on the fast path skip conntrack, whose
+	 * window state stays behind; the FIN that then takes the stack is out
+	 * of window, INVALID, and dropped by Docker's FORWARD policy (the
+	 * flowtable marks offloaded flows "be liberal"; the kfuncs cannot).
+	 * The netns's nf_conntrack_tcp_be_liberal does the same for all flows.
+	 */
+	if (fast_path == XDPCTL_FAST_PATH_CONNTRACK && !keep_window &&
+	    !(ent.flags & XDPCTL_IF_LIBERAL_OURS) && !sysctl_read(SYSCTL_LIBERAL, &liberal) &&
+	    !liberal) {
+		err = sysctl_write(SYSCTL_LIBERAL, 1);
+		if (err) {
+			err = dp_err(dp, err, "%s: setting %s to 1: %s", dev, SYSCTL_LIBERAL,
+				     strerror(-err));
+			goto rollback;
+		}
+		liberal_set = true;
+		ent.flags |= XDPCTL_IF_LIBERAL_OURS;
+		dp_log(XDPCTL_LOG_INFO, "%s: net.netfilter.nf_conntrack_tcp_be_liberal set to 1 (detach puts 0 back)\n",
+		       dev);
+	}
 	if (bpf_map_update_elem(ifaces, &l.ifindex, &ent, BPF_ANY)) {
 		err = dp_err(dp, -errno, "%s: writing the ifaces entry: %s", dev, strerror(errno));
 		goto rollback;
 	}
 	dp_pass_sync(dp);
-	dp_log(XDPCTL_LOG_INFO, "%s: attached, engine %s%s\n", dev, xdpctl_engine_name(engine),
+	dp_log(XDPCTL_LOG_INFO, "%s: attached, engine %s, fast path %s%s\n", dev,
+	       xdpctl_engine_name(engine), xdpctl_fast_path_name(fast_path),
 	       want_xdp ? (direct ? " (XDP by bpf_xdp_attach)" : " (XDP by libxdp)") : "");
 	goto out;
 
 rollback:
+	if (liberal_set)
+		sysctl_write(SYSCTL_LIBERAL, 0);
 	if (tc_added)
 		dp_tc_del(dp, l.ifindex, DP_PROG_TC_IN, created);
 	if (xdp_added || old_xdp_fd >= 0) {
@@ -656,6 +777,23 @@ out:
 	xdpctl_tc__destroy(tskel);
 	dp_unlock(dp);
 	return dp_ret(err);
+}
+
+/* Uplinks left in this state that set nf_conntrack_tcp_be_liberal. */
+static int liberal_users(struct xdpctl_dp *dp)
+{
+	int fd = dp_map_fd(dp, DP_MAP_IFACES), n = 0;
+	__u32 key, *prev = NULL, keys[XDPCTL_MAX_IFACES], k = 0;
+	struct xdpctl_iface e;
+
+	while (k < XDPCTL_MAX_IFACES && !bpf_map_get_next_key(fd, prev, &key)) {
+		keys[k] = key;
+		prev = &keys[k++];
+		if (!bpf_map_lookup_elem(fd, &key, &e) && (e.flags & XDPCTL_IF_UPLINK) &&
+		    (e.flags & XDPCTL_IF_LIBERAL_OURS))
+			n++;
+	}
+	return n;
 }
 
 int xdpctl_dp__detach(struct xdpctl_dp *dp, const char *dev)
@@ -702,8 +840,11 @@ int xdpctl_dp__detach(struct xdpctl_dp *dp, const char *dev)
 		goto out;
 	if (bpf_map_delete_elem(ifaces, &l.ifindex) && errno != ENOENT)
 		err = dp_err(dp, -errno, "%s: deleting the ifaces entry: %s", dev, strerror(errno));
-	else
+	else {
 		dp_pass_sync(dp);
+		if ((ent.flags & XDPCTL_IF_LIBERAL_OURS) && !liberal_users(dp))
+			sysctl_write(SYSCTL_LIBERAL, 0);
+	}
 out:
 	dp_unlock(dp);
 	return dp_ret(err);
@@ -863,6 +1004,9 @@ static void fill_status(struct xdpctl_dp *dp, __u32 ifindex, const struct xdpctl
 	memcpy(st->mac, e->mac, 6);
 	st->flags = e->flags;
 	st->refcnt = e->refcnt;
+	st->fast_path = e->flags & XDPCTL_IF_SKIP_FIREWALL ? XDPCTL_FAST_PATH_SKIP_FIREWALL :
+							      XDPCTL_FAST_PATH_CONNTRACK;
+	st->tcp_liberal_set = e->flags & XDPCTL_IF_LIBERAL_OURS;
 	if (e->flags & XDPCTL_IF_UPLINK)
 		st->engine = e->flags & XDPCTL_IF_ENGINE_TC ? XDPCTL_ENGINE_TC :
 			     e->flags & (XDPCTL_IF_TCP_TO_TC | XDPCTL_IF_BYPASS_TO_TC) ?

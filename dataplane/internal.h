@@ -31,6 +31,7 @@ enum dp_map {
 	DP_MAP_CAPSTAT,
 	DP_MAP_SIZES,
 	DP_MAP_ABI,
+	DP_MAP_FLOWS,
 	DP_MAP_MAX,
 };
 
@@ -136,6 +137,13 @@ bool dp_prog_is_ours(const struct xdpctl_dp *dp, __u32 id, const char *name);
  * dir or of a state whose pins were lost: an orphan we may take over.
  */
 bool dp_prog_orphan(const struct xdpctl_dp *dp, __u32 id, const char *name);
+
+/* ---- conntrack settings of the current netns (attach.c) ---- */
+/*
+ * The timeouts the fast path keeps entries alive for, in ms, from this
+ * netns's sysctls (defaults when unreadable): set into a skeleton's rodata.
+ */
+void dp_ct_timeouts(__u32 *tcp_ms, __u32 *udp_ms);
 
 /* ---- programs and hooks (attach.c) ---- */
 struct xdpctl_xdp;

@@ -51,6 +51,9 @@ static const struct map_spec {
 	[DP_MAP_SIZES] = { XDPCTL_MAP_SIZES, BPF_MAP_TYPE_PERCPU_ARRAY,
 			   sizeof(__u32), sizeof(struct xdpctl_counter), XDPCTL_SIZES_ENTRIES },
 	[DP_MAP_ABI] = { XDPCTL_MAP_ABI, BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(__u32), 1 },
+	[DP_MAP_FLOWS] = { XDPCTL_MAP_FLOWS, BPF_MAP_TYPE_LRU_PERCPU_HASH,
+			   sizeof(struct xdpctl_flow_key), sizeof(struct xdpctl_flow),
+			   XDPCTL_MAX_FLOWS },
 };
 
 /* The failure of the last xdpctl_dp__open() (or other handle-less call) here. */

@@ -107,6 +107,10 @@ struct xdpctl_features {
 	bool redirect_peer;
 	bool ringbuf;
 	bool tracing;          /* program type tracing (fentry: xdpdump) */
+	/* The conntrack kfuncs the default fast path uses (vmlinux BTF). */
+	bool ct_kfuncs;        /* bpf_{xdp,skb}_ct_lookup, bpf_ct_release, bpf_ct_change_timeout */
+	bool ct_nat_kfunc;     /* bpf_ct_set_nat_info (tests inject entries with it) */
+	bool flowtable;        /* nft flowtable (CONFIG_NF_FLOW_TABLE): not used, reported */
 };
 int xdpctl_probe_features(struct xdpctl_features *f);
 
@@ -121,6 +125,20 @@ enum xdpctl_mode {
 	XDPCTL_MODE_NATIVE,
 	XDPCTL_MODE_GENERIC,
 };
+/*
+ * What an uplink's fast path forwards (per attached uplink).
+ * CONNTRACK (the default): only TCP/UDP packets of established conntrack
+ * entries whose other side is a container in the container table, with the
+ * entry's NAT; the kernel's firewall judges every new flow.
+ * SKIP_FIREWALL (opt-in): every packet to or from a container-table
+ * address, past netfilter, NAT, conntrack and Docker's policy: for routed
+ * networks where no NAT or policy applies.
+ */
+enum xdpctl_fast_path {
+	XDPCTL_FAST_PATH_CONNTRACK = 0,
+	XDPCTL_FAST_PATH_SKIP_FIREWALL,
+};
+const char *xdpctl_fast_path_name(enum xdpctl_fast_path f); /* "conntrack", "skip-firewall" */
 const char *xdpctl_engine_name(enum xdpctl_engine e);
 const char *xdpctl_mode_name(enum xdpctl_mode m);
 
@@ -129,6 +147,13 @@ struct xdpctl_attach_opts {
 	enum xdpctl_engine engine;
 	enum xdpctl_mode mode;
 	bool force; /* replace another owner's XDP program */
+	enum xdpctl_fast_path fast_path;
+	/*
+	 * Conntrack fast path: leave nf_conntrack_tcp_be_liberal of the uplink's
+	 * netns alone (by default attach sets it to 1 when it is 0, and detach
+	 * puts it back; README: the TCP window trap).
+	 */
+	bool keep_tcp_window_check;
 	size_t :0;
 };
 /*
@@ -185,6 +210,8 @@ struct xdpctl_dev_status {
 	bool have_xmit;
 	__u64 xdp_xmit;
 	__u64 xdp_xmit_errors;
+	enum xdpctl_fast_path fast_path; /* uplinks */
+	bool tcp_liberal_set;         /* uplinks: attach set nf_conntrack_tcp_be_liberal */
 };
 /* One attached device or bypassed veth by name. -ENOENT if xdpctl has none. */
 int xdpctl_dp__dev_status(struct xdpctl_dp *dp, const char *dev, struct xdpctl_dev_status *st);
@@ -259,6 +286,16 @@ int xdpctl_dp__pingpong_add(struct xdpctl_dp *dp, const struct xdpctl_addr *addr
 int xdpctl_dp__pingpong_del(struct xdpctl_dp *dp, const struct xdpctl_addr *addr);
 typedef int (*xdpctl_pingpong_cb)(const struct xdpctl_pingpong_rule *r, void *ctx);
 int xdpctl_dp__pingpong_for_each(struct xdpctl_dp *dp, xdpctl_pingpong_cb cb, void *ctx);
+
+/* ---- flows on the conntrack fast path ---- */
+struct xdpctl_flow_info {
+	struct xdpctl_flow_key key;   /* the 5-tuple as it arrived */
+	struct xdpctl_flow flow;      /* counters summed over CPUs; last_ns the latest */
+	double idle_s;                /* seconds since the last packet */
+};
+typedef int (*xdpctl_flow_cb)(const struct xdpctl_flow_info *f, void *ctx);
+/* Every flow in the LRU flow table (bounded: XDPCTL_MAX_FLOWS); -ENOENT: no table. */
+int xdpctl_dp__flows_for_each(struct xdpctl_dp *dp, xdpctl_flow_cb cb, void *ctx);
 
 /* ---- counters ---- */
 /* Summed over possible CPUs: out[hook][reason]. */
