@@ -319,7 +319,7 @@ int xdpctl_tc_in(struct __sk_buff *skb)
 			reason = XDPCTL_R_MALFORMED;
 			goto out;
 		}
-		reason = xdpctl_ct_in(skb, j);
+		reason = j->l4_far ? XDPCTL_R_MALFORMED : xdpctl_ct_in(skb, j);
 		action = j->action;
 		out_ifindex = j->out_ifindex;
 		goto out;
@@ -423,6 +423,8 @@ int xdpctl_tc_fwd(struct __sk_buff *skb)
 	}
 	/* Why conntrack could not follow it (0: it may): a skip-firewall uplink ignores it. */
 	j->ct_reason = ct_precheck(&p);
+	if (!j->ct_reason && j->l4_far)
+		j->ct_reason = XDPCTL_R_MALFORMED;
 	reason = xdpctl_fwd_out(skb, j);
 	action = j->action;
 	out_ifindex = j->out_ifindex;

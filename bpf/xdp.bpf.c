@@ -155,7 +155,7 @@ int xdpctl_xdp(struct xdp_md *ctx)
 			reason = XDPCTL_R_MALFORMED;
 			goto out;
 		}
-		reason = xdpctl_ct_in_xdp(ctx, j);
+		reason = j->l4_far ? XDPCTL_R_MALFORMED : xdpctl_ct_in_xdp(ctx, j);
 		if (reason == XDPCTL_R_CT_FWD) {
 			action = XDP_REDIRECT;
 			out_ifindex = j->out_ifindex;

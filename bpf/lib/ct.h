@@ -169,7 +169,8 @@ struct ct_job {
 	__u32 ifindex;    /* where the packet arrived */
 	__u8 tos;
 	__u8 ct_reason;   /* return path: ct_precheck()'s verdict, 0 if it may be followed */
-	__u16 pad;
+	__u8 l4_far;      /* L4 header beyond 255 bytes: conntrack cannot be followed */
+	__u8 pad;
 	__u32 out_ifindex; /* out: the redirect target */
 	__s32 action;      /* out: TC_ACT_* when forwarded */
 };
@@ -189,8 +190,6 @@ static __always_inline struct ct_job *ct_job_fill(const struct pkt *p, void *dat
 	struct ct_job *j;
 	__u32 zero = 0;
 
-	if (off < 0 || off > 255)
-		return NULL;
 	sc = bpf_map_lookup_elem(&xdpctl_ct_scratch, &zero);
 	if (!sc)
 		return NULL;
@@ -203,6 +202,11 @@ static __always_inline struct ct_job *ct_job_fill(const struct pkt *p, void *dat
 	j->pk.len = p->len;
 	j->pk.l3_len = p->l3_len;
 	j->pk.l4proto = p->l4proto;
+	if (off < 0 || off > 255) {
+		/* (a long IPv6 extension chain): the NAT rewrite keeps offsets in a byte */
+		j->l4_far = 1;
+		off = 0;
+	}
 	j->l4_off = (__u32)off;
 	j->gso_size = gso_size;
 	j->ifindex = ifindex;

@@ -296,17 +296,20 @@ static int lab_install(struct th *h, struct lab *lab)
 }
 
 /*
- * Set the uplink's xdpctl_ifaces entry: @mode 0 none (no MAC filter), 1
- * the uplink flag, 2 also XDPCTL_IF_TCP_TO_TC, 3 also XDPCTL_IF_BYPASS_TO_TC
- * (engine auto).
+ * Set the uplink's xdpctl_ifaces entry: @mode 0 none (no MAC filter; the
+ * programs follow conntrack), 1 the uplink flag with the skip-firewall fast
+ * path, 2 also XDPCTL_IF_TCP_TO_TC, 3 also XDPCTL_IF_BYPASS_TO_TC (engine
+ * auto); 4, 5, 6 as 1, 2, 3 but following conntrack (the default fast
+ * path; no entries in this netns).
  */
 static int lab_set_iface(struct th *h, struct lab *lab, __u8 mode)
 {
-	__u32 flags = XDPCTL_IF_UPLINK | (mode == 2 ? XDPCTL_IF_TCP_TO_TC : 0) |
-		      (mode == 3 ? XDPCTL_IF_BYPASS_TO_TC : 0);
+	__u32 flags = XDPCTL_IF_UPLINK | (mode == 2 || mode == 5 ? XDPCTL_IF_TCP_TO_TC : 0) |
+		      (mode == 3 || mode == 6 ? XDPCTL_IF_BYPASS_TO_TC : 0) |
+		      (mode >= 1 && mode <= 3 ? XDPCTL_IF_SKIP_FIREWALL : 0);
 	int err;
 
-	if (mode > 3)
+	if (mode > 6)
 		return -EINVAL;
 	if (mode == lab->up0_iface_on)
 		return 0;

@@ -617,7 +617,7 @@ static __u8 pick_iface(struct gen *g)
 {
 	__u32 r = below(g, 100);
 
-	return r < 30 ? 0 : r < 70 ? 1 : r < 85 ? 2 : 3;
+	return r < 15 ? 0 : r < 40 ? 1 : r < 50 ? 2 : r < 60 ? 3 : r < 75 ? 4 : r < 88 ? 5 : 6;
 }
 
 void gen_next(struct gen *g, struct gen_frame *f)

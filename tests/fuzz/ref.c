@@ -569,8 +569,43 @@ static int fib(const struct ref_env *env, const struct view *v, const struct ref
 			return 0;
 		}
 	}
-	*why = "FIB: neighbour not resolved";
-	return XDPCTL_R_FIB_MISS;
+	/* No neighbour: the program sends it by bpf_redirect_neigh(). */
+	*route = best;
+	*nb = NULL;
+	return 0;
+}
+
+/* ICMPv6 neighbour discovery (133-137): always the stack's. */
+static bool is_nd(const struct view *v)
+{
+	return v->family == 6 && v->proto == P_ICMP6 && v->has_l4 && v->icmp_type >= 133 &&
+	       v->icmp_type <= 137;
+}
+
+/*
+ * What the conntrack fast path decides before a lookup: 0 when the frame
+ * may be looked up, else the reason. The model's namespace has no
+ * conntrack entries, so a lookup always ends in XDPCTL_R_CT_NEW.
+ */
+static int ct_pre(const __u8 *f, const struct view *v, const char **why)
+{
+	if (v->frag) {
+		*why = "conntrack mode: a fragment";
+		return XDPCTL_R_FRAGMENT;
+	}
+	if (v->proto != P_TCP && v->proto != P_UDP) {
+		*why = is_nd(v) ? "neighbour discovery" : "conntrack mode: not TCP/UDP";
+		return is_nd(v) ? XDPCTL_R_ND : XDPCTL_R_NOT_TCPUDP;
+	}
+	if (v->proto == P_TCP && (f[v->l4 + 13] & 0x02)) {
+		*why = "conntrack mode: TCP SYN";
+		return XDPCTL_R_CT_NEW;
+	}
+	if (v->proto == P_TCP && (f[v->l4 + 13] & 0x05)) {
+		*why = "conntrack mode: TCP FIN/RST";
+		return XDPCTL_R_CT_CLOSING;
+	}
+	return 0;
 }
 
 static void result_pass(struct ref_result *r, enum xdpctl_hook hook, __u32 reason)
@@ -630,10 +665,20 @@ int ref_run(const struct ref_env *env, enum xdpctl_hook hook, const __u8 *f, __u
 		const struct ref_dev *odev;
 		const struct ref_iface *oif;
 
+		if (is_nd(&v)) {
+			r->why = "neighbour discovery";
+			result_pass(r, hook, XDPCTL_R_ND);
+			return 0;
+		}
 		idx = find_by(env, &v.src);
 		if (idx < 0) {
 			r->why = "no bypass rule for the source";
 			result_pass(r, hook, XDPCTL_R_PASS);
+			return 0;
+		}
+		if (env->by[idx].ifindex != env->fwd_ifindex || memcmp(f + 6, env->by[idx].dmac, 6)) {
+			r->why = "source address not owned by this veth and MAC";
+			result_pass(r, hook, XDPCTL_R_CT_POLICY);
 			return 0;
 		}
 		if (v.tags) {
@@ -658,7 +703,18 @@ int ref_run(const struct ref_env *env, enum xdpctl_hook hook, const __u8 *f, __u
 			result_pass(r, hook, XDPCTL_R_NOT_UPLINK);
 			return 0;
 		}
-		forward(&v, f, r, nb->mac, odev->mac);
+		if (!(oif->flags & XDPCTL_IF_SKIP_FIREWALL)) {
+			reason = ct_pre(f, &v, &why);
+			if (!reason && v.l4 > 255) {
+				why = "conntrack mode: L4 header beyond 255 bytes";
+				reason = XDPCTL_R_MALFORMED;
+			}
+			r->why = reason ? why : "conntrack mode: no entry";
+			result_pass(r, hook, reason ? reason : XDPCTL_R_CT_NEW);
+			return 0;
+		}
+		/* An unresolved neighbour: bpf_redirect_neigh, the frame's MACs as they are. */
+		forward(&v, f, r, nb ? nb->mac : f, nb ? odev->mac : f + 6);
 		r->why = "return path bypass";
 		r->reason = XDPCTL_R_BYPASS;
 		r->verdict = TC_ACT_REDIRECT;
@@ -703,21 +759,51 @@ int ref_run(const struct ref_env *env, enum xdpctl_hook hook, const __u8 *f, __u
 		return 0;
 	}
 
+	if (is_nd(&v)) {
+		r->why = "neighbour discovery";
+		result_pass(r, hook, XDPCTL_R_ND);
+		return 0;
+	}
+	dev = find_iface(env, env->in_ifindex);
+	if (!dev || !(dev->flags & XDPCTL_IF_SKIP_FIREWALL)) {
+		/* Conntrack mode: the order of the programs' checks. */
+		if (v.tags) {
+			r->why = "conntrack mode: tagged";
+			result_pass(r, hook, XDPCTL_R_VLAN);
+			return 0;
+		}
+		reason = ct_pre(f, &v, &why);
+		if (!reason && hook == XDPCTL_HOOK_XDP && dev && (dev->flags & XDPCTL_IF_TCP_TO_TC) &&
+		    v.proto == P_TCP) {
+			why = "conntrack mode: TCP left to the tc program";
+			reason = XDPCTL_R_TO_TC;
+		}
+		if (!reason && v.ttl <= 1) {
+			why = "TTL <= 1";
+			reason = XDPCTL_R_TTL;
+		}
+		if (!reason && v.l4 > 255) {
+			why = "conntrack mode: L4 header beyond 255 bytes";
+			reason = XDPCTL_R_MALFORMED;
+		}
+		r->why = reason ? why : "conntrack mode: no entry";
+		result_pass(r, hook, reason ? reason : XDPCTL_R_CT_NEW);
+		return 0;
+	}
 	idx = find_by(env, &v.dst);
 	if (idx < 0) {
 		r->why = "no rule";
 		result_pass(r, hook, XDPCTL_R_PASS);
 		return 0;
 	}
-	dev = find_iface(env, env->in_ifindex);
 	if (hook == XDPCTL_HOOK_XDP && dev && (dev->flags & XDPCTL_IF_BYPASS_TO_TC)) {
 		r->why = "bypass hit left to the tc program (engine auto)";
 		result_pass(r, hook, XDPCTL_R_TO_TC);
 		return 0;
 	}
 	if (hook == XDPCTL_HOOK_XDP && dev && (dev->flags & XDPCTL_IF_TCP_TO_TC) &&
-	    v.proto == P_TCP) {
-		r->why = "TCP bypass hit left to the tc program";
+	    (v.proto == P_TCP || v.frag)) {
+		r->why = "TCP bypass hit, or a fragment, left to the tc program";
 		result_pass(r, hook, XDPCTL_R_TO_TC);
 		return 0;
 	}
