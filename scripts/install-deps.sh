@@ -20,6 +20,8 @@ PKGS=(
 	docker.io nftables
 	# the CNI plugin's checks: containerd (ctr) and the reference plugins
 	containerd runc containernetworking-plugins
+	# the conntrack fast path tests read and check entries with conntrack(8)
+	conntrack
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -76,7 +76,9 @@ dockerd_start() {
     } >"$LAB_DOCKERD_PRE"
     log "no Docker daemon answers: starting dockerd (log: $LAB_DOCKERD_LOG)"
     # --bridge=none: no docker0 with 172.17.0.0/16 (the lab uses 198.18.0.0/15 only).
-    setsid dockerd --bridge=none >"$LAB_DOCKERD_LOG" 2>&1 </dev/null &
+    # --userland-proxy=false: published ports are DNAT in the kernel (conntrack) for
+    # every client, local ones too, with no docker-proxy in the path.
+    setsid dockerd --bridge=none --userland-proxy=false >"$LAB_DOCKERD_LOG" 2>&1 </dev/null &
     pid=$!
     printf '%s\n' "$pid" >"$LAB_DOCKERD_PIDFILE"
     printf '%s\n' "$LAB_PREFIX" >"$LAB_DOCKERD_OWNER"

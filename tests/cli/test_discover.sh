@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 need_root
 
 lab_up || { echo "FAIL: lab setup"; exit 1; }
-ok "attach" -n "$H" attach "${P}up" --engine tc || finish
+ok "attach" -n "$H" attach "${P}up" --engine tc --fast-path skip-firewall || finish
 mac_c2=$(ip -n "${P}c2" -j link show dev eth0 | jq -r '.[0].address')
 mac_c1=$(ip -n "${P}c1" -j link show dev eth0 | jq -r '.[0].address')
 

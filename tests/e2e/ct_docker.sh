@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2153  # C1_IP4 and friends come from eval "$(lab.sh env)"
+# End-to-end test of the conntrack fast path on a real Docker host (dockerd 20.10
+# of the Docker lab, its iptables rules, the kernel's conntrack), as a user would:
+# a container with published ports (docker run -p), xdpctl attached to the uplink
+# with the default fast path, the container in the container table:
+#   - TCP to the published port: sha256 equal at both ends, the data packets after
+#     the handshake on the fast path, conntrack -L showing TIME_WAIT/CLOSE after;
+#   - UDP to the published port (echoes), on the fast path;
+#   - a UDP flow outlasting conntrack's UDP timeouts (lowered for the test) keeps
+#     flowing, its entry kept alive from the fast path (no new entry);
+#   - an unpublished port, and the container's own address, answer as without
+#     xdpctl; a DOCKER-USER DROP for the client blocks new flows;
+#   - a connection the container opens arrives MASQUERADEd and is fast-pathed;
+#   - `ip neigh flush` on the uplink during a transfer: it completes;
+#   - a second container sending with the first one's source address is not
+#     forwarded by the fast path (counted as ct_policy);
+#   - both engines (tc, then xdp).
+# IPv6: Docker 20.10 publishes ports over IPv6 only through its userland proxy
+# (no ip6tables DNAT without --experimental --ip6tables), so IPv6 is not tested here.
+# The lab's own DOCKER-USER ACCEPT rule is removed for the test: Docker's policy
+# applies as on a real host. Exit 0 pass, 1 fail, 77 skip. Run under
+# flock /work/coord/docker.lock (meson's e2e suite, scripts/test.sh).
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+LAB="$ROOT/scripts/lab.sh"
+BUILD=${XDPCTL_BUILD_DIR:-$ROOT/build}
+XDPCTL="$BUILD/ctl/xdpctl"
+P="k$(( $$ % 100000 ))"
+export XDPCTL_PIN_DIR="/sys/fs/bpf/xdpctl-ct-$P"
+FAILS=0
+TMP=""
+SYSCTL_SAVE=()
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; FAILS=$((FAILS + 1)); }
+skip() { echo "SKIP $1: $2"; }
+
+if [[ $(id -u) -ne 0 ]]; then skip ct_docker "needs root (dockerd, iptables, conntrack)"; exit 77; fi
+for c in ip nsenter iptables conntrack socat sha256sum python3 docker dockerd; do
+    command -v "$c" >/dev/null 2>&1 || { skip ct_docker "$c not installed (scripts/install-deps.sh)"; exit 77; }
+done
+[[ -x $XDPCTL ]] || { skip ct_docker "no xdpctl at $XDPCTL (build first)"; exit 77; }
+for d in /run/xdpctl-lab/*/; do
+    [[ -d $d && $(cat "$d/mode" 2>/dev/null) == docker ]] || continue
+    skip ct_docker "docker lab '$(basename "$d")' is up (one docker lab per machine)"
+    exit 77
+done
+
+sysctl_save_set() { # KEY VALUE: remember the old value, set the new one
+    SYSCTL_SAVE+=("$1=$(sysctl -n "$1")")
+    sysctl -qw "$1=$2" >/dev/null
+}
+
+# shellcheck disable=SC2317  # invoked by the trap
+cleanup() {
+    local kv
+    [[ -n ${UPLINK:-} ]] && "$XDPCTL" detach "$UPLINK" >/dev/null 2>&1
+    iptables -D DOCKER-USER -s 198.18.0.2 -m comment --comment "xdpctl-ct:$P" -j DROP 2>/dev/null
+    for kv in "${SYSCTL_SAVE[@]}"; do sysctl -qw "$kv" >/dev/null 2>&1; done
+    "$LAB" down --docker --prefix "$P" >/dev/null 2>&1 || "$LAB" down --docker --prefix "$P"
+    rm -rf "$XDPCTL_PIN_DIR"
+    [[ -z $TMP ]] || rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+TMP=$(mktemp -d /tmp/ct_docker.XXXXXX)
+
+if ! "$LAB" up --docker --prefix "$P" --containers 2 >"$TMP/lab.log" 2>&1; then
+    fail lab_up "$(tail -n 5 "$TMP/lab.log" | tr '\n' ' ')"
+    exit 1
+fi
+eval "$("$LAB" env --docker --prefix "$P")"
+# As on a real host: no rule of the lab's admits the client to the containers.
+for (( i = 0; i < 5; i++ )); do
+    iptables -D DOCKER-USER -i "$UPLINK" -o "$BRIDGE" -m comment --comment "xdpctl-lab:$P" -j ACCEPT 2>/dev/null || break
+done
+
+# The container with published ports; labelled, so 'lab.sh down' removes it too.
+SRV=${P}s
+SRV_IP4=198.19.0.20
+if ! docker run -d --name "$SRV" --label "xdpctl-lab=$P" --network "$LAB_DOCKER_NETWORK" \
+    --ip "$SRV_IP4" -p 8080:8080 -p 8081:8081/udp -p 8082:8082/udp "${LAB_IMAGE:-xdpctl-busybox:latest}" \
+    sleep 100000 >"$TMP/run.log" 2>&1; then
+    fail docker_run "$(cat "$TMP/run.log")"
+    exit 1
+fi
+SRV_PID=$(docker inspect -f '{{.State.Pid}}' "$SRV")
+SRV_NS=/proc/$SRV_PID/ns/net
+
+in_client() { timeout 60 nsenter --net="/run/netns/$CLIENT_NS" "$@"; }
+in_srv() { timeout 60 nsenter --net="$SRV_NS" "$@"; }
+
+# probe_tcp NS_CMD ADDR PORT: open (a server answered), refused, or timeout
+probe_tcp() {
+    local out
+    out=$(in_client timeout 3 socat -u /dev/null "TCP:$1:$2,connect-timeout=2" 2>&1)
+    if [[ $? -eq 0 ]]; then echo open
+    elif [[ $out == *"refused"* ]]; then echo refused
+    else echo timeout; fi
+}
+
+stat_of() { # HOOK REASON: packets
+    "$XDPCTL" -j stats | python3 -c '
+import json,sys
+h,r=sys.argv[1],sys.argv[2]
+d=json.load(sys.stdin)
+rows=d if isinstance(d,list) else d.get("counters",d.get("stats",[]))
+n=0
+for x in rows:
+    if x.get("hook")==h and x.get("reason")==r: n+=x.get("packets",0)
+print(n)' "$1" "$2"
+}
+
+rule_of() { # ADDR FIELD
+    "$XDPCTL" -j bypass list | python3 -c '
+import json,sys
+for r in json.load(sys.stdin):
+    if r["addr"]==sys.argv[1]: print(r[sys.argv[2]]); break
+else: print(0)' "$1" "$2"
+}
+
+ifpk() { # NS DEV rx|tx: packets
+    nsenter --net="$1" cat "/sys/class/net/$2/statistics/$3_packets" 2>/dev/null ||
+        nsenter --net="$1" ip -s -o link show dev "$2" | awk -v w="$3" '{ for (i=1;i<=NF;i++) if ($i=="RX:"||$i=="TX:") {} } END {}'
+}
+client_tx() { in_client awk '$1=="eth0:" {print $11}' /proc/net/dev; }
+
+head -c $((8 << 20)) /dev/urandom >"$TMP/data"
+WANT=$(sha256sum <"$TMP/data" | cut -d' ' -f1)
+
+# ---- without xdpctl: what Docker's policy says ----
+B_UNPUB=$(probe_tcp "$UPLINK_IP4" 9999)
+B_DIRECT=$(probe_tcp "$SRV_IP4" 8080)
+[[ $B_UNPUB == refused ]] && pass "without xdpctl: an unpublished port of the host is refused" ||
+    fail baseline_unpublished "expected refused, got $B_UNPUB"
+[[ $B_DIRECT == timeout ]] && pass "without xdpctl: the container's own address is dropped by Docker's FORWARD policy" ||
+    fail baseline_direct "expected timeout, got $B_DIRECT"
+
+# Lowered UDP timeouts (restored on exit): read by attach for the keep-alive.
+sysctl_save_set net.netfilter.nf_conntrack_udp_timeout 3
+sysctl_save_set net.netfilter.nf_conntrack_udp_timeout_stream 6
+LIBERAL_BEFORE=$(sysctl -n net.netfilter.nf_conntrack_tcp_be_liberal)
+
+tcp_transfer() { # NAME ENGINE: client -> published port, 8 MiB
+    local name=$1 e=$2 got in0 in1 out0 out1 new0 new1 cl0 cl1 tx0 tx1 data ct port=8080
+    in_srv sh -c "socat -u TCP-LISTEN:$port,reuseaddr OPEN:$TMP/recv,creat,trunc" &
+    local spid=$!
+    sleep 0.3
+    in0=$(rule_of "$SRV_IP4" in_packets); out0=$(rule_of "$SRV_IP4" out_packets)
+    new0=$(stat_of "$HOOK" ct_new); cl0=$(stat_of "$HOOK" ct_closing); tx0=$(client_tx)
+    if ! in_client socat -u "FILE:$TMP/data" "TCP:$UPLINK_IP4:$port,connect-timeout=5" 2>"$TMP/err"; then
+        fail "$name" "client transfer failed: $(cat "$TMP/err")"
+    fi
+    wait "$spid"
+    got=$(sha256sum <"$TMP/recv" | cut -d' ' -f1)
+    in1=$(rule_of "$SRV_IP4" in_packets); out1=$(rule_of "$SRV_IP4" out_packets)
+    new1=$(stat_of "$HOOK" ct_new); cl1=$(stat_of "$HOOK" ct_closing); tx1=$(client_tx)
+    data=$(( tx1 - tx0 ))
+    # The client's packets: SYN, the handshake's ACK, FIN(s) and a few ARP/ND aside,
+    # every one is on the fast path (container-table in_packets).
+    if [[ $got != "$WANT" ]]; then
+        fail "$name" "sha256 differs: sent $WANT received $got"
+    elif (( in1 - in0 < data - (new1 - new0) - (cl1 - cl0) - 4 )); then
+        fail "$name" "client sent $data packets, $(( in1 - in0 )) on the fast path, ct_new +$(( new1 - new0 )), ct_closing +$(( cl1 - cl0 ))"
+    elif (( out1 - out0 < 10 )); then
+        fail "$name" "the container's answers did not take the fast path (out +$(( out1 - out0 )))"
+    else
+        pass "$name: 8 MiB, sha256 equal; client sent $data packets, $(( in1 - in0 )) on the fast path, $(( new1 - new0 + cl1 - cl0 )) to the stack (SYN, handshake ACK, FIN); $(( out1 - out0 )) answers on the return fast path"
+    fi
+    sleep 0.5
+    ct=$(conntrack -L -p tcp --orig-src "$CLIENT_IP4" --orig-dst "$UPLINK_IP4" --orig-port-dst "$port" 2>/dev/null | tail -n 1)
+    if [[ $ct == *TIME_WAIT* || $ct == *CLOSE* ]]; then
+        pass "$name: conntrack entry closed cleanly ($(awk '{print $4}' <<<"$ct"))"
+    else
+        fail "$name" "conntrack entry not in TIME_WAIT/CLOSE: ${ct:-none}"
+    fi
+}
+
+udp_echo() { # NAME COUNT INTERVAL PORT: echoes of COUNT datagrams; sets UDP_GOT
+    local name=$1 n=$2 iv=$3 port=$4 i
+    in_srv sh -c "timeout 60 socat UDP-LISTEN:$port,reuseaddr PIPE" &
+    local spid=$!
+    sleep 0.3
+    # shellcheck disable=SC2016
+    UDP_GOT=$(in_client timeout 60 sh -c '
+        n=$1; iv=$2; host=$3; port=$4
+        for i in $(seq 1 "$n"); do echo "datagram $i"; sleep "$iv"; done |
+            socat -T 3 - "UDP:$host:$port,sourceport=40123" | grep -c "^datagram "' _ "$n" "$iv" "$UPLINK_IP4" "$port")
+    kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
+    return 0
+}
+
+for ENGINE in tc xdp; do
+    if [[ $ENGINE == xdp ]]; then HOOK=xdp; else HOOK=tc_ingress; fi
+    out=$("$XDPCTL" attach "$UPLINK" --engine "$ENGINE" 2>&1)
+    if [[ $? -ne 0 || $out != *"fast path conntrack"* ]]; then
+        fail "attach_$ENGINE" "$out"
+        continue
+    fi
+    pass "[$ENGINE] attach: $(head -n 1 <<<"$out")"
+    if [[ $ENGINE == xdp ]]; then
+        # An XDP redirect into a veth needs XDP on the peer: the pass program, by the container table.
+        :
+    fi
+    "$XDPCTL" bypass add "$SRV_IP4" --container "$SRV" >/dev/null 2>&1 ||
+        fail "container_add_$ENGINE" "$("$XDPCTL" bypass add "$SRV_IP4" --container "$SRV" 2>&1)"
+    "$XDPCTL" bypass add "$C2_IP4" --container "$C2_NAME" >/dev/null 2>&1 ||
+        fail "container_add_$ENGINE" "c2"
+    [[ $(sysctl -n net.netfilter.nf_conntrack_tcp_be_liberal) == 1 ]] &&
+        pass "[$ENGINE] attach set nf_conntrack_tcp_be_liberal=1 (was $LIBERAL_BEFORE)" ||
+        fail "liberal_$ENGINE" "nf_conntrack_tcp_be_liberal is not 1"
+
+    # Docker's policy, attached: the same answers as without xdpctl.
+    r=$(probe_tcp "$UPLINK_IP4" 9999)
+    [[ $r == "$B_UNPUB" ]] && pass "[$ENGINE] an unpublished port: $r, as without xdpctl" ||
+        fail "unpublished_$ENGINE" "got $r, without xdpctl $B_UNPUB"
+    r=$(probe_tcp "$SRV_IP4" 8080)
+    [[ $r == "$B_DIRECT" ]] && pass "[$ENGINE] the container's own address: $r, as without xdpctl (its container-table entry opens nothing)" ||
+        fail "direct_$ENGINE" "got $r, without xdpctl $B_DIRECT"
+
+    tcp_transfer "[$ENGINE] TCP to published port 8080" "$ENGINE"
+
+    new0=$(stat_of "$HOOK" ct_new); in0=$(rule_of "$SRV_IP4" in_packets)
+    udp_echo "[$ENGINE] UDP" 100 0.01 8081
+    in1=$(rule_of "$SRV_IP4" in_packets); new1=$(stat_of "$HOOK" ct_new)
+    if [[ $UDP_GOT == 100 ]] && (( in1 - in0 >= 95 )); then
+        pass "[$ENGINE] UDP to published port 8081: 100 of 100 echoed, $(( in1 - in0 )) on the fast path, ct_new +$(( new1 - new0 ))"
+    else
+        fail "udp_$ENGINE" "echoed $UDP_GOT of 100, fast path +$(( in1 - in0 )), ct_new +$(( new1 - new0 ))"
+    fi
+
+    # A DOCKER-USER DROP for the client: new flows blocked, attached.
+    iptables -I DOCKER-USER -s "$CLIENT_IP4" -m comment --comment "xdpctl-ct:$P" -j DROP
+    r=$(probe_tcp "$UPLINK_IP4" 8080)
+    iptables -D DOCKER-USER -s "$CLIENT_IP4" -m comment --comment "xdpctl-ct:$P" -j DROP
+    [[ $r == timeout ]] && pass "[$ENGINE] DOCKER-USER DROP for the client blocks a new flow to the published port" ||
+        fail "docker_user_$ENGINE" "expected timeout, got $r"
+
+    # The container opens a connection: MASQUERADE, then the fast path.
+    out0=$(rule_of "$SRV_IP4" out_packets)
+    in_client sh -c "socat -u TCP-LISTEN:7000,reuseaddr SYSTEM:'echo \$SOCAT_PEERADDR >$TMP/peer; cat >$TMP/recv2'" &
+    lpid=$!
+    sleep 0.3
+    (for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.05; ip neigh flush dev "$UPLINK" 2>/dev/null; done) &
+    fpid=$!
+    in_srv socat -u "FILE:$TMP/data" "TCP:$CLIENT_IP4:7000,connect-timeout=5" 2>"$TMP/err2" ||
+        fail "masq_$ENGINE" "container's transfer failed: $(cat "$TMP/err2")"
+    wait "$lpid"; wait "$fpid"
+    out1=$(rule_of "$SRV_IP4" out_packets)
+    got=$(sha256sum <"$TMP/recv2" | cut -d' ' -f1)
+    peer=$(cat "$TMP/peer" 2>/dev/null)
+    if [[ $peer != "$UPLINK_IP4" ]]; then
+        fail "masq_$ENGINE" "the client saw $peer, expected the host's $UPLINK_IP4"
+    elif [[ $got != "$WANT" ]]; then
+        fail "masq_$ENGINE" "sha256 differs"
+    elif (( out1 - out0 < 1000 )); then
+        fail "masq_$ENGINE" "only $(( out1 - out0 )) packets on the fast path"
+    else
+        pass "[$ENGINE] container-initiated 8 MiB: MASQUERADEd to $peer, sha256 equal, $(( out1 - out0 )) packets on the fast path, with 'ip neigh flush' on $UPLINK during it"
+    fi
+
+    # Spoofing: c2 sends with the published container's source address.
+    pol0=$(stat_of tc_return ct_policy); sout0=$(rule_of "$SRV_IP4" out_packets)
+    nsenter --net="/run/netns/$C2_NS" python3 - "$SRV_IP4" "$CLIENT_IP4" "$GW_MAC" "$C2_MAC" <<'EOF'
+import socket, struct, sys
+src, dst, gw, me = sys.argv[1:5]
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+s4, d4 = socket.inet_aton(src), socket.inet_aton(dst)
+payload = b"spoofed"
+udp = struct.pack("!HHHH", 8080, 4242, 8 + len(payload), 0) + payload
+udp = udp[:6] + struct.pack("!H", csum(s4 + d4 + struct.pack("!BBH", 0, 17, len(udp)) + udp)) + udp[8:]
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0, s4, d4)
+ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+eth = bytes.fromhex(gw.replace(":", "")) + bytes.fromhex(me.replace(":", "")) + b"\x08\x00"
+sk = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+sk.bind(("eth0", 0))
+for _ in range(20):
+    sk.send(eth + ip + udp)
+EOF
+    sleep 0.2
+    pol1=$(stat_of tc_return ct_policy); sout1=$(rule_of "$SRV_IP4" out_packets)
+    if (( pol1 - pol0 >= 20 && sout1 == sout0 )); then
+        pass "[$ENGINE] c2 sending with $SRV's address: 20 of 20 left to the stack as ct_policy, none on $SRV's fast path"
+    else
+        fail "spoof_$ENGINE" "ct_policy +$(( pol1 - pol0 )), $SRV out_packets +$(( sout1 - sout0 ))"
+    fi
+
+    "$XDPCTL" -j flows >"$TMP/flows.json" 2>&1
+    if python3 -c '
+import json,sys
+f=json.load(open(sys.argv[1]))
+ok=[x for x in f if x["dst"]==sys.argv[2] and x["dport"]==8080 and x["nat_dst"]==sys.argv[3] and x["nat"]]
+sys.exit(0 if ok else 1)' "$TMP/flows.json" "$UPLINK_IP4" "$SRV_IP4"; then
+        pass "[$ENGINE] xdpctl flows shows the published-port flow with its DNAT to $SRV_IP4"
+    else
+        fail "flows_$ENGINE" "$(head -c 600 "$TMP/flows.json")"
+    fi
+
+    if [[ $ENGINE == tc ]]; then
+        # A UDP flow longer than conntrack's UDP timeouts (3 s / 6 s here): kept alive.
+        new0=$(stat_of "$HOOK" ct_new); in0=$(rule_of "$SRV_IP4" in_packets)
+        udp_echo "[$ENGINE] long UDP" 120 0.1 8082
+        in1=$(rule_of "$SRV_IP4" in_packets); new1=$(stat_of "$HOOK" ct_new)
+        if [[ $UDP_GOT == 120 ]] && (( new1 - new0 <= 2 && in1 - in0 >= 110 )); then
+            pass "[$ENGINE] a 12 s UDP flow over 6 s of conntrack timeout: 120 of 120 echoed, $(( in1 - in0 )) on the fast path, ct_new +$(( new1 - new0 )) (the entry was kept alive)"
+        else
+            fail "udp_long_$ENGINE" "echoed $UDP_GOT of 120, fast path +$(( in1 - in0 )), ct_new +$(( new1 - new0 ))"
+        fi
+    fi
+
+    "$XDPCTL" bypass del "$SRV_IP4" >/dev/null 2>&1
+    "$XDPCTL" bypass del "$C2_IP4" >/dev/null 2>&1
+    "$XDPCTL" detach "$UPLINK" >/dev/null 2>&1 || fail "detach_$ENGINE" "detach failed"
+    [[ $(sysctl -n net.netfilter.nf_conntrack_tcp_be_liberal) == "$LIBERAL_BEFORE" ]] &&
+        pass "[$ENGINE] detach put nf_conntrack_tcp_be_liberal back to $LIBERAL_BEFORE" ||
+        fail "liberal_restore_$ENGINE" "nf_conntrack_tcp_be_liberal is $(sysctl -n net.netfilter.nf_conntrack_tcp_be_liberal)"
+done
+
+if (( FAILS )); then echo "ct_docker: $FAILS check(s) failed"; exit 1; fi
+echo "ct_docker: all checks passed"
+exit 0
