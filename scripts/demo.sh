@@ -123,7 +123,7 @@ else:
     print(0)' "$1"
 }
 
-info "Attach xdpctl to the uplink $UPLINK"
+info "Attach xdpctl to the uplink $UPLINK (fast path: following conntrack)"
 xctl attach "$UPLINK"
 xctl pingpong add "$C2_IP4" --hook tc
 if [ "$LAB_MODE" = docker ]; then
@@ -184,7 +184,7 @@ grep -qE "dev=($BRIDGE|$C1_VETH)\b" "$difffile" ||
 rm -f "$difffile"
 
 # --- 5. TCP through the bypass ------------------------------------------------
-info "TCP transfer client -> $C2_IP4 through the bypass"
+info "TCP transfer client -> $C2_IP4 on the conntrack fast path"
 payload=$(mktemp)
 head -c $((4 * 1024 * 1024)) /dev/urandom >"$payload"
 want=$(sha256sum <"$payload" | cut -d' ' -f1)
@@ -206,14 +206,16 @@ out_after=$(rule_count "$C2_IP4" out_packets)
 br_after=$(host_rx "$BRIDGE")
 printf '4 MiB sent, sha256 %s\n' "$want"
 printf '4 MiB received, sha256 %s\n' "${got:-<nothing>}"
-printf 'bypass rule %s: +%d packets in (uplink -> container), +%d out (container -> uplink)\n' \
+printf 'container %s: +%d packets in (uplink -> container), +%d out (container -> uplink) on the fast path\n' \
 	"$C2_IP4" $((in_after - in_before)) $((out_after - out_before))
 printf 'bridge %s: +%d packets received\n' "$BRIDGE" $((br_after - br_before))
 [ "$got" = "$want" ] || fail "the TCP transfer did not arrive intact"
 [ $((in_after - in_before)) -gt 100 ] || fail "the bypass rule saw no inbound TCP"
 [ $((out_after - out_before)) -gt 10 ] || fail "the bypass rule saw no outbound TCP"
 [ $((br_after - br_before)) -lt 10 ] || fail "the bridge saw the bypassed transfer"
-xctl stats
+xctl stats | grep -E '^HOOK|(ct_forward|ct_new|ct_closing|pingpong) ' || true
+info "Flows on the fast path"
+xctl flows | head -n 5
 
 if [ "$failures" -eq 0 ]; then
 	info "Demo passed"
