@@ -194,9 +194,9 @@ in_ns "$CLIENT_NS" ping -c 2 -i 0.1 -W 1 "$C1_IP4" >/dev/null 2>&1 || die "no pi
 PATHS=(
 	"base|ABC|kernel path, Docker-style netfilter"
 	"nonf|ABC|kernel path, no netfilter"
-	"xdp|ABC|xdpctl bypass, XDP engine"
-	"tc|ABC|xdpctl bypass, tc engine"
-	"auto|ABC|xdpctl bypass, engine auto (the default: XDP, TCP by tc)"
+	"xdp|ABC|xdpctl skip-firewall bypass, XDP engine"
+	"tc|ABC|xdpctl skip-firewall bypass, tc engine"
+	"auto|ABC|xdpctl skip-firewall bypass, engine auto (XDP, TCP by tc)"
 	"ppxdp|A|xdpctl ping-pong, XDP"
 	"pptc|A|xdpctl ping-pong, tc"
 	"ref|B|reference DEVMAP redirect"
@@ -209,7 +209,8 @@ path_up() {
 	base) in_ns "$HOST_NS" iptables-restore <"$WORK/netfilter.rules" ;;
 	nonf) in_ns "$HOST_NS" nft flush ruleset ;;
 	xdp|tc|auto)
-		xdpctl -n "$HOST_NS" attach "$UPLINK" --engine "$1" &&
+		# The per-address bypass (the opt-in fast path that skips netfilter).
+		xdpctl -n "$HOST_NS" attach "$UPLINK" --engine "$1" --fast-path skip-firewall &&
 		xdpctl -n "$HOST_NS" bypass add "$C1_IP4" dev "$C1_VETH" ;;
 	ppxdp|pptc)
 		xdpctl -n "$HOST_NS" attach "$UPLINK" --engine "${1#pp}" &&

@@ -27,7 +27,7 @@ ENGINES=${REL_ENGINES:-tc xdp}
 [[ -x $REL_CHURN ]] || skip "needs rel-churn (REL_CHURN)"
 lab_up --containers 3
 
-x_ok "attach" attach "$UPLINK" --engine tc || finish
+x_ok "attach" attach "$UPLINK" --engine tc --fast-path skip-firewall || finish
 x_ok "steady rule for c1" bypass add "$C1_IP4" dev "$C1_VETH"
 x_ok "steady rule for c2" bypass add "$C2_IP6" dev "$C2_VETH"
 
@@ -60,7 +60,7 @@ cli_churn() {
 port=7100
 for engine in $ENGINES; do
 	port=$((port + 1))
-	x_ok "$engine: attach over the rules" attach "$UPLINK" --engine "$engine" || continue
+	x_ok "$engine: attach over the rules" attach "$UPLINK" --engine "$engine" --fast-path skip-firewall || continue
 	x -j bypass list
 	check_eq "$engine: the steady rules survive the re-attach" "$(jq length <<<"$OUT")" 2
 	in1=$(rule_field "$C1_IP4" in_packets); in2=$(rule_field "$C2_IP6" in_packets)

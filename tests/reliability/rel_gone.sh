@@ -20,7 +20,7 @@
 
 ENGINES=${REL_ENGINES:-tc xdp}
 lab_up --containers 5
-x_ok "attach" attach "$UPLINK" --engine tc || finish
+x_ok "attach" attach "$UPLINK" --engine tc --fast-path skip-firewall || finish
 x_ok "rule for c1" bypass add "$C1_IP4" dev "$C1_VETH"
 
 # iface_refcnt IFINDEX [N]: the ifaces entry's rule count; with N, set it
@@ -118,7 +118,7 @@ flow_ok() {
 
 k=2
 for engine in $ENGINES; do
-	x_ok "$engine: attach" attach "$UPLINK" --engine "$engine" || continue
+	x_ok "$engine: attach" attach "$UPLINK" --engine "$engine" --fast-path skip-firewall || continue
 	# A container whose host veth is deleted.
 	cv=C${k}_VETH; ci=C${k}_IP4; cn=C${k}_NS
 	x_ok "$engine: rule for c$k" bypass add "${!ci}" dev "${!cv}"
@@ -170,7 +170,7 @@ check_eq "uplink gone: a second detach --ifindex $up_ifx finds nothing" "$RC $ER
 "$TOP/scripts/lab.sh" up --prefix "$P" --containers 5 >"$TMPD/lab2.log" 2>&1 ||
 	fail_check "lab up again" "$(cat "$TMPD/lab2.log")"
 ip netns exec "$CLIENT_NS" ping -c1 -W2 "$UPLINK_IP4" >/dev/null 2>&1
-x_ok "uplink back: attach again" attach "$UPLINK" --engine tc
+x_ok "uplink back: attach again" attach "$UPLINK" --engine tc --fast-path skip-firewall
 flow_ok "uplink back: c1 through its rule" "$C1_IP4" "$C1_NS" 7600
 x -j status
 check_eq "uplink back: status no longer lists the old uplink (ifindex $up_ifx)" \

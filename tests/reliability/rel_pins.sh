@@ -63,7 +63,7 @@ recover() {
 	x status "$UPLINK"
 	check_match "$what: status $UPLINK: a row marked (orphan)" "$RC $OUT" "^0 .*$UPLINK\(orphan\)"
 	xdp_id=$(ip -n "$HOST_NS" -o link show "$UPLINK" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p')
-	x attach "$UPLINK" --engine "$engine"
+	x attach "$UPLINK" --engine "$engine" --fast-path skip-firewall
 	if [[ $engine == xdp ]]; then
 		one_line_error "$what: attach without --force is refused" \
 			"$UPLINK has xdpctl's XDP program \(id $xdp_id\) from another pin dir or a lost state: use '--force' to take it over\$"
@@ -72,7 +72,7 @@ recover() {
 			"holds xdpctl's program xdpctl_tc_in \(id $(tc_prog_id "$UPLINK")\) from another pin dir or a lost state: use '--force' to take it over\$"
 	fi
 	check "$what: ... without the --engine tc advice" test "${ERR/--engine tc/}" == "$ERR"
-	x_ok "$what: attach --force" attach "$UPLINK" --engine "$engine" --force
+	x_ok "$what: attach --force" attach "$UPLINK" --engine "$engine" --fast-path skip-firewall --force
 	x -j status "$UPLINK"
 	check_eq "$what: the uplink is the new state's, not an orphan" \
 		"$(jq -r '.[0].orphan, (.[0].tc_prog_id > 0)' <<<"$OUT" | tr '\n' ' ')" "false true "
@@ -102,7 +102,7 @@ for engine in $ENGINES; do
 	mount -t bpf bpf "$MNT" || { fail_check "mounting a private bpffs at $MNT"; continue; }
 	CLEANUP_EXTRA+=("umount $MNT")
 	XPIN=$MNT/xdpctl
-	x_ok "$engine: attach" attach "$UPLINK" --engine "$engine" || continue
+	x_ok "$engine: attach" attach "$UPLINK" --engine "$engine" --fast-path skip-firewall || continue
 	x_ok "$engine: rule" bypass add "${!addr}" dev "${!veth}"
 	flow "$engine: before" "${!addr}" "${!ns}" $((7700 + 10 * k)) counted
 
