@@ -94,7 +94,7 @@ static __always_inline int ct_nat_apply_skb(struct __sk_buff *skb, const struct 
  * MACs, one hop less, and bpf_redirect_peer into the container's netns.
  * @return the reason (XDPCTL_R_CT_FWD: j->action is the redirect).
  */
-__attribute__((noinline)) int xdpctl_ct_in(struct __sk_buff *skb, struct ct_job *j)
+static __always_inline int ct_in_tc(struct __sk_buff *skb, struct ct_job *j)
 {
 	struct xdpctl_bypass *rule;
 	struct xdpctl_addr dst;
@@ -104,6 +104,9 @@ __attribute__((noinline)) int xdpctl_ct_in(struct __sk_buff *skb, struct ct_job 
 
 	if (!skb || !j)
 		return XDPCTL_R_MALFORMED;
+	r = ct_precheck_job(j, 0);
+	if (r)
+		return r;
 	r = ct_follow_skb(skb, &j->pk, &nat);
 	if (r)
 		return r;
@@ -130,6 +133,26 @@ __attribute__((noinline)) int xdpctl_ct_in(struct __sk_buff *skb, struct ct_job 
 	j->out_ifindex = target;
 	j->action = bpf_redirect_peer(target, 0);
 	return XDPCTL_R_CT_FWD;
+}
+
+/*
+ * xdpctl_ct_in - the conntrack path at the uplink's tc ingress from the job
+ * on, with the verdict's counter, trace event and capture (as xdpctl_ct_xdp
+ * in xdp.bpf.c). @return the TC action.
+ */
+__attribute__((noinline)) int xdpctl_ct_in(struct __sk_buff *skb, struct ct_job *j)
+{
+	int reason;
+
+	if (!skb || !j)
+		return TC_ACT_OK;
+	j->action = TC_ACT_OK;
+	j->out_ifindex = 0;
+	reason = ct_in_tc(skb, j);
+	ct_verdict(&j->pk, j->ifindex, XDPCTL_HOOK_TC_IN, j->trace, reason, j->out_ifindex);
+	capture_skb(skb, &j->pk, j->trace, j->ifindex, XDPCTL_HOOK_TC_IN, reason, j->out_ifindex,
+		    j->action);
+	return j->action;
 }
 
 /* bpf_fib_lookup for a packet leaving with these addresses; fills @fib. */
@@ -171,16 +194,23 @@ static __always_inline int fib_out(struct __sk_buff *skb, const struct ct_job *j
  * flow never splits between the paths.
  * @return the reason (XDPCTL_R_CT_FWD / XDPCTL_R_BYPASS: j->action is the redirect).
  */
-__attribute__((noinline)) int xdpctl_fwd_out(struct __sk_buff *skb, struct ct_job *j)
+static __always_inline int fwd_out(struct __sk_buff *skb, struct ct_job *j)
 {
-	struct bpf_fib_lookup fib;
+	struct bpf_fib_lookup *fibp;
 	struct xdpctl_iface *out_dev;
 	struct ct_nat nat = {};
-	__u32 out_ifindex, mtu_len;
+	struct ct_scratch *sc;
+	__u32 out_ifindex, mtu_len, zero = 0;
 	int ret, r, ct_mode;
 
 	if (!skb || !j)
 		return XDPCTL_R_MALFORMED;
+	/* In scratch memory: the stack of this call chain is at its limit. */
+	sc = bpf_map_lookup_elem(&xdpctl_ct_scratch, &zero);
+	if (!sc)
+		return XDPCTL_R_MALFORMED;
+	fibp = (struct bpf_fib_lookup *)sc->fib;
+#define fib (*fibp)
 	ret = fib_out(skb, j, j->pk.src.addr, j->pk.dst.addr, j->pk.sport, j->pk.dport, &fib);
 	if (ret == BPF_FIB_LKUP_RET_FRAG_NEEDED)
 		return XDPCTL_R_TOO_BIG;
@@ -247,7 +277,50 @@ __attribute__((noinline)) int xdpctl_fwd_out(struct __sk_buff *skb, struct ct_jo
 		j->action = bpf_redirect(out_ifindex, 0);
 	}
 	return ct_mode ? XDPCTL_R_CT_FWD : XDPCTL_R_BYPASS;
+#undef fib
 }
+
+/*
+ * xdpctl_fwd_out - the return path from the route on (fwd_out), then the
+ * source's container-table counters and the verdict's counter, trace event
+ * and capture on the job's values. @return the TC action.
+ */
+__attribute__((noinline)) int xdpctl_fwd_out(struct __sk_buff *skb, struct ct_job *j)
+{
+	struct xdpctl_bypass *rule;
+	int reason;
+
+	if (!skb || !j)
+		return TC_ACT_OK;
+	j->action = TC_ACT_OK;
+	j->out_ifindex = 0;
+	reason = fwd_out(skb, j);
+	if (reason == XDPCTL_R_CT_FWD || reason == XDPCTL_R_BYPASS) {
+		rule = bpf_map_lookup_elem(&xdpctl_bypass, &j->pk.src);
+		if (rule) {
+			rule->out_packets++;
+			rule->out_bytes += j->pk.len;
+		}
+	}
+	ct_verdict(&j->pk, j->ifindex, XDPCTL_HOOK_TC_FWD, j->trace, reason, j->out_ifindex);
+	capture_skb(skb, &j->pk, j->trace, j->ifindex, XDPCTL_HOOK_TC_FWD, reason, j->out_ifindex,
+		    j->action);
+	return j->action;
+}
+
+/* Tail calls into the programs below (each program has its own verifier budget). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, int(struct __sk_buff *));
+} xdpctl_tc_tin SEC(".maps"); /* [0]: filled by user space after load */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, int(struct __sk_buff *));
+} xdpctl_tc_tret SEC(".maps"); /* [0]: filled by user space after load */
 
 /*
  * xdpctl_tc_in - clsact ingress of an uplink, attached by `xdpctl attach DEV`
@@ -296,35 +369,16 @@ int xdpctl_tc_in(struct __sk_buff *skb)
 		action = bpf_redirect(ifindex, 0);
 		goto out;
 	}
-	if (is_nd(&p)) {
-		reason = XDPCTL_R_ND;
-		goto out;
-	}
 	if (!dev || !(dev->flags & XDPCTL_IF_SKIP_FIREWALL)) {
-		struct ct_job *j;
-
-		if (p.vlans || skb->vlan_present) {
-			reason = XDPCTL_R_VLAN;
-			goto out;
-		}
-		reason = ct_precheck(&p);
-		if (reason)
-			goto out;
-		if (pkt_ttl(&p) <= 1) {
-			reason = XDPCTL_R_TTL;
-			goto out;
-		}
-		j = ct_job_of(skb, &p);
-		if (!j) {
-			reason = XDPCTL_R_MALFORMED;
-			goto out;
-		}
-		reason = j->l4_far ? XDPCTL_R_MALFORMED : xdpctl_ct_in(skb, j);
-		action = j->action;
-		out_ifindex = j->out_ifindex;
+		/* The conntrack path: a program of its own (the verifier's budget). */
+		bpf_tail_call(skb, &xdpctl_tc_tin, 0);
+		reason = XDPCTL_R_REDIRECT_ERR;
 		goto out;
 	}
-
+	/*
+	 * Skip-firewall: by destination address. Neighbour discovery is for
+	 * on-link addresses, and a container's is not on the uplink's link.
+	 */
 	rule = bpf_map_lookup_elem(&xdpctl_bypass, &p.dst);
 	if (!rule) {
 		reason = XDPCTL_R_PASS;
@@ -376,7 +430,6 @@ SEC("tc")
 int xdpctl_tc_fwd(struct __sk_buff *skb)
 {
 	__u32 ifindex = skb->ifindex;
-	struct ct_job *j;
 	struct pkt p = {};
 	struct xdpctl_bypass *rule;
 	int trace = trace_enabled();
@@ -416,27 +469,69 @@ int xdpctl_tc_fwd(struct __sk_buff *skb)
 		goto out;
 	}
 
-	j = ct_job_of(skb, &p);
-	if (!j) {
-		reason = XDPCTL_R_MALFORMED;
-		goto out;
-	}
-	/* Why conntrack could not follow it (0: it may): a skip-firewall uplink ignores it. */
-	j->ct_reason = ct_precheck(&p);
-	if (!j->ct_reason && j->l4_far)
-		j->ct_reason = XDPCTL_R_MALFORMED;
-	reason = xdpctl_fwd_out(skb, j);
-	action = j->action;
-	out_ifindex = j->out_ifindex;
-	if (reason == XDPCTL_R_CT_FWD || reason == XDPCTL_R_BYPASS) {
-		rule->out_packets++;
-		rule->out_bytes += p.len;
-	}
+	/* The route and the rest: a program of its own (the verifier's budget). */
+	bpf_tail_call(skb, &xdpctl_tc_tret, 0);
+	reason = XDPCTL_R_REDIRECT_ERR;
 
 out:
 	rx_verdict(&p, ifindex, XDPCTL_HOOK_TC_FWD, trace, reason, out_ifindex);
 	observe_skb(skb, &p, trace, ifindex, XDPCTL_HOOK_TC_FWD, reason, out_ifindex, action);
 	return action;
+}
+
+
+/* Parse the frame again in a tail-called program; its job, or NULL. */
+static __always_inline struct ct_job *tail_job(struct __sk_buff *skb, struct pkt *p)
+{
+	void *data, *data_end;
+
+	tc_linearize(skb);
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	if (parse_frame(p, data, data_end, skb->len))
+		return NULL;
+	return ct_job_of(skb, p);
+}
+
+/*
+ * xdpctl_tc_ct - tail-called by xdpctl_tc_in for a frame of an uplink that
+ * follows conntrack (after the front, the MAC filter and ping-pong, which
+ * it does not repeat): the conntrack fast path with the verdict's epilogue.
+ */
+SEC("tc")
+int xdpctl_tc_ct(struct __sk_buff *skb)
+{
+	struct pkt p = {};
+	struct ct_job *j = tail_job(skb, &p);
+
+	if (!j) {
+		count(XDPCTL_HOOK_TC_IN, XDPCTL_R_MALFORMED, skb->len);
+		return TC_ACT_OK;
+	}
+	j->vlan_present = skb->vlan_present;
+	j->trace = trace_enabled();
+	return xdpctl_ct_in(skb, j);
+}
+
+/*
+ * xdpctl_tc_ret - tail-called by xdpctl_tc_fwd once the source check
+ * passed: the route, the uplink's fast path (conntrack or skip-firewall)
+ * and the verdict's epilogue.
+ */
+SEC("tc")
+int xdpctl_tc_ret(struct __sk_buff *skb)
+{
+	struct pkt p = {};
+	struct ct_job *j = tail_job(skb, &p);
+
+	if (!j) {
+		count(XDPCTL_HOOK_TC_FWD, XDPCTL_R_MALFORMED, skb->len);
+		return TC_ACT_OK;
+	}
+	/* Why conntrack could not follow it (0: it may): a skip-firewall uplink ignores it. */
+	j->ct_reason = ct_precheck_job(j, 0);
+	j->trace = trace_enabled();
+	return xdpctl_fwd_out(skb, j);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -39,7 +39,7 @@ static __attribute__((noinline)) int ct_follow_xdp(struct xdp_md *ctx, const str
  * less, redirected through the devmap into the container's host veth.
  * @return the reason (XDPCTL_R_CT_FWD: redirected, j->out_ifindex).
  */
-__attribute__((noinline)) int xdpctl_ct_in_xdp(struct xdp_md *ctx, struct ct_job *j)
+static __always_inline int ct_in_xdp(struct xdp_md *ctx, struct ct_job *j)
 {
 	struct xdpctl_bypass *rule;
 	struct xdpctl_addr dst;
@@ -49,6 +49,9 @@ __attribute__((noinline)) int xdpctl_ct_in_xdp(struct xdp_md *ctx, struct ct_job
 
 	if (!ctx || !j)
 		return XDPCTL_R_MALFORMED;
+	r = ct_precheck_job(j, 1);
+	if (r)
+		return r;
 	r = ct_follow_xdp(ctx, &j->pk, &nat);
 	if (r)
 		return r;
@@ -65,7 +68,8 @@ __attribute__((noinline)) int xdpctl_ct_in_xdp(struct xdp_md *ctx, struct ct_job
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 	l3 = data + NAT_L3_OFF;
-	l4 = data + (j->l4_off & 0xff);
+	/* Even (Ethernet 14, IPv4 4 * IHL, IPv6 40 + 8 * n): 16-bit accesses stay aligned. */
+	l4 = data + (j->l4_off & 0xfe);
 	if (l3 + sizeof(struct ipv6hdr) > data_end && l3 + sizeof(struct iphdr) > data_end)
 		return XDPCTL_R_MALFORMED;
 	nat_rewrite_direct(&j->pk, l3, l4, data_end, &nat);
@@ -75,8 +79,38 @@ __attribute__((noinline)) int xdpctl_ct_in_xdp(struct xdp_md *ctx, struct ct_job
 	rule->in_bytes += j->pk.len;
 	flow_account(&j->pk, &nat, XDPCTL_HOOK_XDP, j->ifindex, rule->ifindex);
 	j->out_ifindex = rule->ifindex;
+	j->action = XDP_REDIRECT;
 	return XDPCTL_R_CT_FWD;
 }
+
+/*
+ * xdpctl_ct_xdp - the conntrack path from the job on, with the verdict's
+ * counter, trace event and capture (on the job's copy of the parsed
+ * values): the main program's parser states end at this call instead of
+ * each running through the epilogue again. @return the XDP action.
+ */
+__attribute__((noinline)) int xdpctl_ct_xdp(struct xdp_md *ctx, struct ct_job *j)
+{
+	int reason;
+
+	if (!ctx || !j)
+		return XDP_PASS;
+	j->action = XDP_PASS;
+	j->out_ifindex = 0;
+	reason = ct_in_xdp(ctx, j);
+	ct_verdict(&j->pk, j->ifindex, XDPCTL_HOOK_XDP, j->trace, reason, j->out_ifindex);
+	capture_xdp(ctx, &j->pk, j->trace, j->ifindex, XDPCTL_HOOK_XDP, reason, j->out_ifindex,
+		    j->action);
+	return j->action;
+}
+
+/* The tail call into xdpctl_xdp_ct (a program with its own verifier budget). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, int(struct xdp_md *));
+} xdpctl_xdp_tail SEC(".maps"); /* [0]: filled by user space after load */
 
 /*
  * xdpctl_xdp - attached by `xdpctl attach DEV` (engine xdp) to the uplink,
@@ -127,42 +161,16 @@ int xdpctl_xdp(struct xdp_md *ctx)
 		goto out;
 	}
 
-	if (is_nd(&p)) {
-		reason = XDPCTL_R_ND;
-		goto out;
-	}
 	if (!dev || !(dev->flags & XDPCTL_IF_SKIP_FIREWALL)) {
-		struct ct_job *j;
-
-		if (p.vlans) {
-			reason = XDPCTL_R_VLAN;
-			goto out;
-		}
-		reason = ct_precheck(&p);
-		if (reason)
-			goto out;
-		/* Engine auto: TCP is tc's (GRO, then bpf_redirect_peer carries it whole). */
-		if (dev && (dev->flags & XDPCTL_IF_TCP_TO_TC) && p.l4proto == IPPROTO_TCP) {
-			reason = XDPCTL_R_TO_TC;
-			goto out;
-		}
-		if (pkt_ttl(&p) <= 1) {
-			reason = XDPCTL_R_TTL;
-			goto out;
-		}
-		j = ct_job_fill(&p, data, 0, ifindex);
-		if (!j) {
-			reason = XDPCTL_R_MALFORMED;
-			goto out;
-		}
-		reason = j->l4_far ? XDPCTL_R_MALFORMED : xdpctl_ct_in_xdp(ctx, j);
-		if (reason == XDPCTL_R_CT_FWD) {
-			action = XDP_REDIRECT;
-			out_ifindex = j->out_ifindex;
-		}
+		/* The conntrack path: a program of its own (the verifier's budget). */
+		bpf_tail_call(ctx, &xdpctl_xdp_tail, 0);
+		reason = XDPCTL_R_REDIRECT_ERR;
 		goto out;
 	}
-
+	/*
+	 * Skip-firewall: by destination address. Neighbour discovery is for
+	 * on-link addresses, and a container's is not on the uplink's link.
+	 */
 	rule = bpf_map_lookup_elem(&xdpctl_bypass, &p.dst);
 	if (!rule) {
 		reason = XDPCTL_R_PASS;
@@ -194,6 +202,34 @@ out:
 	rx_verdict(&p, ifindex, XDPCTL_HOOK_XDP, trace, reason, out_ifindex);
 	observe_xdp(ctx, &p, trace, ifindex, XDPCTL_HOOK_XDP, reason, out_ifindex, action);
 	return action;
+}
+
+/*
+ * xdpctl_xdp_ct - tail-called by xdpctl_xdp for a frame of an uplink that
+ * follows conntrack (after the front, the MAC filter and ping-pong, which
+ * it does not repeat): parse again, then the conntrack fast path with the
+ * verdict's epilogue.
+ */
+SEC("xdp")
+int xdpctl_xdp_ct(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 ifindex = ctx->ingress_ifindex;
+	struct xdpctl_iface *dev;
+	struct pkt p = {};
+	struct ct_job *j;
+
+	j = parse_frame(&p, data, data_end, data_end - data) ? NULL :
+	    ct_job_fill(&p, data, 0, ifindex);
+	if (!j) {
+		count(XDPCTL_HOOK_XDP, XDPCTL_R_MALFORMED, data_end - data);
+		return XDP_PASS;
+	}
+	dev = bpf_map_lookup_elem(&xdpctl_ifaces, &ifindex);
+	j->dev_flags = dev ? dev->flags : 0;
+	j->trace = trace_enabled();
+	return xdpctl_ct_xdp(ctx, j);
 }
 
 char LICENSE[] SEC("license") = "GPL";

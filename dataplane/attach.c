@@ -185,6 +185,14 @@ int dp_load_xdp(struct xdpctl_dp *dp, struct xdpctl_xdp **out)
 	err = dp_prepare_obj(dp, skel->obj);
 	if (!err)
 		err = xdpctl_xdp__load(skel);
+	if (!err) {
+		/* The tail call into the conntrack program. */
+		__u32 k = 0;
+		int fd = bpf_program__fd(skel->progs.xdpctl_xdp_ct);
+
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.xdpctl_xdp_tail), &k, &fd, 0))
+			err = -errno;
+	}
 	if (err) {
 		err = load_err(dp, err, "XDP");
 		xdpctl_xdp__destroy(skel);
@@ -209,9 +217,24 @@ int dp_load_tc(struct xdpctl_dp *dp, const char *prog, struct xdpctl_tc **out)
 	/* Only the program asked for goes through the verifier (~50 ms each). */
 	bpf_program__set_autoload(skel->progs.xdpctl_tc_in, !strcmp(prog, DP_PROG_TC_IN));
 	bpf_program__set_autoload(skel->progs.xdpctl_tc_fwd, !strcmp(prog, DP_PROG_TC_FWD));
+	/* Each with the program it tail-calls, and that one's program array only. */
+	bpf_program__set_autoload(skel->progs.xdpctl_tc_ct, !strcmp(prog, DP_PROG_TC_IN));
+	bpf_program__set_autoload(skel->progs.xdpctl_tc_ret, !strcmp(prog, DP_PROG_TC_FWD));
+	bpf_map__set_autocreate(skel->maps.xdpctl_tc_tin, !strcmp(prog, DP_PROG_TC_IN));
+	bpf_map__set_autocreate(skel->maps.xdpctl_tc_tret, !strcmp(prog, DP_PROG_TC_FWD));
 	err = dp_prepare_obj(dp, skel->obj);
 	if (!err)
 		err = xdpctl_tc__load(skel);
+	if (!err) {
+		/* The tail call of the program loaded into its second half. */
+		bool in = !strcmp(prog, DP_PROG_TC_IN);
+		__u32 k = 0;
+		int fd = bpf_program__fd(in ? skel->progs.xdpctl_tc_ct : skel->progs.xdpctl_tc_ret);
+
+		if (bpf_map_update_elem(bpf_map__fd(in ? skel->maps.xdpctl_tc_tin : skel->maps.xdpctl_tc_tret),
+					&k, &fd, 0))
+			err = -errno;
+	}
 	if (err) {
 		err = load_err(dp, err, "tc");
 		xdpctl_tc__destroy(skel);
@@ -700,6 +723,14 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 			ent.flags |= XDPCTL_IF_XDP_DIRECT;
 	}
 
+	if (want_xdp) {
+		err = dp_tail_pin(dp, xskel->maps.xdpctl_xdp_tail, 'x', l.ifindex);
+		if (err)
+			goto rollback;
+	}
+	err = dp_tail_pin(dp, tskel->maps.xdpctl_tc_tin, 'i', l.ifindex);
+	if (err)
+		goto rollback;
 	tc_added = !dp_tc_prog_id(l.ifindex);
 	err = dp_tc_add(dp, l.ifindex, bpf_program__fd(tskel->progs.xdpctl_tc_in), DP_PROG_TC_IN,
 			force, &created);
@@ -838,6 +869,8 @@ int xdpctl_dp__detach(struct xdpctl_dp *dp, const char *dev)
 	err = dp_tc_del(dp, l.ifindex, DP_PROG_TC_IN, ent.flags & XDPCTL_IF_CLSACT_OURS);
 	if (err)
 		goto out;
+	dp_tail_unpin(dp, 'x', l.ifindex);
+	dp_tail_unpin(dp, 'i', l.ifindex);
 	if (bpf_map_delete_elem(ifaces, &l.ifindex) && errno != ENOENT)
 		err = dp_err(dp, -errno, "%s: deleting the ifaces entry: %s", dev, strerror(errno));
 	else {

@@ -145,6 +145,17 @@ bool dp_prog_orphan(const struct xdpctl_dp *dp, __u32 id, const char *name);
  */
 void dp_ct_timeouts(__u32 *tcp_ms, __u32 *udp_ms);
 
+/* ---- tail-call program arrays (state.c) ---- */
+/*
+ * A program array loses its entries when its last user-space reference
+ * goes, so each attached program's array is pinned in the pin dir as
+ * "xt<kind><ifindex>" (kind 'x' XDP, 'i' tc ingress of an uplink, 'r' a
+ * container veth's return path), replaced on re-attach, removed on detach.
+ */
+struct bpf_map;
+int dp_tail_pin(struct xdpctl_dp *dp, struct bpf_map *m, char kind, __u32 ifindex);
+void dp_tail_unpin(struct xdpctl_dp *dp, char kind, __u32 ifindex);
+
 /* ---- programs and hooks (attach.c) ---- */
 struct xdpctl_xdp;
 struct xdpctl_tc;

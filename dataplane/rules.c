@@ -186,8 +186,10 @@ static int veth_setup(struct xdpctl_dp *dp, const struct veth *v, int nsfd,
 			goto fail_devmap;
 		tc = skel;
 	}
-	err = dp_tc_add(dp, idx, bpf_program__fd(tc->progs.xdpctl_tc_fwd), DP_PROG_TC_FWD,
-			false, &created);
+	err = dp_tail_pin(dp, tc->maps.xdpctl_tc_tret, 'r', idx);
+	if (!err)
+		err = dp_tc_add(dp, idx, bpf_program__fd(tc->progs.xdpctl_tc_fwd), DP_PROG_TC_FWD,
+				false, &created);
 	xdpctl_tc__destroy(skel);
 	if (err)
 		goto fail_devmap;
@@ -292,6 +294,7 @@ int dp_veth_teardown(struct xdpctl_dp *dp, __u32 ifindex, const struct xdpctl_if
 	struct dp_link host;
 	int err = 0, e2, nsfd = -1;
 
+	dp_tail_unpin(dp, 'r', ifindex);
 	if (!dp_link_get(NULL, ifindex, -1, &host)) {
 		e2 = dp_tc_del(dp, ifindex, DP_PROG_TC_FWD, e->flags & XDPCTL_IF_CLSACT_OURS);
 		if (e2)

@@ -6,6 +6,7 @@
  * skeleton with pin_root_path (the maps are LIBBPF_PIN_BY_NAME); read-only
  * users only open the pins by path and never load a program.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -596,10 +597,47 @@ void xdpctl_dp__close(struct xdpctl_dp *dp)
 }
 
 /* Unlink every pin (the caller holds the lock); 0 or the first error. */
+int dp_tail_pin(struct xdpctl_dp *dp, struct bpf_map *m, char kind, __u32 ifindex)
+{
+	char path[PATH_MAX], name[24];
+	int err;
+
+	snprintf(name, sizeof(name), "xt%c%u", kind, ifindex);
+	if (pin_path(dp, name, path))
+		return dp_err(dp, -ENAMETOOLONG, "%s: path too long", dp->pin_dir);
+	unlink(path);
+	/* By fd: one skeleton's array may serve several veths (bulk loads). */
+	err = bpf_obj_pin(bpf_map__fd(m), path) ? -errno : 0;
+	if (err)
+		return dp_err(dp, err, "%s: pinning the tail-call array: %s", path, strerror(-err));
+	return 0;
+}
+
+void dp_tail_unpin(struct xdpctl_dp *dp, char kind, __u32 ifindex)
+{
+	char path[PATH_MAX], name[24];
+
+	snprintf(name, sizeof(name), "xt%c%u", kind, ifindex);
+	if (!pin_path(dp, name, path))
+		unlink(path);
+}
+
 static int unpin_all(struct xdpctl_dp *dp)
 {
 	char path[PATH_MAX];
 	int m, err = 0;
+	DIR *d = opendir(dp->pin_dir);
+	struct dirent *de;
+
+	/* The tail-call arrays of attached programs ("xt" + kind + ifindex). */
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, "xt", 2) || !strchr("xir", de->d_name[2]))
+			continue;
+		if (pin_path(dp, de->d_name, path) == 0)
+			unlink(path);
+	}
+	if (d)
+		closedir(d);
 
 	for (m = 0; m < DP_MAP_MAX; m++) {
 		if (pin_path(dp, map_specs[m].name, path))

@@ -132,7 +132,8 @@ struct {
 struct ct_scratch {
 	struct xdpctl_flow flow;
 	__u8 job[128];  /* struct nat_job (nat.h) */
-	__u8 cjob[256]; /* struct ct_job (tc.bpf.c) */
+	__u8 cjob[256]; /* struct ct_job */
+	__u8 fib[64];   /* struct bpf_fib_lookup of the return path */
 };
 
 struct {
@@ -168,9 +169,15 @@ struct ct_job {
 	__u32 gso_size;
 	__u32 ifindex;    /* where the packet arrived */
 	__u8 tos;
-	__u8 ct_reason;   /* return path: ct_precheck()'s verdict, 0 if it may be followed */
+	__u8 ct_reason;   /* return path: ct_precheck_job()'s verdict, 0 if it may be followed */
 	__u8 l4_far;      /* L4 header beyond 255 bytes: conntrack cannot be followed */
-	__u8 pad;
+	__u8 ttl;         /* TTL / hop limit */
+	__u8 tcp_flags;   /* TCP: byte 13 of the header */
+	__u8 has_l4;      /* the L4 header is in the frame */
+	__u8 vlan_present; /* tc: a tag outside the frame */
+	__u8 pad2[2];
+	__u32 dev_flags;  /* the uplink's XDPCTL_IF_* (0: no entry) */
+	__s32 trace;      /* trace_enabled() of the program's run */
 	__u32 out_ifindex; /* out: the redirect target */
 	__s32 action;      /* out: TC_ACT_* when forwarded */
 };
@@ -202,7 +209,14 @@ static __always_inline struct ct_job *ct_job_fill(const struct pkt *p, void *dat
 	j->pk.len = p->len;
 	j->pk.l3_len = p->l3_len;
 	j->pk.l4proto = p->l4proto;
-	if (off < 0 || off > 255) {
+	j->pk.vlans = p->vlans;
+	j->pk.frag = p->frag;
+	j->pk.icmp_type = p->icmp_type;
+	j->ttl = pkt_ttl(p);
+	j->has_l4 = p->l4 != NULL;
+	if (p->l4proto == IPPROTO_TCP && p->l4 && (void *)((__u8 *)p->l4 + 14) <= p->data_end)
+		j->tcp_flags = ((const __u8 *)p->l4)[13];
+	if (off < 0 || off > 255 || (off & 1)) {
 		/* (a long IPv6 extension chain): the NAT rewrite keeps offsets in a byte */
 		j->l4_far = 1;
 		off = 0;
@@ -218,17 +232,69 @@ static __always_inline struct ct_job *ct_job_fill(const struct pkt *p, void *dat
 	return j;
 }
 
-#endif
 
-/* Do two 16-byte addresses (2-byte aligned) differ? No memcmp in BPF. */
+/*
+ * ct_precheck_job - the conntrack path's checks before a lookup, on the
+ * job's values (so that the verifier sees one unknown reason from the
+ * global functions, not one state per reason): neighbour discovery, tags,
+ * fragments, not TCP/UDP, TCP SYN/FIN/RST, (XDP, engine auto) TCP for tc,
+ * TTL. @return 0 or the reason for the stack.
+ */
+static __always_inline int ct_precheck_job(const struct ct_job *j, int xdp)
+{
+	const struct pkt *p = &j->pk;
+
+	if (p->src.family == XDPCTL_AF_INET6 && p->l4proto == IPPROTO_ICMPV6 && j->has_l4 &&
+	    p->icmp_type >= 133 && p->icmp_type <= 137)
+		return XDPCTL_R_ND;
+	if (p->vlans || j->vlan_present)
+		return XDPCTL_R_VLAN;
+	if (p->frag & PKT_FRAG)
+		return XDPCTL_R_FRAGMENT;
+	if (p->l4proto != IPPROTO_TCP && p->l4proto != IPPROTO_UDP)
+		return XDPCTL_R_NOT_TCPUDP;
+	if (!j->has_l4)
+		return XDPCTL_R_MALFORMED;
+	if (p->l4proto == IPPROTO_TCP) {
+		if (j->tcp_flags & XDPCTL_TCP_SYN)
+			return XDPCTL_R_CT_NEW;
+		if (j->tcp_flags & (XDPCTL_TCP_FIN | XDPCTL_TCP_RST))
+			return XDPCTL_R_CT_CLOSING;
+	}
+	/* Engine auto: TCP is tc's (GRO, then bpf_redirect_peer carries it whole). */
+	if (xdp && (j->dev_flags & XDPCTL_IF_TCP_TO_TC) && p->l4proto == IPPROTO_TCP)
+		return XDPCTL_R_TO_TC;
+	if (j->ttl <= 1)
+		return XDPCTL_R_TTL;
+	if (j->l4_far)
+		return XDPCTL_R_MALFORMED;
+	return 0;
+}
+
+/* rx_verdict() of the conntrack path: a forward is a bypass event too. */
+static __always_inline void ct_verdict(const struct pkt *p, __u32 ifindex, __u8 hook, int trace,
+				       __u32 reason, __u32 out_ifindex)
+{
+	if (reason != XDPCTL_R_CT_FWD) {
+		rx_verdict(p, ifindex, hook, trace, reason, out_ifindex);
+		return;
+	}
+	count(hook, reason, p->len);
+	if (trace & OBS_TRACE)
+		trace_event(p, ifindex, hook, XDPCTL_EV_BYPASS, reason, out_ifindex);
+}
+
+#endif /* !XDPCTL_CT_NO_MAPS */
+
+/* Do two 16-byte addresses differ? No memcmp in BPF; byte loads: any alignment. */
 static __always_inline int addr16_differ(const void *a, const void *b)
 {
-	const __u16 *x = a, *y = b;
-	__u16 d = 0;
+	const __u8 *x = a, *y = b;
+	__u8 d = 0;
 	int i;
 
 #pragma unroll
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < 16; i++)
 		d |= x[i] ^ y[i];
 	return d != 0;
 }

@@ -21,15 +21,19 @@
 /* Sum of (~old + new) over @n 16-bit words: what a checksum over them changes by. */
 static __always_inline __u32 csum_words_diff(__u32 sum, const void *old, const void *new, int n)
 {
-	const __u16 *o = old, *w = new;
+	const __u8 *o = old, *w = new;
+	__u16 ow, nw;
 	int i;
 
+	/* Byte copies: the words may lie at any alignment (struct pkt's addresses). */
 #pragma unroll
 	for (i = 0; i < 8; i++) {
 		if (i >= n)
 			break;
-		sum += (__u16)~o[i];
-		sum += w[i];
+		__builtin_memcpy(&ow, o + 2 * i, 2);
+		__builtin_memcpy(&nw, w + 2 * i, 2);
+		sum += (__u16)~ow;
+		sum += nw;
 	}
 	return sum;
 }

@@ -759,14 +759,14 @@ int ref_run(const struct ref_env *env, enum xdpctl_hook hook, const __u8 *f, __u
 		return 0;
 	}
 
-	if (is_nd(&v)) {
-		r->why = "neighbour discovery";
-		result_pass(r, hook, XDPCTL_R_ND);
-		return 0;
-	}
 	dev = find_iface(env, env->in_ifindex);
 	if (!dev || !(dev->flags & XDPCTL_IF_SKIP_FIREWALL)) {
 		/* Conntrack mode: the order of the programs' checks. */
+		if (is_nd(&v)) {
+			r->why = "neighbour discovery";
+			result_pass(r, hook, XDPCTL_R_ND);
+			return 0;
+		}
 		if (v.tags) {
 			r->why = "conntrack mode: tagged";
 			result_pass(r, hook, XDPCTL_R_VLAN);
@@ -802,8 +802,8 @@ int ref_run(const struct ref_env *env, enum xdpctl_hook hook, const __u8 *f, __u
 		return 0;
 	}
 	if (hook == XDPCTL_HOOK_XDP && dev && (dev->flags & XDPCTL_IF_TCP_TO_TC) &&
-	    (v.proto == P_TCP || v.frag)) {
-		r->why = "TCP bypass hit, or a fragment, left to the tc program";
+	    v.proto == P_TCP) {
+		r->why = "TCP bypass hit left to the tc program";
 		result_pass(r, hook, XDPCTL_R_TO_TC);
 		return 0;
 	}

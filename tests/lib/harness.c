@@ -265,6 +265,20 @@ struct th *th_open(const struct th_opts *opts)
 	err = xdpctl_tc__load(h->tc);
 	if (err)
 		goto fail;
+	/* The tail calls into the conntrack programs. */
+	{
+		__u32 k = 0;
+		int a = bpf_program__fd(h->xdp->progs.xdpctl_xdp_ct);
+		int b = bpf_program__fd(h->tc->progs.xdpctl_tc_ct);
+		int c = bpf_program__fd(h->tc->progs.xdpctl_tc_ret);
+
+		if (bpf_map_update_elem(bpf_map__fd(h->xdp->maps.xdpctl_xdp_tail), &k, &a, 0) ||
+		    bpf_map_update_elem(bpf_map__fd(h->tc->maps.xdpctl_tc_tin), &k, &b, 0) ||
+		    bpf_map_update_elem(bpf_map__fd(h->tc->maps.xdpctl_tc_tret), &k, &c, 0)) {
+			err = -errno;
+			goto fail;
+		}
+	}
 	if (bpf_map__fd(h->xdp->maps.xdpctl_stats) < 0) {
 		err = -EBADF;
 		goto fail;

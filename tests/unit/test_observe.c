@@ -225,7 +225,8 @@ static void test_capture(void)
 		CHECK(r->size == sizeof(r->h) + 100 && r->h.cap_len == 100 && r->h.pkt_len == 200,
 		      "record %d: size %zu cap_len %u pkt_len %u", i, r->size, r->h.cap_len,
 		      r->h.pkt_len);
-		CHECK(r->h.hook == XDPCTL_HOOK_XDP && r->h.reason == XDPCTL_R_PASS &&
+		/* No ifaces entry: the default fast path, conntrack; no entry there: ct_new. */
+		CHECK(r->h.hook == XDPCTL_HOOK_XDP && r->h.reason == XDPCTL_R_CT_NEW &&
 		      r->h.action == XDP_PASS && r->h.l4proto == 17 && r->h.family == XDPCTL_AF_INET,
 		      "record %d: hook %u reason %u action %u proto %u family %u", i, r->h.hook,
 		      r->h.reason, r->h.action, r->h.l4proto, r->h.family);

@@ -1185,12 +1185,8 @@ static void rows_ct_in(enum th_prog p, int v6)
 			    "neighbour solicitation: always the stack's");
 		s = echo_req(v6, BY[v6]);
 		s.icmp_type = 136;
-		r = add_row(p, "ICMPv6 type 136 to BY, skip-firewall uplink",
-			    "%s neighbour advertisement to a bypass address: the stack's", ipv(v6));
-		r->in = s;
-		r->ret = verdict_pass(p);
-		r->out = OUT_SAME;
-		r->reason = XDPCTL_R_ND;
+		row_ct_pass(p, v6, s, XDPCTL_R_ND, "ICMPv6 type 136 to BY",
+			    "neighbour advertisement: always the stack's");
 	}
 }
 
