@@ -17,7 +17,7 @@
  * XDPCTL_MAP_ABI when it creates the state and refuses a state stamped
  * with another version, or not stamped at all (made before the stamp).
  */
-#define XDPCTL_ABI_VERSION 4
+#define XDPCTL_ABI_VERSION 5
 
 /* Default bpffs directory for pinned maps (overridable at run time). */
 #define XDPCTL_PIN_DIR_DEFAULT "/sys/fs/bpf/xdpctl"

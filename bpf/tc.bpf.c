@@ -150,7 +150,7 @@ __attribute__((noinline)) int xdpctl_ct_in(struct __sk_buff *skb, struct ct_job 
 	j->out_ifindex = 0;
 	reason = ct_in_tc(skb, j);
 	ct_verdict(&j->pk, j->ifindex, XDPCTL_HOOK_TC_IN, j->trace, reason, j->out_ifindex);
-	capture_skb(skb, &j->pk, j->trace, j->ifindex, XDPCTL_HOOK_TC_IN, reason, j->out_ifindex,
+	observe_skb(skb, &j->pk, j->trace, j->ifindex, XDPCTL_HOOK_TC_IN, reason, j->out_ifindex,
 		    j->action);
 	return j->action;
 }
@@ -303,7 +303,7 @@ __attribute__((noinline)) int xdpctl_fwd_out(struct __sk_buff *skb, struct ct_jo
 		}
 	}
 	ct_verdict(&j->pk, j->ifindex, XDPCTL_HOOK_TC_FWD, j->trace, reason, j->out_ifindex);
-	capture_skb(skb, &j->pk, j->trace, j->ifindex, XDPCTL_HOOK_TC_FWD, reason, j->out_ifindex,
+	observe_skb(skb, &j->pk, j->trace, j->ifindex, XDPCTL_HOOK_TC_FWD, reason, j->out_ifindex,
 		    j->action);
 	return j->action;
 }

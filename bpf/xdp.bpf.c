@@ -99,7 +99,7 @@ __attribute__((noinline)) int xdpctl_ct_xdp(struct xdp_md *ctx, struct ct_job *j
 	j->out_ifindex = 0;
 	reason = ct_in_xdp(ctx, j);
 	ct_verdict(&j->pk, j->ifindex, XDPCTL_HOOK_XDP, j->trace, reason, j->out_ifindex);
-	capture_xdp(ctx, &j->pk, j->trace, j->ifindex, XDPCTL_HOOK_XDP, reason, j->out_ifindex,
+	observe_xdp(ctx, &j->pk, j->trace, j->ifindex, XDPCTL_HOOK_XDP, reason, j->out_ifindex,
 		    j->action);
 	return j->action;
 }

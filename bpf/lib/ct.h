@@ -262,7 +262,8 @@ static __always_inline int ct_precheck_job(const struct ct_job *j, int xdp)
 			return XDPCTL_R_CT_CLOSING;
 	}
 	/* Engine auto: TCP is tc's (GRO, then bpf_redirect_peer carries it whole). */
-	if (xdp && (j->dev_flags & XDPCTL_IF_TCP_TO_TC) && p->l4proto == IPPROTO_TCP)
+	if (xdp && ((j->dev_flags & XDPCTL_IF_BYPASS_TO_TC) ||
+		    ((j->dev_flags & XDPCTL_IF_TCP_TO_TC) && p->l4proto == IPPROTO_TCP)))
 		return XDPCTL_R_TO_TC;
 	if (j->ttl <= 1)
 		return XDPCTL_R_TTL;
@@ -271,17 +272,11 @@ static __always_inline int ct_precheck_job(const struct ct_job *j, int xdp)
 	return 0;
 }
 
-/* rx_verdict() of the conntrack path: a forward is a bypass event too. */
+/* rx_verdict() of the conntrack path (the trace event and capture: observe_*()). */
 static __always_inline void ct_verdict(const struct pkt *p, __u32 ifindex, __u8 hook, int trace,
 				       __u32 reason, __u32 out_ifindex)
 {
-	if (reason != XDPCTL_R_CT_FWD) {
-		rx_verdict(p, ifindex, hook, trace, reason, out_ifindex);
-		return;
-	}
-	count(hook, reason, p->len);
-	if (trace & OBS_TRACE)
-		trace_event(p, ifindex, hook, XDPCTL_EV_BYPASS, reason, out_ifindex);
+	rx_verdict(p, ifindex, hook, trace, reason, out_ifindex);
 }
 
 #endif /* !XDPCTL_CT_NO_MAPS */

@@ -773,8 +773,9 @@ int ref_run(const struct ref_env *env, enum xdpctl_hook hook, const __u8 *f, __u
 			return 0;
 		}
 		reason = ct_pre(f, &v, &why);
-		if (!reason && hook == XDPCTL_HOOK_XDP && dev && (dev->flags & XDPCTL_IF_TCP_TO_TC) &&
-		    v.proto == P_TCP) {
+		if (!reason && hook == XDPCTL_HOOK_XDP && dev &&
+		    ((dev->flags & XDPCTL_IF_BYPASS_TO_TC) ||
+		     ((dev->flags & XDPCTL_IF_TCP_TO_TC) && v.proto == P_TCP))) {
 			why = "conntrack mode: TCP left to the tc program";
 			reason = XDPCTL_R_TO_TC;
 		}
