@@ -10,7 +10,7 @@ command -v tcpdump >/dev/null || skip "tcpdump not installed (scripts/install-de
 
 lab_up || { echo "FAIL: lab setup"; exit 1; }
 ip -n "${P}cl" link set dev eth0 xdp obj "$PASS_OBJ" sec xdp.frags
-ok "attach" -n "$H" attach "${P}up" --engine xdp || finish
+ok "attach" -n "$H" attach "${P}up" --engine xdp --fast-path skip-firewall || finish
 ok "bypass add" -n "$H" bypass add 198.19.0.3 dev "${P}v2"
 ok "pingpong add xdp" -n "$H" pingpong add 198.19.0.9 --hook xdp
 cap_readers() { "$XDPCTL" -j stats | jq '.capture_readers'; }

@@ -45,7 +45,7 @@ eval "$("$LAB" env --docker --prefix "$P")"
 LAB_DOCKERD=$(cat /run/xdpctl-lab/dockerd.pid 2>/dev/null || true)
 echo "lab up in $((SECONDS - T0)) s"
 
-ok "attach the lab uplink" attach "$UPLINK" --engine tc || finish
+ok "attach the lab uplink" attach "$UPLINK" --engine tc --fast-path skip-firewall || finish
 
 # The addresses Docker gives the lab's running containers (every network), sorted.
 docker_addrs() {

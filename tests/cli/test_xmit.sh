@@ -17,7 +17,7 @@ ethtool_sum() {
 }
 
 lab_up || { echo "FAIL: lab setup"; exit 1; }
-ok "attach --engine xdp" -n "$H" attach "${P}up" --engine xdp --max-rules 64 || finish
+ok "attach --engine xdp" -n "$H" attach "${P}up" --engine xdp --max-rules 64 --fast-path skip-firewall || finish
 ok "bypass add" -n "$H" bypass add 198.19.0.2 dev "${P}v1"
 x -n "$H" -j status "${P}v1"
 jcheck "status: a bypassed veth has the counters" '.[0].xdp_xmit_packets >= 0 and .[0].xdp_xmit_errors >= 0'
@@ -42,7 +42,7 @@ check "prometheus: xdp_xmit" grep -qx "xdpctl_veth_xdp_xmit_total{dev=\"${P}v1\"
 check "prometheus: xdp_xmit_errors" grep -qx "xdpctl_veth_xdp_xmit_errors_total{dev=\"${P}v1\"} $errs" <<<"$OUT"
 
 # The default engine forwards without XDP redirects: nothing more handed to the ring.
-ok "attach (engine auto)" -n "$H" attach "${P}up"
+ok "attach (engine auto)" -n "$H" attach "${P}up" --fast-path skip-firewall
 nsx "${P}cl" ping -c 5 -i 0.05 -W 1 198.19.0.2 >/dev/null 2>&1
 check "ping through the default engine" test "$?" -eq 0
 check "engine auto: no XDP redirect into ${P}v1" test "$(ethtool_sum "${P}v1" xdp_xmit)" -eq "$xmit"
