@@ -157,7 +157,7 @@ _Static_assert(sizeof(struct xdpctl_pingpong) == 24, "xdpctl_pingpong layout");
  * Engine auto: XDP forwards bypass hits except TCP, which it passes on to
  * the tc program; on the way the veth's GRO builds large TCP packets that
  * bpf_redirect_peer carries whole (an XDP redirect into a veth would carry
- * each 1.5 KB frame alone, without GSO: DESIGN.md, "TCP through XDP").
+ * each 1.5 KB frame alone, without GSO: docs/design.md, 4.1).
  */
 #define XDPCTL_IF_TCP_TO_TC (1u << 3)
 /*

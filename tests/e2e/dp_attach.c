@@ -75,7 +75,7 @@ static void setup(void)
 	      client, MAC_UP, client, MAC_UP);
 	/*
 	 * XDP_TX back into a veth stalls unless the peer runs an XDP program
-	 * (DESIGN: traps): the client's end gets the pass program, as a wire.
+	 * (docs/design.md, Traps): the client's end gets the pass program, as a wire.
 	 */
 	lab_enter(client);
 	pass = xdpctl_pass__open_and_load();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Reference classifier (see ref.h). Semantics, in the order they apply,
- * from DESIGN.md ("Kernel side"), bpf/abi.h (reasons, rule structs) and the
+ * from docs/design.md ("The programs, packet by packet"), bpf/abi.h (reasons, rule structs) and the
  * block comments above the programs:
  *
  *  1. fewer than 14 bytes: no Ethernet header           -> MALFORMED
@@ -58,8 +58,8 @@
  * Every reason but PINGPONG and BYPASS hands the frame to the stack
  * untouched (XDP_PASS / TC_ACT_OK). A checksum that was wrong on input stays
  * exactly as wrong (its one's complement residue is carried over): the
- * dataplane neither repairs nor adds corruption (DESIGN.md, "Checksum
- * offload": it must not corrupt what it forwards); valid input must give
+ * dataplane neither repairs nor adds corruption (docs/design.md,
+ * Traps, "Checksum offload": it must not corrupt what it forwards); valid input must give
  * the exact from-scratch value.
  */
 #include <errno.h>
@@ -76,8 +76,8 @@
 #define ET_IPV6   0x86dd
 #define MAX_TAGS  2
 /*
- * Headers after the IPv6 header that the walk examines. DESIGN.md says only
- * "walked a bounded number of times"; the programs examine
+ * Headers after the IPv6 header that the walk examines. docs/design.md says
+ * "up to five extension headers"; the programs examine
  * IPV6_EXT_MAX_CHAIN (6) headers and must meet the upper layer, or a later
  * fragment's header, among them: five extension headers and the upper
  * layer pass, six extension headers are malformed (tests/unit pins the
