@@ -57,24 +57,46 @@ static void test_parse(void)
 	CHECK(xdpctl_mac_parse("2:00:0a:bc:de:f0", mac) == -EINVAL, "one-digit octet refused");
 }
 
+/* A name users see: lower case, digits and '_', as JSON keys and Prometheus labels take it. */
+static bool snake_case(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
 static void test_names(void)
 {
-	static const char *const reasons[] = {
-		"rx", "pass", "pingpong", "bypass", "redirect_error", "malformed", "too_big",
-		"ttl_expired", "not_for_us", "broadcast", "unknown_l3", "fragment", "vlan",
-		"fib_miss", "not_uplink", "to_tc", "martian_source", "ext_header",
-	};
-	unsigned int i;
+	/* abi.h's tables, expanded here as any user of the ABI would. */
+#define R_NAME(id, name, words) { XDPCTL_R_##id, name, words },
+#define H_NAME(id, name, words) { XDPCTL_HOOK_##id, name, words },
+	static const struct { unsigned int v; const char *name, *words; }
+		reasons[] = { XDPCTL_REASONS(R_NAME) }, hooks[] = { XDPCTL_HOOKS(H_NAME) };
+	unsigned int i, j;
 
 	CHECK(sizeof(reasons) / sizeof(reasons[0]) == XDPCTL_REASON_MAX, "a name per reason");
-	for (i = 0; i < XDPCTL_REASON_MAX; i++)
-		CHECK(!strcmp(xdpctl_reason_name(i), reasons[i]), "reason %u: %s", i,
-		      xdpctl_reason_name(i));
+	CHECK(sizeof(hooks) / sizeof(hooks[0]) == XDPCTL_HOOK_MAX, "a name per hook");
+	for (i = 0; i < XDPCTL_REASON_MAX; i++) {
+		CHECK(reasons[i].v == i, "reason %s has the number of its place (%u)", reasons[i].name, i);
+		CHECK(!strcmp(xdpctl_reason_name(i), reasons[i].name) && snake_case(reasons[i].name),
+		      "reason %u: %s", i, xdpctl_reason_name(i));
+		CHECK(!strcmp(xdpctl_reason_words(i), reasons[i].words) && *reasons[i].words,
+		      "reason %u words: %s", i, xdpctl_reason_words(i));
+		for (j = 0; j < i; j++)
+			CHECK(strcmp(reasons[i].name, reasons[j].name), "reason name %s twice",
+			      reasons[i].name);
+	}
+	for (i = 0; i < XDPCTL_HOOK_MAX; i++) {
+		CHECK(hooks[i].v == i && !strcmp(xdpctl_hook_name(i), hooks[i].name) &&
+		      snake_case(hooks[i].name), "hook %u: %s", i, xdpctl_hook_name(i));
+		for (j = 0; j < i; j++)
+			CHECK(strcmp(hooks[i].name, hooks[j].name), "hook name %s twice", hooks[i].name);
+	}
 	CHECK(!strcmp(xdpctl_reason_name(XDPCTL_REASON_MAX), "unknown"), "reason out of range");
-	CHECK(!strcmp(xdpctl_hook_name(XDPCTL_HOOK_XDP), "xdp") &&
-	      !strcmp(xdpctl_hook_name(XDPCTL_HOOK_TC_IN), "tc_ingress") &&
-	      !strcmp(xdpctl_hook_name(XDPCTL_HOOK_TC_FWD), "tc_return") &&
-	      !strcmp(xdpctl_hook_name(XDPCTL_HOOK_MAX), "unknown"), "hook names");
+	CHECK(!strcmp(xdpctl_hook_name(XDPCTL_HOOK_MAX), "unknown"), "hook out of range");
 	CHECK(!strcmp(xdpctl_engine_name(XDPCTL_ENGINE_TC), "tc") &&
 	      !strcmp(xdpctl_engine_name(XDPCTL_ENGINE_XDP), "xdp") &&
 	      !strcmp(xdpctl_mode_name(XDPCTL_MODE_GENERIC), "generic") &&

@@ -60,7 +60,9 @@ int xdpctl_mac_parse(const char *s, __u8 mac[6]);
  */
 const char *xdpctl_addr_special(const struct xdpctl_addr *a);
 void xdpctl_mac_format(const __u8 mac[6], char buf[18]);
+/* Names and meanings from abi.h's XDPCTL_REASONS / XDPCTL_HOOKS; "unknown" out of range. */
 const char *xdpctl_reason_name(unsigned int reason);  /* "bypass", "ttl_expired", ... */
+const char *xdpctl_reason_words(unsigned int reason); /* "TTL expired", ... */
 const char *xdpctl_hook_name(unsigned int hook);      /* "xdp", "tc_ingress", "tc_return" */
 
 /* ---- network namespaces ---- */
