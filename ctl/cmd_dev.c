@@ -81,20 +81,31 @@ static int run_attach(struct ctx *c, struct args *a)
 		return r;
 	err = xdpctl_dp__attach(c->dp, dev, &o);
 	if (err) {
+		enum xdpctl_errkind kind = xdpctl_dp__errkind(c->dp);
 		char msg[512];
 
 		snprintf(msg, sizeof(msg), "%s", xdpctl_dp__errmsg(c->dp) ? xdpctl_dp__errmsg(c->dp) : "");
 		/* a state made by this call went again in the library (under its lock) */
+		switch (kind) {
+		case XDPCTL_ERR_ORPHAN:
+			/* xdpctl's own program of a lost state: no --engine tc advice */
+			return fail(c, "%s: use '--force' to take it over", msg);
+		case XDPCTL_ERR_BUSY_XDP:
+			/* tc filters chain: --engine tc helps only when XDP was the conflict */
+			if (o.engine != XDPCTL_ENGINE_TC)
+				return fail(c, "%s: use '--engine tc' to run beside it, or '--force' to replace it",
+					    msg);
+			return fail(c, "%s: use '--force' to replace it", msg);
+		case XDPCTL_ERR_BUSY_TC:
+			return fail(c, "%s: use '--force' to replace it", msg);
+		case XDPCTL_ERR_NO_DEVICE:
+			return fail(c, "no such device: %s", dev);
+		default:
+			break;
+		}
 		switch (err) {
 		case -EBUSY:
-			/* xdpctl's own program of a lost state: no --engine tc advice */
-			if (strstr(msg, "xdpctl's"))
-				return fail(c, "%s: use '--force' to take it over", msg);
-			/* tc filters chain: --engine tc helps only when XDP was the conflict */
-			if (!strstr(msg, "XDP") || o.engine == XDPCTL_ENGINE_TC)
-				return fail(c, "%s: use '--force' to replace it", *msg ? msg : dev);
-			return fail(c, "%s: use '--engine tc' to run beside it, or '--force' to replace it",
-				    *msg ? msg : "another XDP program owns the device");
+			return fail(c, "%s: use '--force' to replace it", *msg ? msg : dev);
 		case -EOPNOTSUPP:
 			if (o.mode == XDPCTL_MODE_NATIVE)
 				return fail(c, "native XDP is not supported on %s: try '--mode generic'", dev);

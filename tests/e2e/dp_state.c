@@ -124,6 +124,9 @@ static void test_open_errors(void)
 		CHECK(!dp, "no handle on failure");
 		CHECK(strstr(xdpctl_dp__errmsg(NULL), dir), "errmsg names %s: %s", dir,
 		      xdpctl_dp__errmsg(NULL));
+		CHECK(xdpctl_dp__errkind(NULL) == XDPCTL_ERR_NO_STATE &&
+		      !strcmp(xdpctl_dp__errobj(NULL), dir), "kind no state (%d), object %s",
+		      xdpctl_dp__errkind(NULL), xdpctl_dp__errobj(NULL));
 	}
 	/* Not on a bpffs: ENODEV, and nothing created there. */
 	snprintf(tmp, sizeof(tmp), "/tmp/xdpctl-test-%d", (int)getpid());
@@ -134,15 +137,36 @@ static void test_open_errors(void)
 		CHECK_RET(NULL, xdpctl_dp__open(&o, &dp), -ENODEV);
 		CHECK(strstr(xdpctl_dp__errmsg(NULL), "bpffs"), "errmsg says bpffs: %s",
 		      xdpctl_dp__errmsg(NULL));
+		CHECK(xdpctl_dp__errkind(NULL) == XDPCTL_ERR_NO_BPFFS &&
+		      !strcmp(xdpctl_dp__errobj(NULL), "/tmp"), "kind no bpffs (%d), at %s",
+		      xdpctl_dp__errkind(NULL), xdpctl_dp__errobj(NULL));
 		CHECK(stat(tmp, &sb) && errno == ENOENT, "%s not created", tmp);
+		/* The same check alone; under /sys/fs/bpf the place to mount is that. */
+		CHECK_RET(NULL, xdpctl_pin_dir_check(tmp, XDPCTL_PIN_DIR_BPFFS), -ENODEV);
+		CHECK_RET(NULL, xdpctl_pin_dir_check(tmp, XDPCTL_PIN_DIR_NAME), 0);
+		CHECK_RET(NULL, xdpctl_pin_dir_check(lab_pin_dir(), XDPCTL_PIN_DIR_NAME |
+							    XDPCTL_PIN_DIR_BPFFS), 0);
 	}
 	/* bpffs refuses dots; relative paths make no sense. */
 	{
 		XDPCTL_OPTS(xdpctl_dp_opts, o, .pin_dir = "/sys/fs/bpf/a.b", .create = true);
 		XDPCTL_OPTS(xdpctl_dp_opts, r, .pin_dir = "xdpctl", .create = true);
 
+		char longdir[XDPCTL_PIN_DIR_MAX + 2];
+
 		CHECK_RET(NULL, xdpctl_dp__open(&o, &dp), -EINVAL);
+		CHECK(xdpctl_dp__errkind(NULL) == XDPCTL_ERR_PIN_DIR &&
+		      !strcmp(xdpctl_dp__errobj(NULL), "/sys/fs/bpf/a.b"), "kind pin dir (%d): %s",
+		      xdpctl_dp__errkind(NULL), xdpctl_dp__errmsg(NULL));
 		CHECK_RET(NULL, xdpctl_dp__open(&r, &dp), -EINVAL);
+		CHECK(xdpctl_dp__errkind(NULL) == XDPCTL_ERR_PIN_DIR, "relative: kind pin dir (%d)",
+		      xdpctl_dp__errkind(NULL));
+		memset(longdir, 'a', sizeof(longdir) - 1);
+		longdir[0] = '/';
+		longdir[sizeof(longdir) - 1] = '\0';
+		CHECK_RET(NULL, xdpctl_pin_dir_check(longdir, XDPCTL_PIN_DIR_NAME), -EINVAL);
+		longdir[sizeof(longdir) - 2] = '\0';
+		CHECK_RET(NULL, xdpctl_pin_dir_check(longdir, XDPCTL_PIN_DIR_NAME), 0);
 	}
 	/* Not root: EPERM (a child drops to nobody). */
 	pid = fork();
@@ -153,7 +177,8 @@ static void test_open_errors(void)
 		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
 			_exit(2);
 		_exit(xdpctl_dp__open(&o, &d) == -EPERM &&
-		      strstr(xdpctl_dp__errmsg(NULL), "root") ? 0 : 1);
+		      strstr(xdpctl_dp__errmsg(NULL), "root") &&
+		      xdpctl_dp__errkind(NULL) == XDPCTL_ERR_PERM ? 0 : 1);
 	}
 	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st),
 	      "open as nobody is EPERM naming root (child status %d)", st);
@@ -177,9 +202,14 @@ static void test_stale_layout(void)
 		CHECK_RET(NULL, xdpctl_dp__open(&o, &dp), -EEXIST);
 		CHECK(strstr(xdpctl_dp__errmsg(NULL), path), "errmsg names %s: %s", path,
 		      xdpctl_dp__errmsg(NULL));
+		CHECK(xdpctl_dp__errkind(NULL) == XDPCTL_ERR_STALE_PIN &&
+		      !strcmp(xdpctl_dp__errobj(NULL), path), "kind stale pin (%d), object %s",
+		      xdpctl_dp__errkind(NULL), xdpctl_dp__errobj(NULL));
 		CHECK(count_pins(dir) == 1, "nothing else created next to the stale map (%d pins)",
 		      count_pins(dir));
 		CHECK_RET(NULL, xdpctl_dp__open(&ro, &dp), -EEXIST);
+		CHECK(xdpctl_dp__errkind(NULL) == XDPCTL_ERR_STALE_PIN, "read-only: kind stale pin (%d)",
+		      xdpctl_dp__errkind(NULL));
 	}
 out:
 	sh("rm -rf %s", dir);
