@@ -501,7 +501,8 @@ int main(int argc, char **argv)
 		c.jw = jw_new(stdout, c.pretty);
 	if (c.json && !c.jw) {
 		fprintf(stderr, "Error: out of memory\n");
-		return 1;
+		r = 1;
+		goto out;
 	}
 	if (want_version) {
 		r = run_version(&c, NULL);
@@ -560,7 +561,8 @@ int main(int argc, char **argv)
 		c.jw = jw_new(stdout, c.pretty);
 		if (!c.jw) {
 			fprintf(stderr, "Error: out of memory\n");
-			return 1;
+			r = 1;
+			goto out;
 		}
 	}
 
@@ -607,5 +609,7 @@ out:
 	xdpctl_dp__close(c.dp);
 	jw_free(c.jw);
 	fflush(stdout);
+	/* the print callbacks outlive this frame (a fuzzer calls main() again) */
+	g_ctx = NULL;
 	return r ? 1 : 0;
 }
