@@ -324,13 +324,18 @@ _Static_assert(sizeof(struct xdpctl_capstat) == 40, "xdpctl_capstat layout");
 #define XDPCTL_SIZES_KEY(hook, bucket) ((hook) * XDPCTL_SIZE_BUCKETS + (bucket))
 #define XDPCTL_SIZES_ENTRIES (XDPCTL_HOOK_MAX * XDPCTL_SIZE_BUCKETS)
 
-/* Trace event kinds. */
+/* Trace event kinds, a table as the hooks and reasons: X(ID, "name", "words"). */
+#define XDPCTL_EVENT_KINDS(X)                                                    \
+	X(RX, "rx", "program got a packet")                                      \
+	X(ICMP_REQ, "icmp_request", "ICMP echo request for a ping-pong address") \
+	X(PINGPONG, "pingpong", "echo reply sent back")                          \
+	X(BYPASS, "bypass", "forwarded past the stack to out_ifindex")           \
+	X(PASS, "pass", "handed to the stack, see reason")
+
 enum xdpctl_event_kind {
-	XDPCTL_EV_RX = 0,        /* program got a packet */
-	XDPCTL_EV_ICMP_REQ,      /* ICMP echo request for a ping-pong address */
-	XDPCTL_EV_PINGPONG,      /* echo reply sent back */
-	XDPCTL_EV_BYPASS,        /* forwarded past the stack to ifindex */
-	XDPCTL_EV_PASS,          /* handed to the stack, see reason */
+#define XDPCTL_EV_ENUM_(id, name, words) XDPCTL_EV_##id,
+	XDPCTL_EVENT_KINDS(XDPCTL_EV_ENUM_)
+#undef XDPCTL_EV_ENUM_
 	XDPCTL_EV_MAX,
 };
 

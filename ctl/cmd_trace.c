@@ -27,18 +27,6 @@ struct trace_state {
 	unsigned long long count, seen;
 };
 
-static const char *kind_name(unsigned int kind)
-{
-	switch (kind) {
-	case XDPCTL_EV_RX: return "rx";
-	case XDPCTL_EV_ICMP_REQ: return "icmp_request";
-	case XDPCTL_EV_PINGPONG: return "pingpong";
-	case XDPCTL_EV_BYPASS: return "bypass";
-	case XDPCTL_EV_PASS: return "pass";
-	default: return "unknown";
-	}
-}
-
 static void event_json(struct ctx *c, const struct xdpctl_event *e, const char *text)
 {
 	char tag[32] = "", src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
@@ -51,7 +39,7 @@ static void event_json(struct ctx *c, const struct xdpctl_event *e, const char *
 	jw_ku64(c->jw, "ts_ns", e->ts_ns);
 	jw_kstr(c->jw, "tag", tag);
 	jw_kstr(c->jw, "hook", xdpctl_hook_name(e->hook));
-	jw_kstr(c->jw, "kind", kind_name(e->kind));
+	jw_kstr(c->jw, "kind", xdpctl_event_kind_name(e->kind));
 	jw_kstr(c->jw, "reason", xdpctl_reason_name(e->reason));
 	jw_ku64(c->jw, "ifindex", e->ifindex);
 	jw_ku64(c->jw, "out_ifindex", e->out_ifindex);

@@ -32,6 +32,14 @@ const char *xdpctl_hook_name(unsigned int hook)
 	return hook < XDPCTL_HOOK_MAX ? hook_names[hook] : "unknown";
 }
 
+const char *xdpctl_event_kind_name(unsigned int kind)
+{
+#define NAME_OF_EVENT(id, name, words) [XDPCTL_EV_##id] = name,
+	static const char *const names[XDPCTL_EV_MAX] = { XDPCTL_EVENT_KINDS(NAME_OF_EVENT) };
+
+	return kind < XDPCTL_EV_MAX ? names[kind] : "unknown";
+}
+
 int xdpctl_dp__stats(struct xdpctl_dp *dp,
 		     struct xdpctl_counter out[XDPCTL_HOOK_MAX][XDPCTL_REASON_MAX])
 {

@@ -95,6 +95,22 @@ static void test_names(void)
 		for (j = 0; j < i; j++)
 			CHECK(strcmp(hooks[i].name, hooks[j].name), "hook name %s twice", hooks[i].name);
 	}
+	{
+#define E_NAME(id, name, words) { XDPCTL_EV_##id, name, words },
+		static const struct { unsigned int v; const char *name, *words; }
+			kinds[] = { XDPCTL_EVENT_KINDS(E_NAME) };
+
+		CHECK(sizeof(kinds) / sizeof(kinds[0]) == XDPCTL_EV_MAX, "a name per event kind");
+		for (i = 0; i < XDPCTL_EV_MAX; i++) {
+			CHECK(kinds[i].v == i && !strcmp(xdpctl_event_kind_name(i), kinds[i].name) &&
+			      snake_case(kinds[i].name), "event kind %u: %s", i,
+			      xdpctl_event_kind_name(i));
+			for (j = 0; j < i; j++)
+				CHECK(strcmp(kinds[i].name, kinds[j].name), "event kind %s twice",
+				      kinds[i].name);
+		}
+		CHECK(!strcmp(xdpctl_event_kind_name(XDPCTL_EV_MAX), "unknown"), "kind out of range");
+	}
 	CHECK(!strcmp(xdpctl_reason_name(XDPCTL_REASON_MAX), "unknown"), "reason out of range");
 	CHECK(!strcmp(xdpctl_hook_name(XDPCTL_HOOK_MAX), "unknown"), "hook out of range");
 	CHECK(!strcmp(xdpctl_engine_name(XDPCTL_ENGINE_TC), "tc") &&

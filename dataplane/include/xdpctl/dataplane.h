@@ -64,6 +64,7 @@ void xdpctl_mac_format(const __u8 mac[6], char buf[18]);
 const char *xdpctl_reason_name(unsigned int reason);  /* "bypass", "ttl_expired", ... */
 const char *xdpctl_reason_words(unsigned int reason); /* "TTL expired", ... */
 const char *xdpctl_hook_name(unsigned int hook);      /* "xdp", "tc_ingress", "tc_return" */
+const char *xdpctl_event_kind_name(unsigned int kind); /* XDPCTL_EVENT_KINDS: "icmp_request", ... */
 
 /* ---- network namespaces ---- */
 /*
