@@ -185,6 +185,21 @@ int addr_cmp(const struct xdpctl_addr *a, const struct xdpctl_addr *b)
 	return memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
+void show_list(struct ctx *c, bool json, const struct show *s, const void *v, size_t n,
+	       size_t size)
+{
+	size_t i;
+
+	if (json)
+		jw_arr_open(c->jw);
+	else if (s->head)
+		s->head();
+	for (i = 0; i < n; i++)
+		s->one(c, (const char *)v + i * size, json);
+	if (json)
+		jw_arr_close(c->jw);
+}
+
 /* ---- privileges and the state ---- */
 
 static bool has_caps(void)
