@@ -71,11 +71,28 @@ struct xdpctl_addr {
 };
 _Static_assert(sizeof(struct xdpctl_addr) == 20, "xdpctl_addr layout");
 
+/*
+ * The names of hooks and reasons live here, once, as X-macro tables:
+ * X(ID, "name", "words"). ID makes the enum constant (XDPCTL_HOOK_ID,
+ * XDPCTL_R_ID); "name" is the one spelling users see, in the human tables,
+ * JSON, Prometheus labels and the tests' messages; "words" say what it
+ * means (trace lines, help). The values are the places in the table and
+ * key the pinned counters: append new entries at the end, never reorder.
+ * Expand a table with a macro of three arguments, e.g.
+ *   #define NAME(id, name, words) [XDPCTL_R_##id] = name,
+ *   static const char *const names[] = { XDPCTL_REASONS(NAME) };
+ */
+
 /* Hooks, as an index (counters, events) and as a bit (ping-pong rules). */
+#define XDPCTL_HOOKS(X)                                                          \
+	X(XDP, "xdp", "XDP on the uplink")                                       \
+	X(TC_IN, "tc_ingress", "tc clsact ingress on the uplink")                \
+	X(TC_FWD, "tc_return", "tc clsact ingress on a container's host veth")
+
 enum xdpctl_hook {
-	XDPCTL_HOOK_XDP = 0,    /* XDP on the uplink */
-	XDPCTL_HOOK_TC_IN = 1,  /* tc clsact ingress on the uplink */
-	XDPCTL_HOOK_TC_FWD = 2, /* tc clsact ingress on a container's host veth */
+#define XDPCTL_HOOK_ENUM_(id, name, words) XDPCTL_HOOK_##id,
+	XDPCTL_HOOKS(XDPCTL_HOOK_ENUM_)
+#undef XDPCTL_HOOK_ENUM_
 	XDPCTL_HOOK_MAX,
 };
 #define XDPCTL_HOOKBIT_XDP (1u << XDPCTL_HOOK_XDP)
@@ -83,42 +100,62 @@ enum xdpctl_hook {
 
 /*
  * Why a packet got its verdict. Every packet a program sees counts once in
- * XDPCTL_R_RX and exactly once in one of the other reasons.
+ * XDPCTL_R_RX and exactly once in one of the other reasons; all but
+ * PINGPONG and BYPASS hand the packet to the stack untouched.
  */
+#define XDPCTL_REASONS(X)                                                        \
+	X(RX, "rx", "seen by the program")                                       \
+	X(PASS, "pass", "no rule")                                               \
+	X(PINGPONG, "pingpong", "ping-pong")  /* echo request answered in place */ \
+	X(BYPASS, "bypass", "bypass")         /* forwarded past the stack */     \
+	X(REDIRECT_ERR, "redirect_error", "redirect target missing")             \
+	X(MALFORMED, "malformed", "malformed headers") /* truncated, inconsistent */ \
+	X(TOO_BIG, "too_big", "larger than the target MTU")                      \
+	X(TTL, "ttl_expired", "TTL expired")  /* TTL / hop limit <= 1 */         \
+	X(NOT_US, "not_for_us", "not our MAC") /* destination MAC not the device's */ \
+	X(BCAST, "broadcast", "broadcast or multicast") /* destination MAC */    \
+	X(UNKNOWN_L3, "unknown_l3", "not IPv4 or IPv6") /* ethertype: ARP, ... */ \
+	X(FRAGMENT, "fragment", "fragment")   /* fragmented echo request */      \
+	X(VLAN, "vlan", "VLAN tagged")        /* for a bypass rule, or > 2 tags */ \
+	X(FIB_MISS, "fib_miss", "no route (FIB lookup failed)") /* return path */ \
+	X(NOT_UPLINK, "not_uplink", "route does not leave by an uplink") /* return path */ \
+	/* XDP left it to the tc program: a TCP bypass hit (engine auto), an */  \
+	/* echo request for a tc-hook ping-pong rule */                          \
+	X(TO_TC, "to_tc", "left to the tc program")                              \
+	/* an echo request from a source no reply may go to: group-bit source */ \
+	/* MAC, IPv4 0/8, 127/8, multicast, 255.255.255.255, IPv6 ::, ::1, ff00::/8 */ \
+	X(MARTIAN, "martian_source", "echo request from a martian source")       \
+	/* an IPv6 echo request with a routing header that has segments left, */ \
+	/* or AH: the stack answers it */                                        \
+	X(EXT_HDR, "ext_header", "IPv6 echo request with a live routing header or AH") \
+	/* Following conntrack (the default fast path): why a packet was left */ \
+	/* to the stack, and the forwarding verdict */                          \
+	/* no conntrack entry, or not confirmed / no reply seen yet */           \
+	X(CT_NEW, "ct_new", "no established conntrack entry")                    \
+	/* TCP SYN/FIN/RST, or the entry not ESTABLISHED, or dying */            \
+	X(CT_CLOSING, "ct_closing", "conntrack state change (SYN/FIN/RST, not established)")     \
+	/* established, but the post-NAT side is no known container */          \
+	X(CT_NO_CONTAINER, "ct_no_container", "post-NAT destination is no known container")   \
+	/* from a container veth that does not own the source address and */    \
+	/* MAC (spoofed), or an entry a helper adjusts */                        \
+	X(CT_POLICY, "ct_policy", "source not owned by this veth, or a helper's entry")   \
+	/* forwarded past the stack, following conntrack (with its NAT) */       \
+	X(CT_FWD, "ct_forward", "forwarded following conntrack")                 \
+	/* ICMPv6 neighbour discovery (133-137): always the stack's */           \
+	X(ND, "neighbour_discovery", "neighbour discovery")               \
+	/* conntrack mode: not TCP/UDP (ICMP, errors, ...): the stack's */       \
+	X(NOT_TCPUDP, "ct_not_tcp_udp", "not TCP/UDP: conntrack mode leaves it to the stack")
+
 enum xdpctl_reason {
-	XDPCTL_R_RX = 0,        /* seen by the program */
-	XDPCTL_R_PASS,          /* no rule matched: to the stack */
-	XDPCTL_R_PINGPONG,      /* echo request answered in place */
-	XDPCTL_R_BYPASS,        /* forwarded past the stack */
-	XDPCTL_R_REDIRECT_ERR,  /* redirect target missing: to the stack untouched */
-	XDPCTL_R_MALFORMED,     /* truncated or inconsistent headers: to the stack */
-	XDPCTL_R_TOO_BIG,       /* larger than the target MTU: to the stack */
-	XDPCTL_R_TTL,           /* TTL / hop limit <= 1: to the stack */
-	XDPCTL_R_NOT_US,        /* destination MAC is not this device's */
-	XDPCTL_R_BCAST,         /* broadcast or multicast destination MAC */
-	XDPCTL_R_UNKNOWN_L3,    /* ethertype other than IPv4/IPv6 (ARP, ...) */
-	XDPCTL_R_FRAGMENT,      /* fragmented echo request: to the stack */
-	XDPCTL_R_VLAN,          /* tagged frame for a bypass rule, or > 2 tags */
-	XDPCTL_R_FIB_MISS,      /* return path: FIB lookup not a success */
-	XDPCTL_R_NOT_UPLINK,    /* return path: route leaves by a non-uplink */
-	XDPCTL_R_TO_TC,         /* XDP left it to the tc program: TCP bypass hit (engine
-				 * auto), echo request for a tc-hook ping-pong rule */
-	XDPCTL_R_MARTIAN,       /* echo request from a source no reply may go to:
-				 * group-bit source MAC, IPv4 source 0/8, 127/8,
-				 * multicast, 255.255.255.255, IPv6 ::, ::1, ff00::/8 */
-	XDPCTL_R_EXT_HDR,       /* IPv6 echo request with a routing header that has
-				 * segments left, or AH: the stack answers it */
-	/* Following conntrack (the default fast path): why a packet was left to the stack. */
-	XDPCTL_R_CT_NEW,        /* no conntrack entry, or not confirmed / no reply seen yet */
-	XDPCTL_R_CT_CLOSING,    /* TCP SYN/FIN/RST, or the entry not ESTABLISHED, or dying */
-	XDPCTL_R_CT_NO_CONTAINER, /* established, but the post-NAT side is no known container */
-	XDPCTL_R_CT_POLICY,     /* from a container veth that does not own the source
-				 * address and MAC (spoofed), or an entry a helper adjusts */
-	XDPCTL_R_CT_FWD,        /* forwarded past the stack, following conntrack (with its NAT) */
-	XDPCTL_R_ND,            /* ICMPv6 neighbour discovery (133-137): always the stack's */
-	XDPCTL_R_NOT_TCPUDP,    /* conntrack mode: not TCP/UDP (ICMP, errors, ...): the stack's */
+#define XDPCTL_R_ENUM_(id, name, words) XDPCTL_R_##id,
+	XDPCTL_REASONS(XDPCTL_R_ENUM_)
+#undef XDPCTL_R_ENUM_
 	XDPCTL_REASON_MAX,
 };
+/* Pinned counters are keyed by these numbers: the table only grows at its end. */
+_Static_assert(XDPCTL_R_RX == 0 && XDPCTL_R_BYPASS == 3 && XDPCTL_R_TTL == 7 &&
+		       XDPCTL_R_TO_TC == 15 && XDPCTL_HOOK_TC_FWD == 2,
+	       "hook and reason numbers are the pinned counters' keys");
 
 /* Key of XDPCTL_MAP_STATS: hook * XDPCTL_REASON_MAX + reason. */
 #define XDPCTL_STATS_KEY(hook, reason) ((hook) * XDPCTL_REASON_MAX + (reason))
@@ -168,7 +205,7 @@ _Static_assert(sizeof(struct xdpctl_pingpong) == 24, "xdpctl_pingpong layout");
  * Engine auto: XDP forwards bypass hits except TCP, which it passes on to
  * the tc program; on the way the veth's GRO builds large TCP packets that
  * bpf_redirect_peer carries whole (an XDP redirect into a veth would carry
- * each 1.5 KB frame alone, without GSO: DESIGN.md, "TCP through XDP").
+ * each 1.5 KB frame alone, without GSO: docs/design.md, 4.1).
  */
 #define XDPCTL_IF_TCP_TO_TC (1u << 3)
 /*
@@ -314,13 +351,18 @@ _Static_assert(sizeof(struct xdpctl_capstat) == 40, "xdpctl_capstat layout");
 #define XDPCTL_SIZES_KEY(hook, bucket) ((hook) * XDPCTL_SIZE_BUCKETS + (bucket))
 #define XDPCTL_SIZES_ENTRIES (XDPCTL_HOOK_MAX * XDPCTL_SIZE_BUCKETS)
 
-/* Trace event kinds. */
+/* Trace event kinds, a table as the hooks and reasons: X(ID, "name", "words"). */
+#define XDPCTL_EVENT_KINDS(X)                                                    \
+	X(RX, "rx", "program got a packet")                                      \
+	X(ICMP_REQ, "icmp_request", "ICMP echo request for a ping-pong address") \
+	X(PINGPONG, "pingpong", "echo reply sent back")                          \
+	X(BYPASS, "bypass", "forwarded past the stack to out_ifindex")           \
+	X(PASS, "pass", "handed to the stack, see reason")
+
 enum xdpctl_event_kind {
-	XDPCTL_EV_RX = 0,        /* program got a packet */
-	XDPCTL_EV_ICMP_REQ,      /* ICMP echo request for a ping-pong address */
-	XDPCTL_EV_PINGPONG,      /* echo reply sent back */
-	XDPCTL_EV_BYPASS,        /* forwarded past the stack to ifindex */
-	XDPCTL_EV_PASS,          /* handed to the stack, see reason */
+#define XDPCTL_EV_ENUM_(id, name, words) XDPCTL_EV_##id,
+	XDPCTL_EVENT_KINDS(XDPCTL_EV_ENUM_)
+#undef XDPCTL_EV_ENUM_
 	XDPCTL_EV_MAX,
 };
 

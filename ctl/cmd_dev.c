@@ -36,16 +36,50 @@ static const struct arg_spec attach_args[] = {
 	{ 0 },
 };
 
-static void dev_json(struct ctx *c, const struct xdpctl_dev_status *st)
+static void id_col(__u32 id, char *buf, size_t len)
 {
-	char mac[18];
-	bool uplink = st->flags & XDPCTL_IF_UPLINK;
+	if (id)
+		snprintf(buf, len, "%u", id);
+	else
+		snprintf(buf, len, "-");
+}
 
+static void dev_head(void)
+{
+	printf("%-16s %7s %-11s %-13s %-6s %-8s %8s %8s %5s %-17s %9s\n", "DEVICE", "IFINDEX", "ROLE",
+	       "FAST_PATH", "ENGINE", "XDP_MODE", "XDP_PROG", "TC_PROG", "RULES", "MAC", "XDP_LOST");
+}
+
+/* One device xdpctl uses: its status row, or its JSON object. */
+static void dev_show(struct ctx *c, const void *obj, bool json)
+{
+	const struct xdpctl_dev_status *st = obj;
+	bool uplink = st->flags & XDPCTL_IF_UPLINK;
+	const char *role = uplink ? (st->flags & XDPCTL_IF_VETH ? "uplink+veth" : "uplink") : "veth";
+	char name[IF_NAMESIZE + 8], xp[16], tp[16], mac[18], lost[24];
+
+	fmt_mac(st->mac, mac);
+	if (!json) {
+		snprintf(name, sizeof(name), "%s%s", st->name,
+			 !st->present ? "(gone)" : st->orphan ? "(orphan)" : "");
+		id_col(st->xdp_prog_id, xp, sizeof(xp));
+		id_col(st->tc_prog_id, tp, sizeof(tp));
+		if (st->have_xmit)
+			snprintf(lost, sizeof(lost), "%llu", (unsigned long long)st->xdp_xmit_errors);
+		else
+			snprintf(lost, sizeof(lost), "-");
+		printf("%-16s %7u %-11s %-13s %-6s %-8s %8s %8s %5u %-17s %9s\n", name, st->ifindex, role,
+		       uplink ? xdpctl_fast_path_name(st->fast_path) : "-",
+		       uplink ? xdpctl_engine_name(st->engine) : "-",
+		       st->xdp_prog_id ? xdpctl_mode_name(st->xdp_mode) : "-", xp, tp, st->refcnt,
+		       mac, lost);
+		return;
+	}
 	jw_obj_open(c->jw);
 	jw_kstr(c->jw, "dev", st->name);
 	jw_ku64(c->jw, "ifindex", st->ifindex);
-	jw_kstr(c->jw, "role", uplink ? (st->flags & XDPCTL_IF_VETH ? "uplink+veth" : "uplink") : "veth");
-	jw_kstr(c->jw, "mac", fmt_mac(st->mac, mac));
+	jw_kstr(c->jw, "role", role);
+	jw_kstr(c->jw, "mac", mac);
 	jw_kstr(c->jw, "engine", uplink ? xdpctl_engine_name(st->engine) : NULL);
 	jw_kstr(c->jw, "fast_path", uplink ? xdpctl_fast_path_name(st->fast_path) : NULL);
 	if (uplink)
@@ -65,6 +99,8 @@ static void dev_json(struct ctx *c, const struct xdpctl_dev_status *st)
 	}
 	jw_obj_close(c->jw);
 }
+
+static const struct show dev_printer = { .head = dev_head, .one = dev_show };
 
 static int run_attach(struct ctx *c, struct args *a)
 {
@@ -94,20 +130,31 @@ static int run_attach(struct ctx *c, struct args *a)
 		return r;
 	err = xdpctl_dp__attach(c->dp, dev, &o);
 	if (err) {
+		enum xdpctl_errkind kind = xdpctl_dp__errkind(c->dp);
 		char msg[512];
 
 		snprintf(msg, sizeof(msg), "%s", xdpctl_dp__errmsg(c->dp) ? xdpctl_dp__errmsg(c->dp) : "");
 		/* a state made by this call went again in the library (under its lock) */
+		switch (kind) {
+		case XDPCTL_ERR_ORPHAN:
+			/* xdpctl's own program of a lost state: no --engine tc advice */
+			return fail(c, "%s: use '--force' to take it over", msg);
+		case XDPCTL_ERR_BUSY_XDP:
+			/* tc filters chain: --engine tc helps only when XDP was the conflict */
+			if (o.engine != XDPCTL_ENGINE_TC)
+				return fail(c, "%s: use '--engine tc' to run beside it, or '--force' to replace it",
+					    msg);
+			return fail(c, "%s: use '--force' to replace it", msg);
+		case XDPCTL_ERR_BUSY_TC:
+			return fail(c, "%s: use '--force' to replace it", msg);
+		case XDPCTL_ERR_NO_DEVICE:
+			return fail(c, "no such device: %s", dev);
+		default:
+			break;
+		}
 		switch (err) {
 		case -EBUSY:
-			/* xdpctl's own program of a lost state: no --engine tc advice */
-			if (strstr(msg, "xdpctl's"))
-				return fail(c, "%s: use '--force' to take it over", msg);
-			/* tc filters chain: --engine tc helps only when XDP was the conflict */
-			if (!strstr(msg, "XDP") || o.engine == XDPCTL_ENGINE_TC)
-				return fail(c, "%s: use '--force' to replace it", *msg ? msg : dev);
-			return fail(c, "%s: use '--engine tc' to run beside it, or '--force' to replace it",
-				    *msg ? msg : "another XDP program owns the device");
+			return fail(c, "%s: use '--force' to replace it", *msg ? msg : dev);
 		case -EOPNOTSUPP:
 			if (strstr(msg, "kfuncs"))
 				return fail(c, "%s: use '--fast-path skip-firewall' only where no NAT or firewall applies",
@@ -129,8 +176,9 @@ static int run_attach(struct ctx *c, struct args *a)
 	if (err)
 		return fail_dp(c, err, dev);
 	if (c->json) {
-		dev_json(c, &st);
+		dev_show(c, &st, true);
 	} else {
+		/* the plain form of an attach is a sentence, not the status row */
 		printf("%s: attached, fast path %s, engine %s", dev, xdpctl_fast_path_name(st.fast_path),
 		       xdpctl_engine_name(st.engine));
 		if (st.xdp_prog_id)
@@ -403,14 +451,6 @@ static int dev_order(const void *x, const void *y)
 	return strcmp(a->name, b->name);
 }
 
-static void id_col(__u32 id, char *buf, size_t len)
-{
-	if (id)
-		snprintf(buf, len, "%u", id);
-	else
-		snprintf(buf, len, "-");
-}
-
 static int run_status(struct ctx *c, struct args *a)
 {
 	struct dev_list l = {};
@@ -459,38 +499,9 @@ static int run_status(struct ctx *c, struct args *a)
 	if (l.n > 1)
 		qsort(l.v, l.n, sizeof(*l.v), dev_order);
 
-	if (c->json) {
-		jw_arr_open(c->jw);
-		for (i = 0; i < l.n; i++)
-			dev_json(c, &l.v[i]);
-		jw_arr_close(c->jw);
-		free(l.v);
-		return 0;
-	}
-	printf("%-16s %7s %-11s %-13s %-6s %-8s %8s %8s %5s %-17s %9s\n", "DEVICE", "IFINDEX", "ROLE",
-	       "FAST_PATH", "ENGINE", "XDP_MODE", "XDP_PROG", "TC_PROG", "RULES", "MAC", "XDP_LOST");
-	for (i = 0; i < l.n; i++) {
-		const struct xdpctl_dev_status *st = &l.v[i];
-		bool uplink = st->flags & XDPCTL_IF_UPLINK;
-		char name[IF_NAMESIZE + 8], xp[16], tp[16], mac[18], lost[24];
-
-		snprintf(name, sizeof(name), "%s%s", st->name,
-			 !st->present ? "(gone)" : st->orphan ? "(orphan)" : "");
-		id_col(st->xdp_prog_id, xp, sizeof(xp));
-		id_col(st->tc_prog_id, tp, sizeof(tp));
-		if (st->have_xmit)
-			snprintf(lost, sizeof(lost), "%llu", (unsigned long long)st->xdp_xmit_errors);
-		else
-			snprintf(lost, sizeof(lost), "-");
-		printf("%-16s %7u %-11s %-13s %-6s %-8s %8s %8s %5u %-17s %9s\n", name, st->ifindex,
-		       uplink ? (st->flags & XDPCTL_IF_VETH ? "uplink+veth" : "uplink") : "veth",
-		       uplink ? xdpctl_fast_path_name(st->fast_path) : "-",
-		       uplink ? xdpctl_engine_name(st->engine) : "-",
-		       st->xdp_prog_id ? xdpctl_mode_name(st->xdp_mode) : "-", xp, tp, st->refcnt,
-		       fmt_mac(st->mac, mac), lost);
-	}
+	show_list(c, c->json, &dev_printer, l.v, l.n, sizeof(*l.v));
 	free(l.v);
-	if (!missing) {
+	if (!missing && !c->json) {
 		struct mem_ctx m = { .c = c };
 
 		if (!xdpctl_dp__for_each_map(c->dp, mem_sum, &m))

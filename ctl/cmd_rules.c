@@ -349,16 +349,33 @@ int bypass_rules_sorted(struct ctx *c, struct xdpctl_bypass_rule **out, size_t *
 	return r;
 }
 
-static void bypass_rule_json(struct ctx *c, const struct xdpctl_bypass_rule *r)
+static void bypass_head(void)
 {
-	char abuf[INET6_ADDRSTRLEN], dmac[18], smac[18];
+	printf("%-39s %-16s %7s %-17s %10s %12s %10s %12s\n", "ADDRESS", "DEVICE", "IFINDEX",
+	       "MAC", "IN_PKTS", "IN_BYTES", "OUT_PKTS", "OUT_BYTES");
+}
 
+/* One bypass rule: its row, or its JSON object. */
+static void bypass_show(struct ctx *c, const void *obj, bool json)
+{
+	const struct xdpctl_bypass_rule *r = obj;
+	char abuf[INET6_ADDRSTRLEN], dmac[18], smac[18], dev[IF_NAMESIZE + 8];
+
+	fmt_addr(&r->addr, abuf, sizeof(abuf));
+	fmt_mac(r->dmac, dmac);
+	if (!json) {
+		snprintf(dev, sizeof(dev), "%s%s", r->dev[0] ? r->dev : "?", r->stale ? "(gone)" : "");
+		printf("%-39s %-16s %7u %-17s %10llu %12llu %10llu %12llu\n", abuf, dev, r->ifindex,
+		       dmac, (unsigned long long)r->in_packets, (unsigned long long)r->in_bytes,
+		       (unsigned long long)r->out_packets, (unsigned long long)r->out_bytes);
+		return;
+	}
 	jw_obj_open(c->jw);
-	jw_kstr(c->jw, "addr", fmt_addr(&r->addr, abuf, sizeof(abuf)));
+	jw_kstr(c->jw, "addr", abuf);
 	jw_kstr(c->jw, "dev", r->dev);
 	jw_ku64(c->jw, "ifindex", r->ifindex);
 	jw_ku64(c->jw, "mtu_bytes", r->mtu);
-	jw_kstr(c->jw, "mac", fmt_mac(r->dmac, dmac));
+	jw_kstr(c->jw, "mac", dmac);
 	jw_kstr(c->jw, "gateway_mac", fmt_mac(r->smac, smac));
 	jw_ku64(c->jw, "in_packets", r->in_packets);
 	jw_ku64(c->jw, "in_bytes", r->in_bytes);
@@ -368,34 +385,16 @@ static void bypass_rule_json(struct ctx *c, const struct xdpctl_bypass_rule *r)
 	jw_obj_close(c->jw);
 }
 
+static const struct show bypass_printer = { .head = bypass_head, .one = bypass_show };
+
 int bypass_table(struct ctx *c, bool json)
 {
 	struct rule_list l;
-	size_t i;
 	int r = bypass_rules(c, &l);
 
 	if (r)
 		return r;
-	if (json) {
-		jw_arr_open(c->jw);
-		for (i = 0; i < l.n; i++)
-			bypass_rule_json(c, &l.v[i]);
-		jw_arr_close(c->jw);
-		free(l.v);
-		return 0;
-	}
-	printf("%-39s %-16s %7s %-17s %10s %12s %10s %12s\n", "ADDRESS", "DEVICE", "IFINDEX",
-	       "MAC", "IN_PKTS", "IN_BYTES", "OUT_PKTS", "OUT_BYTES");
-	for (i = 0; i < l.n; i++) {
-		const struct xdpctl_bypass_rule *b = &l.v[i];
-		char abuf[INET6_ADDRSTRLEN], mac[18], dev[IF_NAMESIZE + 8];
-
-		snprintf(dev, sizeof(dev), "%s%s", b->dev[0] ? b->dev : "?", b->stale ? "(gone)" : "");
-		printf("%-39s %-16s %7u %-17s %10llu %12llu %10llu %12llu\n",
-		       fmt_addr(&b->addr, abuf, sizeof(abuf)), dev, b->ifindex, fmt_mac(b->dmac, mac),
-		       (unsigned long long)b->in_packets, (unsigned long long)b->in_bytes,
-		       (unsigned long long)b->out_packets, (unsigned long long)b->out_bytes);
-	}
+	show_list(c, json, &bypass_printer, l.v, l.n, sizeof(*l.v));
 	free(l.v);
 	return 0;
 }
@@ -861,17 +860,32 @@ static int pp_order(const void *x, const void *y)
 			&((const struct xdpctl_pingpong_rule *)y)->addr);
 }
 
-static void pingpong_rule_json(struct ctx *c, const struct xdpctl_pingpong_rule *r)
+static void pingpong_head(void)
 {
+	printf("%-39s %-5s %12s %12s\n", "ADDRESS", "HOOKS", "REPLY_PKTS", "REPLY_BYTES");
+}
+
+/* One ping-pong rule: its row, or its JSON object. */
+static void pingpong_show(struct ctx *c, const void *obj, bool json)
+{
+	const struct xdpctl_pingpong_rule *r = obj;
 	char abuf[INET6_ADDRSTRLEN];
 
+	fmt_addr(&r->addr, abuf, sizeof(abuf));
+	if (!json) {
+		printf("%-39s %-5s %12llu %12llu\n", abuf, hooks_name(r->hooks),
+		       (unsigned long long)r->packets, (unsigned long long)r->bytes);
+		return;
+	}
 	jw_obj_open(c->jw);
-	jw_kstr(c->jw, "addr", fmt_addr(&r->addr, abuf, sizeof(abuf)));
+	jw_kstr(c->jw, "addr", abuf);
 	jw_kstr(c->jw, "hooks", hooks_name(r->hooks));
 	jw_ku64(c->jw, "reply_packets", r->packets);
 	jw_ku64(c->jw, "reply_bytes", r->bytes);
 	jw_obj_close(c->jw);
 }
+
+static const struct show pingpong_printer = { .head = pingpong_head, .one = pingpong_show };
 
 int pingpong_rules_sorted(struct ctx *c, struct xdpctl_pingpong_rule **out, size_t *n)
 {
@@ -903,26 +917,12 @@ int pingpong_rules_sorted(struct ctx *c, struct xdpctl_pingpong_rule **out, size
 int pingpong_table(struct ctx *c, bool json)
 {
 	struct xdpctl_pingpong_rule *v;
-	size_t n, i;
+	size_t n;
 	int r = pingpong_rules_sorted(c, &v, &n);
 
 	if (r)
 		return r;
-	if (json) {
-		jw_arr_open(c->jw);
-		for (i = 0; i < n; i++)
-			pingpong_rule_json(c, &v[i]);
-		jw_arr_close(c->jw);
-	} else {
-		printf("%-39s %-5s %12s %12s\n", "ADDRESS", "HOOKS", "REPLY_PKTS", "REPLY_BYTES");
-		for (i = 0; i < n; i++) {
-			char abuf[INET6_ADDRSTRLEN];
-
-			printf("%-39s %-5s %12llu %12llu\n", fmt_addr(&v[i].addr, abuf, sizeof(abuf)),
-			       hooks_name(v[i].hooks), (unsigned long long)v[i].packets,
-			       (unsigned long long)v[i].bytes);
-		}
-	}
+	show_list(c, json, &pingpong_printer, v, n, sizeof(*v));
 	free(v);
 	return 0;
 }

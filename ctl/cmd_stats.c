@@ -46,35 +46,49 @@ static double wall_s(void)
 
 /* ---- one snapshot ---- */
 
-static void counters_json(struct ctx *c, counters_t s)
-{
-	unsigned int h, r;
+/* One counter of a hook and reason, as gathered from the per-CPU map. */
+struct counter_row {
+	unsigned int hook, reason;
+	struct xdpctl_counter n;
+};
 
-	jw_arr_open(c->jw);
-	for (h = 0; h < XDPCTL_HOOK_MAX; h++) {
-		for (r = 0; r < XDPCTL_REASON_MAX; r++) {
-			jw_obj_open(c->jw);
-			jw_kstr(c->jw, "hook", xdpctl_hook_name(h));
-			jw_kstr(c->jw, "reason", xdpctl_reason_name(r));
-			jw_ku64(c->jw, "packets", s[h][r].packets);
-			jw_ku64(c->jw, "bytes", s[h][r].bytes);
-			jw_obj_close(c->jw);
-		}
-	}
-	jw_arr_close(c->jw);
+static void counter_head(void)
+{
+	printf("%-12s %-16s %14s %16s\n", "HOOK", "REASON", "PACKETS", "BYTES");
 }
 
-static void counters_table(counters_t s)
+/* One counter: its row (rx always, the rest when not zero), or its JSON object. */
+static void counter_show(struct ctx *c, const void *obj, bool json)
 {
-	unsigned int h, r;
+	const struct counter_row *k = obj;
 
-	printf("%-12s %-16s %14s %16s\n", "HOOK", "REASON", "PACKETS", "BYTES");
+	if (!json) {
+		if (k->reason == XDPCTL_R_RX || k->n.packets)
+			printf("%-12s %-16s %14llu %16llu\n", xdpctl_hook_name(k->hook),
+			       xdpctl_reason_name(k->reason), (unsigned long long)k->n.packets,
+			       (unsigned long long)k->n.bytes);
+		return;
+	}
+	jw_obj_open(c->jw);
+	jw_kstr(c->jw, "hook", xdpctl_hook_name(k->hook));
+	jw_kstr(c->jw, "reason", xdpctl_reason_name(k->reason));
+	jw_ku64(c->jw, "packets", k->n.packets);
+	jw_ku64(c->jw, "bytes", k->n.bytes);
+	jw_obj_close(c->jw);
+}
+
+static const struct show counter_printer = { .head = counter_head, .one = counter_show };
+
+/* Every hook and reason's counter, in the order of abi.h's tables. */
+static void show_counters(struct ctx *c, bool json, counters_t s)
+{
+	struct counter_row rows[XDPCTL_HOOK_MAX * XDPCTL_REASON_MAX];
+	unsigned int h, r, n = 0;
+
 	for (h = 0; h < XDPCTL_HOOK_MAX; h++)
 		for (r = 0; r < XDPCTL_REASON_MAX; r++)
-			if (r == XDPCTL_R_RX || s[h][r].packets)
-				printf("%-12s %-16s %14llu %16llu\n", xdpctl_hook_name(h),
-				       xdpctl_reason_name(r), (unsigned long long)s[h][r].packets,
-				       (unsigned long long)s[h][r].bytes);
+			rows[n++] = (struct counter_row){ .hook = h, .reason = r, .n = s[h][r] };
+	show_list(c, json, &counter_printer, rows, n, sizeof(rows[0]));
 }
 
 static int prometheus(struct ctx *c, bool rules, const char *textfile)
@@ -168,54 +182,123 @@ static double rate(__u64 now, __u64 before, double dt)
 	return now >= before && dt > 0 ? (double)(now - before) / dt : 0;
 }
 
+/* The rate of one hook and reason over an interval. */
+struct rate_row {
+	unsigned int hook, reason;
+	double pps, bps;
+};
+
+static void rate_head(void)
+{
+	printf("%-12s %-16s %14s %16s\n", "HOOK", "REASON", "PPS", "BPS(bit/s)");
+}
+
+/* One rate: its row (rx always, the rest when not zero), or its JSON object. */
+static void rate_show(struct ctx *c, const void *obj, bool json)
+{
+	const struct rate_row *k = obj;
+
+	if (!json) {
+		if (k->reason == XDPCTL_R_RX || k->pps > 0)
+			printf("%-12s %-16s %14.1f %16.0f\n", xdpctl_hook_name(k->hook),
+			       xdpctl_reason_name(k->reason), k->pps, k->bps);
+		return;
+	}
+	jw_obj_open(c->jw);
+	jw_kstr(c->jw, "hook", xdpctl_hook_name(k->hook));
+	jw_kstr(c->jw, "reason", xdpctl_reason_name(k->reason));
+	jw_kdouble(c->jw, "pps", k->pps);
+	jw_kdouble(c->jw, "bps", k->bps);
+	jw_obj_close(c->jw);
+}
+
+static const struct show rate_printer = { .head = rate_head, .one = rate_show };
+
+/* The rates of one bypass rule over an interval. */
+struct rule_rate_row {
+	const struct xdpctl_bypass_rule *rule;
+	double in_pps, in_bps, out_pps, out_bps;
+};
+
+static void rule_rate_head(void)
+{
+	printf("%-39s %-16s %12s %14s %12s %14s\n", "ADDRESS", "DEVICE", "IN_PPS",
+	       "IN_BPS(bit/s)", "OUT_PPS", "OUT_BPS(bit/s)");
+}
+
+/* One rule's rates: its row, or its JSON object. */
+static void rule_rate_show(struct ctx *c, const void *obj, bool json)
+{
+	const struct rule_rate_row *k = obj;
+	char abuf[INET6_ADDRSTRLEN];
+
+	fmt_addr(&k->rule->addr, abuf, sizeof(abuf));
+	if (!json) {
+		printf("%-39s %-16s %12.1f %14.0f %12.1f %14.0f\n", abuf, k->rule->dev, k->in_pps,
+		       k->in_bps, k->out_pps, k->out_bps);
+		return;
+	}
+	jw_obj_open(c->jw);
+	jw_kstr(c->jw, "addr", abuf);
+	jw_kstr(c->jw, "dev", k->rule->dev);
+	jw_kdouble(c->jw, "in_pps", k->in_pps);
+	jw_kdouble(c->jw, "in_bps", k->in_bps);
+	jw_kdouble(c->jw, "out_pps", k->out_pps);
+	jw_kdouble(c->jw, "out_bps", k->out_bps);
+	jw_obj_close(c->jw);
+}
+
+/* Rule @i of @b against the same address in @a (new rules: from zero). */
+static struct rule_rate_row rule_rate(const struct snap *a, const struct snap *b, size_t i,
+				      double dt)
+{
+	static const struct xdpctl_bypass_rule zero;
+	const struct xdpctl_bypass_rule *nw = &b->rules[i], *o = find_rule(a, &nw->addr);
+
+	if (!o)
+		o = &zero;
+	return (struct rule_rate_row){
+		.rule = nw,
+		.in_pps = rate(nw->in_packets, o->in_packets, dt),
+		.in_bps = 8 * rate(nw->in_bytes, o->in_bytes, dt),
+		.out_pps = rate(nw->out_packets, o->out_packets, dt),
+		.out_bps = 8 * rate(nw->out_bytes, o->out_bytes, dt),
+	};
+}
+
 static void print_rates(struct ctx *c, const struct snap *a, const struct snap *b, bool rules)
 {
+	struct rate_row rows[XDPCTL_HOOK_MAX * XDPCTL_REASON_MAX];
+	struct rule_rate_row rr;
 	double dt = b->t - a->t;
-	unsigned int h, r;
+	unsigned int h, r, n = 0;
 	size_t i;
 
+	for (h = 0; h < XDPCTL_HOOK_MAX; h++)
+		for (r = 0; r < XDPCTL_REASON_MAX; r++)
+			rows[n++] = (struct rate_row){
+				.hook = h, .reason = r,
+				.pps = rate(b->s[h][r].packets, a->s[h][r].packets, dt),
+				.bps = 8 * rate(b->s[h][r].bytes, a->s[h][r].bytes, dt),
+			};
 	if (c->json) {
 		jw_obj_open(c->jw);
 		jw_kdouble(c->jw, "time_s", wall_s());
 		jw_kdouble(c->jw, "interval_s", dt);
 		jw_key(c->jw, "rates");
-		jw_arr_open(c->jw);
-		for (h = 0; h < XDPCTL_HOOK_MAX; h++) {
-			for (r = 0; r < XDPCTL_REASON_MAX; r++) {
-				jw_obj_open(c->jw);
-				jw_kstr(c->jw, "hook", xdpctl_hook_name(h));
-				jw_kstr(c->jw, "reason", xdpctl_reason_name(r));
-				jw_kdouble(c->jw, "pps", rate(b->s[h][r].packets, a->s[h][r].packets, dt));
-				jw_kdouble(c->jw, "bps", 8 * rate(b->s[h][r].bytes, a->s[h][r].bytes, dt));
-				jw_obj_close(c->jw);
-			}
-		}
-		jw_arr_close(c->jw);
+		show_list(c, true, &rate_printer, rows, n, sizeof(rows[0]));
 		if (rules) {
 			jw_key(c->jw, "bypass_rules");
 			jw_arr_open(c->jw);
 			for (i = 0; i < b->nrules; i++) {
-				const struct xdpctl_bypass_rule *n = &b->rules[i], *o = find_rule(a, &n->addr);
-				struct xdpctl_bypass_rule zero = {};
-				char abuf[INET6_ADDRSTRLEN];
-
-				if (!o)
-					o = &zero;
-				jw_obj_open(c->jw);
-				jw_kstr(c->jw, "addr", fmt_addr(&n->addr, abuf, sizeof(abuf)));
-				jw_kstr(c->jw, "dev", n->dev);
-				jw_kdouble(c->jw, "in_pps", rate(n->in_packets, o->in_packets, dt));
-				jw_kdouble(c->jw, "in_bps", 8 * rate(n->in_bytes, o->in_bytes, dt));
-				jw_kdouble(c->jw, "out_pps", rate(n->out_packets, o->out_packets, dt));
-				jw_kdouble(c->jw, "out_bps", 8 * rate(n->out_bytes, o->out_bytes, dt));
-				jw_obj_close(c->jw);
+				rr = rule_rate(a, b, i, dt);
+				rule_rate_show(c, &rr, true);
 			}
 			jw_arr_close(c->jw);
 		}
 		jw_obj_close(c->jw);
 		return;
 	}
-
 	{
 		time_t now = time(NULL);
 		struct tm tm;
@@ -225,33 +308,12 @@ static void print_rates(struct ctx *c, const struct snap *a, const struct snap *
 		strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
 		printf("%s  interval %.2f s\n", ts, dt);
 	}
-	printf("%-12s %-16s %14s %16s\n", "HOOK", "REASON", "PPS", "BPS(bit/s)");
-	for (h = 0; h < XDPCTL_HOOK_MAX; h++) {
-		for (r = 0; r < XDPCTL_REASON_MAX; r++) {
-			double pps = rate(b->s[h][r].packets, a->s[h][r].packets, dt);
-
-			if (r == XDPCTL_R_RX || pps > 0)
-				printf("%-12s %-16s %14.1f %16.0f\n", xdpctl_hook_name(h),
-				       xdpctl_reason_name(r), pps,
-				       8 * rate(b->s[h][r].bytes, a->s[h][r].bytes, dt));
-		}
-	}
+	show_list(c, false, &rate_printer, rows, n, sizeof(rows[0]));
 	if (rules) {
-		printf("%-39s %-16s %12s %14s %12s %14s\n", "ADDRESS", "DEVICE", "IN_PPS",
-		       "IN_BPS(bit/s)", "OUT_PPS", "OUT_BPS(bit/s)");
+		rule_rate_head();
 		for (i = 0; i < b->nrules; i++) {
-			const struct xdpctl_bypass_rule *n = &b->rules[i], *o = find_rule(a, &n->addr);
-			struct xdpctl_bypass_rule zero = {};
-			char abuf[INET6_ADDRSTRLEN];
-
-			if (!o)
-				o = &zero;
-			printf("%-39s %-16s %12.1f %14.0f %12.1f %14.0f\n",
-			       fmt_addr(&n->addr, abuf, sizeof(abuf)), n->dev,
-			       rate(n->in_packets, o->in_packets, dt),
-			       8 * rate(n->in_bytes, o->in_bytes, dt),
-			       rate(n->out_packets, o->out_packets, dt),
-			       8 * rate(n->out_bytes, o->out_bytes, dt));
+			rr = rule_rate(a, b, i, dt);
+			rule_rate_show(c, &rr, false);
 		}
 	}
 	printf("\n");
@@ -371,7 +433,7 @@ static int run_stats(struct ctx *c, struct args *a)
 			return fail_dp(c, err, "stats");
 		jw_obj_open(c->jw);
 		jw_key(c->jw, "counters");
-		counters_json(c, s);
+		show_counters(c, true, s);
 		jw_ku64(c->jw, "trace_readers", tr);
 		jw_ku64(c->jw, "capture_readers", cap);
 		{
@@ -397,7 +459,7 @@ static int run_stats(struct ctx *c, struct args *a)
 		jw_obj_close(c->jw);
 		return 0;
 	}
-	counters_table(s);
+	show_counters(c, false, s);
 	{
 		struct xmit_list x = { .c = c };
 

@@ -27,31 +27,33 @@ struct trace_state {
 	unsigned long long count, seen;
 };
 
-static const char *kind_name(unsigned int kind)
-{
-	switch (kind) {
-	case XDPCTL_EV_RX: return "rx";
-	case XDPCTL_EV_ICMP_REQ: return "icmp_request";
-	case XDPCTL_EV_PINGPONG: return "pingpong";
-	case XDPCTL_EV_BYPASS: return "bypass";
-	case XDPCTL_EV_PASS: return "pass";
-	default: return "unknown";
-	}
-}
+/* One trace event as gathered: the record and its line. */
+struct event_row {
+	const struct xdpctl_event *e;
+	const char *text; /* xdpctl_event_format()'s line */
+};
 
-static void event_json(struct ctx *c, const struct xdpctl_event *e, const char *text)
+/* One trace event: its line, or its JSON object. */
+static void event_show(struct ctx *c, const void *obj, bool json)
 {
+	const struct event_row *k = obj;
+	const struct xdpctl_event *e = k->e;
+	const char *text = k->text;
 	char tag[32] = "", src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 	const char *close = strchr(text, ']');
 	int af = e->family == XDPCTL_AF_INET ? AF_INET : e->family == XDPCTL_AF_INET6 ? AF_INET6 : 0;
 
+	if (!json) {
+		printf("%s\n", text);
+		return;
+	}
 	if (text[0] == '[' && close && close - text - 1 < (long)sizeof(tag))
 		snprintf(tag, sizeof(tag), "%.*s", (int)(close - text - 1), text + 1);
 	jw_obj_open(c->jw);
 	jw_ku64(c->jw, "ts_ns", e->ts_ns);
 	jw_kstr(c->jw, "tag", tag);
 	jw_kstr(c->jw, "hook", xdpctl_hook_name(e->hook));
-	jw_kstr(c->jw, "kind", kind_name(e->kind));
+	jw_kstr(c->jw, "kind", xdpctl_event_kind_name(e->kind));
 	jw_kstr(c->jw, "reason", xdpctl_reason_name(e->reason));
 	jw_ku64(c->jw, "ifindex", e->ifindex);
 	jw_ku64(c->jw, "out_ifindex", e->out_ifindex);
@@ -80,10 +82,7 @@ static int on_event(const struct xdpctl_event *e, void *ctx)
 
 	if (xdpctl_event_format(e, line, sizeof(line)) < 0)
 		snprintf(line, sizeof(line), "[?] unreadable event");
-	if (st->c->json)
-		event_json(st->c, e, line);
-	else
-		printf("%s\n", line);
+	event_show(st->c, &(struct event_row){ .e = e, .text = line }, st->c->json);
 	st->seen++;
 	/* each line reaches a pipe as it comes, and a closed pipe shows at once */
 	if (fflush(stdout) || ferror(stdout))

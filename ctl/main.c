@@ -10,7 +10,6 @@
  * then open the state and change anything.
  */
 #include <errno.h>
-#include <libgen.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,10 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 #include <linux/capability.h>
-#include <linux/magic.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
@@ -188,6 +185,21 @@ int addr_cmp(const struct xdpctl_addr *a, const struct xdpctl_addr *b)
 	return memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
+void show_list(struct ctx *c, bool json, const struct show *s, const void *v, size_t n,
+	       size_t size)
+{
+	size_t i;
+
+	if (json)
+		jw_arr_open(c->jw);
+	else if (s->head)
+		s->head();
+	for (i = 0; i < n; i++)
+		s->one(c, (const char *)v + i * size, json);
+	if (json)
+		jw_arr_close(c->jw);
+}
+
 /* ---- privileges and the state ---- */
 
 static bool has_caps(void)
@@ -204,74 +216,50 @@ static bool has_caps(void)
 	       ((eff & (1ull << CAP_BPF)) || (eff & (1ull << CAP_SYS_ADMIN)));
 }
 
-/*
- * The bpffs the pin dir would live on: the pin dir or its nearest existing
- * ancestor must be one. @where gets the directory to name in the advice.
- */
-static bool on_bpffs(const char *pin_dir, char *where, size_t len)
-{
-	struct statfs st;
-
-	snprintf(where, len, "%s", pin_dir);
-	for (;;) {
-		if (!statfs(where, &st))
-			break;
-		if (!strcmp(where, "/"))
-			return false;
-		dirname(where);
-	}
-	if (st.f_type == BPF_FS_MAGIC)
-		return true;
-	/* the usual mount point, whatever the nearest existing directory below it */
-	if (!strncmp(pin_dir, "/sys/fs/bpf/", 12) || !strcmp(pin_dir, "/sys/fs/bpf"))
-		snprintf(where, len, "/sys/fs/bpf");
-	return false;
-}
-
 int open_state(struct ctx *c, bool create, __u32 max_rules, bool missing_ok, bool *missing)
 {
 	XDPCTL_OPTS(xdpctl_dp_opts, o, .pin_dir = c->pin_dir, .create = create,
 		    .max_rules = max_rules);
-	char parent[4096];
 	int err;
 
 	if (missing)
 		*missing = false;
 	/* Say what is wrong with the place before the library fails on it. */
-	if (!on_bpffs(c->pin_dir, parent, sizeof(parent))) {
-		if (!strcmp(parent, "/sys/fs/bpf"))
+	err = xdpctl_pin_dir_check(c->pin_dir, XDPCTL_PIN_DIR_BPFFS);
+	if (err && xdpctl_dp__errkind(NULL) == XDPCTL_ERR_NO_BPFFS) {
+		const char *where = xdpctl_dp__errobj(NULL);
+
+		if (!strcmp(where, "/sys/fs/bpf"))
 			return fail(c, "no bpffs at /sys/fs/bpf: mount -t bpf bpf /sys/fs/bpf");
 		return fail(c, "no bpffs at %s (pin dir %s): choose a pin dir on a bpffs, e.g. under /sys/fs/bpf",
-			    parent, c->pin_dir);
+			    where, c->pin_dir);
 	}
 	err = xdpctl_dp__open(&o, &c->dp);
 	if (!err)
 		return 0;
 	c->dp = NULL;
-	switch (err) {
-	case -ENOENT:
+	switch (xdpctl_dp__errkind(NULL)) {
+	case XDPCTL_ERR_NO_STATE:
 		if (missing_ok) {
 			if (missing)
 				*missing = true;
 			return 0;
 		}
 		return fail(c, "no xdpctl state at %s: run 'xdpctl attach DEV' first", c->pin_dir);
-	case -ENODEV:
+	case XDPCTL_ERR_NO_BPFFS:
 		return fail(c, "no bpffs at %s: mount -t bpf bpf /sys/fs/bpf", c->pin_dir);
-	case -EPROTO:
+	case XDPCTL_ERR_ABI:
 		/* another ABI version: the library's line names it and the way out */
 		return fail(c, "%s", xdpctl_dp__errmsg(NULL));
-	case -EPERM:
-	case -EACCES:
+	case XDPCTL_ERR_PERM:
 		return fail(c, "needs root (CAP_BPF and CAP_NET_ADMIN)");
-	case -EEXIST: {
-		/* the library names the stale pin first: "PATH: pinned map has another layout ..." */
-		const char *msg = xdpctl_dp__errmsg(NULL);
-		const char *colon = msg ? strstr(msg, ": ") : NULL;
+	case XDPCTL_ERR_STALE_PIN: {
+		/* the library names the stale pin: "PATH: pinned map has another layout ..." */
+		const char *msg = xdpctl_dp__errmsg(NULL), *path = xdpctl_dp__errobj(NULL);
 
-		if (colon && msg[0] == '/')
-			return fail(c, "%s: rm %.*s (or 'rm -r %s' for all the state), then attach again",
-				    msg, (int)(colon - msg), msg, c->pin_dir);
+		if (path[0] == '/')
+			return fail(c, "%s: rm %s (or 'rm -r %s' for all the state), then attach again",
+				    msg, path, c->pin_dir);
 		return fail(c, "a map under %s has another layout (pinned by another xdpctl version?): "
 			    "remove the state with 'rm -r %s' and attach again", c->pin_dir,
 			    c->pin_dir);
@@ -480,16 +468,11 @@ int global_opt(struct ctx *c, int argc, char **argv, int *i)
 	return 0;
 }
 
-/* Pin dir names: absolute, and no '.' in the last part (bpffs refuses dots). */
+/* Pin dir names: the library's check (absolute, no '.' in the last part). */
 static int check_pin_dir(struct ctx *c)
 {
-	const char *base = strrchr(c->pin_dir, '/');
-
-	if (c->pin_dir[0] != '/' || strlen(c->pin_dir) > 200)
-		return fail(c, "pin dir '%s': expected an absolute path of at most 200 characters",
-			    c->pin_dir);
-	if (base && strchr(base, '.'))
-		return fail(c, "pin dir '%s': bpffs names cannot contain '.'", c->pin_dir);
+	if (xdpctl_pin_dir_check(c->pin_dir, XDPCTL_PIN_DIR_NAME))
+		return fail(c, "%s", xdpctl_dp__errmsg(NULL));
 	return 0;
 }
 
@@ -533,7 +516,8 @@ int main(int argc, char **argv)
 		c.jw = jw_new(stdout, c.pretty);
 	if (c.json && !c.jw) {
 		fprintf(stderr, "Error: out of memory\n");
-		return 1;
+		r = 1;
+		goto out;
 	}
 	if (want_version) {
 		r = run_version(&c, NULL);
@@ -592,7 +576,8 @@ int main(int argc, char **argv)
 		c.jw = jw_new(stdout, c.pretty);
 		if (!c.jw) {
 			fprintf(stderr, "Error: out of memory\n");
-			return 1;
+			r = 1;
+			goto out;
 		}
 	}
 
@@ -639,5 +624,7 @@ out:
 	xdpctl_dp__close(c.dp);
 	jw_free(c.jw);
 	fflush(stdout);
+	/* the print callbacks outlive this frame (a fuzzer calls main() again) */
+	g_ctx = NULL;
 	return r ? 1 : 0;
 }

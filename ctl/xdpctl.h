@@ -128,6 +128,21 @@ const char *fmt_mac(const __u8 mac[6], char buf[18]);
 int addr_cmp(const struct xdpctl_addr *a, const struct xdpctl_addr *b);
 
 /*
+ * Paired printers, as bpftool's show_*_plain/show_*_json: each kind of
+ * object the commands list (a device, a rule, a counter, a rate, an event)
+ * has one function that prints one gathered object in either form, its
+ * table row (one may be left out of the table, never out of JSON) or its
+ * JSON object, and a function for the table's header. show_list() prints
+ * @n objects of @size bytes at @v: a JSON array, or the header and rows.
+ */
+struct show {
+	void (*head)(void);
+	void (*one)(struct ctx *c, const void *obj, bool json);
+};
+void show_list(struct ctx *c, bool json, const struct show *s, const void *v, size_t n,
+	       size_t size);
+
+/*
  * The rule tables (cmd_rules.c), also shown by 'stats --rules': a table, or
  * a JSON array as the next value. Open the state when c->dp is NULL.
  */

@@ -283,7 +283,7 @@ int dp_tc_add(struct xdpctl_dp *dp, __u32 ifindex, int prog_fd, const char *prog
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = DP_TC_HANDLE,
 		    .priority = DP_TC_PRIORITY);
-	char name[BPF_OBJ_NAME_LEN] = "?";
+	char name[BPF_OBJ_NAME_LEN] = "?", obj[32];
 	bool orphan;
 	__u32 cur;
 	int err;
@@ -304,13 +304,17 @@ int dp_tc_add(struct xdpctl_dp *dp, __u32 ifindex, int prog_fd, const char *prog
 		dp_log(XDPCTL_LOG_INFO, "ifindex %u: replacing %s (id %u) of another pin dir or a lost state\n",
 		       ifindex, prog_name, cur);
 	} else if (orphan && !force) {
-		err = dp_err(dp, -EBUSY, "ifindex %u: tc filter pref %u handle 0x%x holds xdpctl's program %s (id %u) from another pin dir or a lost state",
-			     ifindex, DP_TC_PRIORITY, DP_TC_HANDLE, prog_name, cur);
+		snprintf(obj, sizeof(obj), "ifindex %u", ifindex);
+		err = dp_errk(dp, -EBUSY, XDPCTL_ERR_ORPHAN, obj,
+			      "ifindex %u: tc filter pref %u handle 0x%x holds xdpctl's program %s (id %u) from another pin dir or a lost state",
+			      ifindex, DP_TC_PRIORITY, DP_TC_HANDLE, prog_name, cur);
 		goto fail;
 	} else if (cur && !dp_prog_is_ours(dp, cur, prog_name) && !force) {
 		dp_prog_name(cur, name);
-		err = dp_err(dp, -EBUSY, "ifindex %u: tc filter pref %u handle 0x%x holds program %s (id %u)",
-			     ifindex, DP_TC_PRIORITY, DP_TC_HANDLE, name, cur);
+		snprintf(obj, sizeof(obj), "ifindex %u", ifindex);
+		err = dp_errk(dp, -EBUSY, XDPCTL_ERR_BUSY_TC, obj,
+			      "ifindex %u: tc filter pref %u handle 0x%x holds program %s (id %u)",
+			      ifindex, DP_TC_PRIORITY, DP_TC_HANDLE, name, cur);
 		goto fail;
 	}
 	if (cur)
@@ -559,8 +563,13 @@ static int xdp_attach(struct xdpctl_dp *dp, const char *dev, __u32 ifindex, int 
 		*old_fd = -1;
 	}
 	if (err == -EOPNOTSUPP)
-		return dp_err(dp, err, "%s: XDP in %s mode not supported (try --mode generic or --engine tc)",
-			      dev, xdpctl_mode_name(want));
+		return dp_errk(dp, err, XDPCTL_ERR_NOT_SUPPORTED, dev,
+			       "%s: XDP in %s mode not supported (try --mode generic or --engine tc)",
+			       dev, xdpctl_mode_name(want));
+	/* another XDP program came first */
+	if (err == -EBUSY)
+		return dp_errk(dp, err, XDPCTL_ERR_BUSY_XDP, dev,
+			       "%s: attaching the XDP program: %s", dev, strerror(-err));
 	if (err)
 		return dp_err(dp, err, "%s: attaching the XDP program: %s", dev, strerror(-err));
 	return 0;
@@ -638,7 +647,8 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 	 */
 	err = dp_link_get(dev, 0, -1, &l);
 	if (err)
-		return dp_err(dp, err, "no such device: %s", dev);
+		return dp_errk(dp, err, err == -ENODEV ? XDPCTL_ERR_NO_DEVICE : XDPCTL_ERR_OTHER, dev,
+			       "no such device: %s", dev);
 	/*
 	 * Per device: on a veth uplink (labs, nested hosts) native XDP copies
 	 * every cloned skb it receives, and a local TCP sender's are all
@@ -679,12 +689,14 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 	}
 	/* Also for engine tc: a lost state's XDP program would keep bypassing. */
 	if (cur.orphan_id && !force) {
-		err = dp_err(dp, -EBUSY, "%s has xdpctl's XDP program (id %u) from another pin dir or a lost state",
-			     dev, cur.orphan_id);
+		err = dp_errk(dp, -EBUSY, XDPCTL_ERR_ORPHAN, dev,
+			      "%s has xdpctl's XDP program (id %u) from another pin dir or a lost state",
+			      dev, cur.orphan_id);
 		goto out;
 	}
 	if (want_xdp && cur.prog_id && !cur.ours_id && !cur.dispatcher && !force) {
-		err = dp_err(dp, -EBUSY, "%s has XDP program %s (id %u)", dev, cur.name, cur.prog_id);
+		err = dp_errk(dp, -EBUSY, XDPCTL_ERR_BUSY_XDP, dev, "%s has XDP program %s (id %u)", dev,
+			      cur.name, cur.prog_id);
 		goto out;
 	}
 
@@ -839,7 +851,8 @@ int xdpctl_dp__detach(struct xdpctl_dp *dp, const char *dev)
 		return dp_ret(-EINVAL);
 	err = dp_link_get(dev, 0, -1, &l);
 	if (err)
-		return dp_err(dp, err, "no such device: %s", dev);
+		return dp_errk(dp, err, err == -ENODEV ? XDPCTL_ERR_NO_DEVICE : XDPCTL_ERR_OTHER, dev,
+			       "no such device: %s", dev);
 	err = dp_lock(dp);
 	if (err)
 		return err;
@@ -1079,7 +1092,8 @@ int xdpctl_dp__dev_status(struct xdpctl_dp *dp, const char *dev, struct xdpctl_d
 		return dp_ret(-EINVAL);
 	err = dp_link_get(dev, 0, -1, &l);
 	if (err)
-		return dp_err(dp, err, "no such device: %s", dev);
+		return dp_errk(dp, err, err == -ENODEV ? XDPCTL_ERR_NO_DEVICE : XDPCTL_ERR_OTHER, dev,
+			       "no such device: %s", dev);
 	if (bpf_map_lookup_elem(dp_map_fd(dp, DP_MAP_IFACES), &l.ifindex, &e))
 		return dp_err(dp, -ENOENT, "%s: not attached, and no bypass rule uses it", dev);
 	fill_status(dp, l.ifindex, &e, st);

@@ -52,6 +52,8 @@ enum dp_map {
 struct xdpctl_dp {
 	char pin_dir[PATH_MAX];
 	char errmsg[512];
+	enum xdpctl_errkind errkind; /* of errmsg */
+	char errobj[PATH_MAX];       /* what errmsg is about, "" if nothing */
 	int dir_fd;              /* O_DIRECTORY fd of the pin dir: flock target */
 	int lock_depth;          /* dp_lock() nesting */
 	int map_fd[DP_MAP_MAX];  /* -1 when not open */
@@ -80,6 +82,13 @@ __u32 dp_default_max_rules(int ncpus);
  */
 int dp_err(struct xdpctl_dp *dp, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * dp_err() with the kind of failure and its object (a device, a path) for
+ * xdpctl_dp__errkind()/_errobj(); dp_err() records XDPCTL_ERR_PERM for
+ * -EPERM/-EACCES and XDPCTL_ERR_OTHER for the rest, with no object.
+ */
+int dp_errk(struct xdpctl_dp *dp, int err, enum xdpctl_errkind kind, const char *obj,
+	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void dp_log(enum xdpctl_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Route libbpf's and libxdp's messages through our print callback. */

@@ -64,7 +64,8 @@ static int veth_resolve(struct xdpctl_dp *dp, const char *dev, __u32 ifindex, st
 	err = dp_link_get(dev && *dev ? dev : NULL, ifindex, -1, &v->host);
 	if (err) {
 		if (dev && *dev)
-			return dp_err(dp, err, "no such device: %s", dev);
+			return dp_errk(dp, err, err == -ENODEV ? XDPCTL_ERR_NO_DEVICE : XDPCTL_ERR_OTHER,
+				       dev, "no such device: %s", dev);
 		return dp_err(dp, err, "no such device: ifindex %u", ifindex);
 	}
 	dev = v->host.name;

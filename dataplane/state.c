@@ -59,23 +59,72 @@ static const struct map_spec {
 
 /* The failure of the last xdpctl_dp__open() (or other handle-less call) here. */
 static __thread char open_errmsg[512];
+static __thread enum xdpctl_errkind open_errkind;
+static __thread char open_errobj[PATH_MAX];
 
-int dp_err(struct xdpctl_dp *dp, int err, const char *fmt, ...)
+static int dp_verr(struct xdpctl_dp *dp, int err, enum xdpctl_errkind kind, const char *obj,
+		   const char *fmt, va_list ap)
 {
 	char *buf = dp ? dp->errmsg : open_errmsg;
 	size_t len = dp ? sizeof(dp->errmsg) : sizeof(open_errmsg);
+	char *objbuf = dp ? dp->errobj : open_errobj;
+
+	vsnprintf(buf, len, fmt, ap);
+	snprintf(objbuf, PATH_MAX, "%s", obj ? obj : "");
+	*(dp ? &dp->errkind : &open_errkind) = kind;
+	dp_log(XDPCTL_LOG_DEBUG, "error: %s\n", buf);
+	return dp_ret(err);
+}
+
+int dp_err(struct xdpctl_dp *dp, int err, const char *fmt, ...)
+{
+	enum xdpctl_errkind kind = err == -EPERM || err == -EACCES ? XDPCTL_ERR_PERM : XDPCTL_ERR_OTHER;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
+	err = dp_verr(dp, err, kind, NULL, fmt, ap);
 	va_end(ap);
-	dp_log(XDPCTL_LOG_DEBUG, "error: %s\n", buf);
-	return dp_ret(err);
+	return err;
+}
+
+int dp_errk(struct xdpctl_dp *dp, int err, enum xdpctl_errkind kind, const char *obj,
+	    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err = dp_verr(dp, err, kind, obj, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* The thread's handle-less error onto @dp (kind and object too). */
+static void dp_err_copy(struct xdpctl_dp *dp, bool from_thread)
+{
+	if (from_thread) {
+		snprintf(dp->errmsg, sizeof(dp->errmsg), "%s", open_errmsg);
+		snprintf(dp->errobj, sizeof(dp->errobj), "%s", open_errobj);
+		dp->errkind = open_errkind;
+	} else {
+		snprintf(open_errmsg, sizeof(open_errmsg), "%s", dp->errmsg);
+		snprintf(open_errobj, sizeof(open_errobj), "%s", dp->errobj);
+		open_errkind = dp->errkind;
+	}
 }
 
 const char *xdpctl_dp__errmsg(const struct xdpctl_dp *dp)
 {
 	return dp ? dp->errmsg : open_errmsg;
+}
+
+enum xdpctl_errkind xdpctl_dp__errkind(const struct xdpctl_dp *dp)
+{
+	return dp ? dp->errkind : open_errkind;
+}
+
+const char *xdpctl_dp__errobj(const struct xdpctl_dp *dp)
+{
+	return dp ? dp->errobj : open_errobj;
 }
 
 const char *xdpctl_dp__pin_dir(const struct xdpctl_dp *dp)
@@ -230,7 +279,7 @@ bool dp_prog_orphan(const struct xdpctl_dp *dp, __u32 id, const char *name)
 	       !dp_prog_is_ours(dp, id, name);
 }
 
-/* Nearest existing ancestor of @path (or @path itself) must be on a bpffs. */
+/* Nearest existing ancestor of @path (or @path itself) must be on a bpffs; @where gets it. */
 static int check_bpffs(const char *path, char *where, size_t len)
 {
 	char p[PATH_MAX];
@@ -246,10 +295,48 @@ static int check_bpffs(const char *path, char *where, size_t len)
 		if (errno != ENOENT)
 			return -errno;
 		slash = strrchr(p, '/');
-		if (!slash || slash == p)
+		if (!slash || slash == p) {
+			snprintf(where, len, "/");
 			return -ENODEV;
+		}
 		*slash = '\0';
 	}
+}
+
+int xdpctl_pin_dir_check(const char *dir, unsigned int what)
+{
+	char where[PATH_MAX], mount_at[PATH_MAX];
+	const char *base;
+	int err;
+
+	if (!dir)
+		return dp_errk(NULL, -EINVAL, XDPCTL_ERR_PIN_DIR, "", "no pin dir");
+	if (what & XDPCTL_PIN_DIR_NAME) {
+		if (dir[0] != '/' || strlen(dir) > XDPCTL_PIN_DIR_MAX)
+			return dp_errk(NULL, -EINVAL, XDPCTL_ERR_PIN_DIR, dir,
+				       "pin dir '%s': expected an absolute path of at most %d characters",
+				       dir, XDPCTL_PIN_DIR_MAX);
+		base = strrchr(dir, '/');
+		if (strchr(base, '.'))
+			return dp_errk(NULL, -EINVAL, XDPCTL_ERR_PIN_DIR, dir,
+				       "pin dir '%s': bpffs names cannot contain '.'", dir);
+	}
+	if (what & XDPCTL_PIN_DIR_BPFFS) {
+		err = check_bpffs(dir, where, sizeof(where));
+		if (err == -ENODEV) {
+			/* the usual mount point, whatever the nearest existing directory below it */
+			if (!strncmp(dir, "/sys/fs/bpf/", 12) || !strcmp(dir, "/sys/fs/bpf"))
+				snprintf(mount_at, sizeof(mount_at), "/sys/fs/bpf");
+			else
+				snprintf(mount_at, sizeof(mount_at), "%s", where);
+			return dp_errk(NULL, -ENODEV, XDPCTL_ERR_NO_BPFFS, mount_at,
+				       "%s: not on a bpffs (%s is not one; mount -t bpf bpf /sys/fs/bpf)",
+				       dir, where);
+		}
+		if (err)
+			return dp_err(NULL, err, "%s: %s", dir, strerror(-err));
+	}
+	return 0;
 }
 
 static int pin_path(const struct xdpctl_dp *dp, const char *name, char path[PATH_MAX])
@@ -280,14 +367,16 @@ static int open_map(struct xdpctl_dp *dp, enum dp_map m)
 		int err = -errno;
 
 		close(fd);
-		return dp_err(dp, err == -EINVAL ? -EEXIST : err, "%s: not a map (%s)",
-			      path, strerror(-err));
+		if (err == -EINVAL)
+			return dp_errk(dp, -EEXIST, XDPCTL_ERR_STALE_PIN, path, "%s: not a map (%s)",
+				       path, strerror(-err));
+		return dp_err(dp, err, "%s: not a map (%s)", path, strerror(-err));
 	}
 	if (info.type != s->type || info.key_size != s->key_size ||
 	    info.value_size != s->value_size ||
 	    (s->max_entries && info.max_entries != s->max_entries)) {
 		close(fd);
-		return dp_err(dp, -EEXIST,
+		return dp_errk(dp, -EEXIST, XDPCTL_ERR_STALE_PIN, path,
 			      "%s: pinned map has another layout (type %u key %u value %u entries %u, expected type %u key %u value %u%s): stale state of another xdpctl version, remove it",
 			      path, info.type, info.key_size, info.value_size, info.max_entries,
 			      s->type, s->key_size, s->value_size,
@@ -319,9 +408,9 @@ static int create_maps(struct xdpctl_dp *dp, __u32 max_rules)
 	}
 	if (err) {
 		if (*dp_libbpf_stale_path())
-			err = dp_err(dp, -EEXIST,
-				     "%s: pinned map has another layout: stale state of another xdpctl version, remove it",
-				     dp_libbpf_stale_path());
+			err = dp_errk(dp, -EEXIST, XDPCTL_ERR_STALE_PIN, dp_libbpf_stale_path(),
+				      "%s: pinned map has another layout: stale state of another xdpctl version, remove it",
+				      dp_libbpf_stale_path());
 		else
 			err = dp_err(dp, err, "creating the maps under %s: %s", dp->pin_dir,
 				     strerror(-err));
@@ -341,8 +430,9 @@ static int open_all(struct xdpctl_dp *dp, bool create, bool *missing)
 		err = open_map(dp, m);
 		if (err == -ENOENT) {
 			if (!create)
-				return dp_err(dp, -ENOENT, "%s/%s: no such pinned map", dp->pin_dir,
-					      map_specs[m].name);
+				return dp_errk(dp, -ENOENT, XDPCTL_ERR_NO_STATE, dp->pin_dir,
+					       "%s/%s: no such pinned map", dp->pin_dir,
+					       map_specs[m].name);
 			*missing = true;
 			continue;
 		}
@@ -368,7 +458,7 @@ static int check_abi(struct xdpctl_dp *dp)
 	if (err == -ENOENT) {
 		if (pin_path(dp, map_specs[DP_MAP_CONFIG].name, path) || access(path, F_OK))
 			return 0; /* no state here yet */
-		return dp_err(dp, -EPROTO,
+		return dp_errk(dp, -EPROTO, XDPCTL_ERR_ABI, dp->pin_dir,
 			      "%s holds the state of an xdpctl older than ABI %d (no ABI stamp): detach its devices with that xdpctl, then 'rm -rf %s'",
 			      dp->pin_dir, XDPCTL_ABI_VERSION, dp->pin_dir);
 	}
@@ -377,7 +467,7 @@ static int check_abi(struct xdpctl_dp *dp)
 	if (bpf_map_lookup_elem(dp->map_fd[DP_MAP_ABI], &key, &ver))
 		return dp_err(dp, -errno, "%s/%s: %s", dp->pin_dir, XDPCTL_MAP_ABI, strerror(errno));
 	if (ver && ver != XDPCTL_ABI_VERSION)
-		return dp_err(dp, -EPROTO,
+		return dp_errk(dp, -EPROTO, XDPCTL_ERR_ABI, dp->pin_dir,
 			      "%s holds the state of xdpctl ABI %u, this xdpctl is ABI %d: detach its devices with the xdpctl of ABI %u, then 'rm -rf %s'",
 			      dp->pin_dir, ver, XDPCTL_ABI_VERSION, ver, dp->pin_dir);
 	return 0;
@@ -417,8 +507,9 @@ static int open_state(struct xdpctl_dp *dp)
 	}
 	if (dp->dir_fd < 0) {
 		if (errno == ENOENT)
-			return dp_err(NULL, -ENOENT, "%s: no xdpctl state here (nothing attached or added yet)",
-				      dp->pin_dir);
+			return dp_errk(NULL, -ENOENT, XDPCTL_ERR_NO_STATE, dp->pin_dir,
+				       "%s: no xdpctl state here (nothing attached or added yet)",
+				       dp->pin_dir);
 		return dp_err(NULL, -errno, "%s: %s", dp->pin_dir, strerror(errno));
 	}
 
@@ -473,7 +564,7 @@ int dp_reopen(struct xdpctl_dp *dp)
 	close_state(dp);
 	err = open_state(dp);
 	if (err && !dp->errmsg[0])
-		dp_err(dp, err, "%s", xdpctl_dp__errmsg(NULL));
+		dp_err_copy(dp, true);
 	return dp_ret(err);
 }
 
@@ -511,10 +602,9 @@ __u32 dp_default_max_rules(int ncpus)
 
 int xdpctl_dp__open(const struct xdpctl_dp_opts *opts, struct xdpctl_dp **out)
 {
-	const char *dir = NULL, *base;
+	const char *dir = NULL;
 	bool create = false;
 	__u32 max_rules = 0;
-	char where[PATH_MAX];
 	struct xdpctl_dp *dp;
 	int m, err;
 
@@ -532,11 +622,9 @@ int xdpctl_dp__open(const struct xdpctl_dp_opts *opts, struct xdpctl_dp **out)
 		dir = getenv("XDPCTL_PIN_DIR");
 	if (!dir || !*dir)
 		dir = XDPCTL_PIN_DIR_DEFAULT;
-	if (dir[0] != '/' || strlen(dir) >= PATH_MAX - 32)
-		return dp_err(NULL, -EINVAL, "pin dir %s: expected an absolute path in bpffs", dir);
-	base = strrchr(dir, '/') + 1;
-	if (strchr(base, '.'))
-		return dp_err(NULL, -EINVAL, "pin dir %s: bpffs refuses names with a dot", dir);
+	err = xdpctl_pin_dir_check(dir, XDPCTL_PIN_DIR_NAME);
+	if (err)
+		return err;
 	dp_hook_lib_prints();
 
 	dp = calloc(1, sizeof(*dp));
@@ -561,15 +649,9 @@ int xdpctl_dp__open(const struct xdpctl_dp_opts *opts, struct xdpctl_dp **out)
 		err = dp_err(NULL, -EPERM, "needs root (CAP_BPF and CAP_NET_ADMIN)");
 		goto fail;
 	}
-	err = check_bpffs(dp->pin_dir, where, sizeof(where));
-	if (err == -ENODEV) {
-		err = dp_err(NULL, -ENODEV, "%s: not on a bpffs (%s is not one; mount -t bpf bpf /sys/fs/bpf)",
-			     dp->pin_dir, where);
+	err = xdpctl_pin_dir_check(dp->pin_dir, XDPCTL_PIN_DIR_BPFFS);
+	if (err)
 		goto fail;
-	} else if (err) {
-		err = dp_err(NULL, err, "%s: %s", dp->pin_dir, strerror(-err));
-		goto fail;
-	}
 
 	dp->create = create;
 	dp->create_max_rules = max_rules;
@@ -582,8 +664,8 @@ int xdpctl_dp__open(const struct xdpctl_dp_opts *opts, struct xdpctl_dp **out)
 	return 0;
 
 fail_msg:
-	/* Keep the handle's message for the caller, who gets no handle. */
-	snprintf(open_errmsg, sizeof(open_errmsg), "%s", dp->errmsg);
+	/* Keep the handle's message, kind and object for the caller, who gets no handle. */
+	dp_err_copy(dp, false);
 fail:
 	dp_free(dp);
 	return dp_ret(err);

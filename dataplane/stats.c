@@ -9,48 +9,35 @@
 
 #include "internal.h"
 
-static const char *const reason_names[XDPCTL_REASON_MAX] = {
-	[XDPCTL_R_RX] = "rx",
-	[XDPCTL_R_PASS] = "pass",
-	[XDPCTL_R_PINGPONG] = "pingpong",
-	[XDPCTL_R_BYPASS] = "bypass",
-	[XDPCTL_R_REDIRECT_ERR] = "redirect_error",
-	[XDPCTL_R_MALFORMED] = "malformed",
-	[XDPCTL_R_TOO_BIG] = "too_big",
-	[XDPCTL_R_TTL] = "ttl_expired",
-	[XDPCTL_R_NOT_US] = "not_for_us",
-	[XDPCTL_R_BCAST] = "broadcast",
-	[XDPCTL_R_UNKNOWN_L3] = "unknown_l3",
-	[XDPCTL_R_FRAGMENT] = "fragment",
-	[XDPCTL_R_VLAN] = "vlan",
-	[XDPCTL_R_FIB_MISS] = "fib_miss",
-	[XDPCTL_R_NOT_UPLINK] = "not_uplink",
-	[XDPCTL_R_TO_TC] = "to_tc",
-	[XDPCTL_R_MARTIAN] = "martian_source",
-	[XDPCTL_R_EXT_HDR] = "ext_header",
-	[XDPCTL_R_CT_NEW] = "ct_new",
-	[XDPCTL_R_CT_CLOSING] = "ct_closing",
-	[XDPCTL_R_CT_NO_CONTAINER] = "ct_no_container",
-	[XDPCTL_R_CT_POLICY] = "ct_policy",
-	[XDPCTL_R_CT_FWD] = "ct_forward",
-	[XDPCTL_R_ND] = "neighbour_discovery",
-	[XDPCTL_R_NOT_TCPUDP] = "ct_not_tcp_udp",
-};
-
-static const char *const hook_names[XDPCTL_HOOK_MAX] = {
-	[XDPCTL_HOOK_XDP] = "xdp",
-	[XDPCTL_HOOK_TC_IN] = "tc_ingress",
-	[XDPCTL_HOOK_TC_FWD] = "tc_return",
-};
+/* The names as users and JSON see them: abi.h's tables, nothing else. */
+#define NAME_OF_REASON(id, name, words) [XDPCTL_R_##id] = name,
+#define NAME_OF_HOOK(id, name, words) [XDPCTL_HOOK_##id] = name,
+#define WORDS_OF_REASON(id, name, words) [XDPCTL_R_##id] = words,
+static const char *const reason_names[XDPCTL_REASON_MAX] = { XDPCTL_REASONS(NAME_OF_REASON) };
+static const char *const hook_names[XDPCTL_HOOK_MAX] = { XDPCTL_HOOKS(NAME_OF_HOOK) };
+static const char *const reason_words[XDPCTL_REASON_MAX] = { XDPCTL_REASONS(WORDS_OF_REASON) };
 
 const char *xdpctl_reason_name(unsigned int reason)
 {
-	return reason < XDPCTL_REASON_MAX && reason_names[reason] ? reason_names[reason] : "unknown";
+	return reason < XDPCTL_REASON_MAX ? reason_names[reason] : "unknown";
+}
+
+const char *xdpctl_reason_words(unsigned int reason)
+{
+	return reason < XDPCTL_REASON_MAX ? reason_words[reason] : "unknown reason";
 }
 
 const char *xdpctl_hook_name(unsigned int hook)
 {
 	return hook < XDPCTL_HOOK_MAX ? hook_names[hook] : "unknown";
+}
+
+const char *xdpctl_event_kind_name(unsigned int kind)
+{
+#define NAME_OF_EVENT(id, name, words) [XDPCTL_EV_##id] = name,
+	static const char *const names[XDPCTL_EV_MAX] = { XDPCTL_EVENT_KINDS(NAME_OF_EVENT) };
+
+	return kind < XDPCTL_EV_MAX ? names[kind] : "unknown";
 }
 
 int xdpctl_dp__stats(struct xdpctl_dp *dp,

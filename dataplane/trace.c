@@ -221,36 +221,6 @@ void xdpctl_trace__close(struct xdpctl_trace *t)
 
 /* ---- the human line ---- */
 
-/* What a pass reason means, as the tail of "[xdp] pass A > B: ...". */
-static const char *reason_words(unsigned int reason)
-{
-	switch (reason) {
-	case XDPCTL_R_PASS: return "no rule";
-	case XDPCTL_R_REDIRECT_ERR: return "redirect target missing";
-	case XDPCTL_R_MALFORMED: return "malformed headers";
-	case XDPCTL_R_TOO_BIG: return "larger than the target MTU";
-	case XDPCTL_R_TTL: return "TTL expired";
-	case XDPCTL_R_NOT_US: return "not our MAC";
-	case XDPCTL_R_BCAST: return "broadcast or multicast";
-	case XDPCTL_R_UNKNOWN_L3: return "not IPv4 or IPv6";
-	case XDPCTL_R_FRAGMENT: return "fragment";
-	case XDPCTL_R_VLAN: return "VLAN tagged";
-	case XDPCTL_R_FIB_MISS: return "no route (FIB lookup failed)";
-	case XDPCTL_R_NOT_UPLINK: return "route does not leave by an uplink";
-	case XDPCTL_R_TO_TC: return "left to the tc program";
-	case XDPCTL_R_CT_NEW: return "no established conntrack entry";
-	case XDPCTL_R_CT_CLOSING: return "conntrack state change (SYN/FIN/RST, not established)";
-	case XDPCTL_R_CT_NO_CONTAINER: return "post-NAT destination is no known container";
-	case XDPCTL_R_CT_POLICY: return "source not owned by this veth, or a helper's entry";
-	case XDPCTL_R_CT_FWD: return "forwarded following conntrack";
-	case XDPCTL_R_ND: return "neighbour discovery";
-	case XDPCTL_R_NOT_TCPUDP: return "not TCP/UDP: conntrack mode leaves it to the stack";
-	case XDPCTL_R_PINGPONG: return "ping-pong";
-	case XDPCTL_R_BYPASS: return "bypass";
-	default: return "unknown reason";
-	}
-}
-
 /* The tag of a line: hook plus the role the packet took ("tc_pingpong"). */
 static const char *event_tag(const struct xdpctl_event *e)
 {
@@ -351,10 +321,10 @@ int xdpctl_event_format(const struct xdpctl_event *e, char *buf, size_t len)
 			fmt_addr(e->src, e->family, src, sizeof(src));
 			fmt_addr(e->dst, e->family, dst, sizeof(dst));
 			n = snprintf(buf, len, "[%s] pass %s > %s: %s", tag, src, dst,
-				     reason_words(e->reason));
+				     xdpctl_reason_words(e->reason));
 		} else {
 			n = snprintf(buf, len, "[%s] pass frame len %u: %s", tag, e->pkt_len,
-				     reason_words(e->reason));
+				     xdpctl_reason_words(e->reason));
 		}
 		break;
 	default:

@@ -175,7 +175,7 @@ lab_up() {
 	ip -n "${P}cl" link set eth0 up
 	ip -n "${P}cl" route add 198.19.0.0/24 via 198.18.0.1
 	ip -n "${P}cl" -6 route add 2001:db8:19::/64 via 2001:db8:18::1
-	# behave like a wire: no half-done checksums leave the client (see DESIGN traps)
+	# behave like a wire: no half-done checksums leave the client (docs/design.md, Traps)
 	nsx "${P}cl" ethtool -K eth0 tx off >/dev/null 2>&1
 	ip -n "$H" addr add 198.18.0.1/24 dev "${P}up"
 	ip -n "$H" addr add 2001:db8:18::1/64 dev "${P}up" nodad

@@ -8,7 +8,7 @@ need_root
 PASS_OBJ=${PASS_OBJ:?set PASS_OBJ to pass.bpf.o}
 
 lab_up || { echo "FAIL: lab setup"; exit 1; }
-# XDP_TX back into the client's veth needs an XDP program on it (see DESIGN traps).
+# XDP_TX back into the client's veth needs an XDP program on it (docs/design.md, Traps).
 ip -n "${P}cl" link set dev eth0 xdp obj "$PASS_OBJ" sec xdp.frags
 mac_c1=$(ip -n "${P}c1" -j link show dev eth0 | jq -r '.[0].address')
 mac_c2=$(ip -n "${P}c2" -j link show dev eth0 | jq -r '.[0].address')

@@ -34,7 +34,7 @@ node_up() {
 	ip -n "${P}cl" addr add 198.18.0.2/24 dev eth0
 	ip -n "${P}cl" link set eth0 up
 	ip -n "${P}cl" route add "$POD_NET" via 198.18.0.1
-	# behave like a wire: no half-done checksums leave the client (DESIGN traps)
+	# behave like a wire: no half-done checksums leave the client (docs/design.md, Traps)
 	nsx "${P}cl" ethtool -K eth0 tx off >/dev/null 2>&1
 	ip -n "$N" addr add 198.18.0.1/24 dev "${P}up"
 	ip -n "$N" link set "${P}up" up
@@ -54,7 +54,7 @@ bridge_conf() {
 }
 
 # cni_exec PLUGIN COMMAND CONF_FILE [VAR=VALUE...]: run PLUGIN in the node's netns
-# as a runtime does (nsenter keeps bpffs, see DESIGN traps); stdout in $OUT,
+# as a runtime does (nsenter keeps bpffs, see docs/design.md, Traps); stdout in $OUT,
 # stderr in $ERR, exit code in $RC. Extra VAR=VALUE override or (VAR=) unset.
 cni_exec() {
 	local plugin=$1 cmd=$2 conf=$3

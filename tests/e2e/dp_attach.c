@@ -75,7 +75,7 @@ static void setup(void)
 	      client, MAC_UP, client, MAC_UP);
 	/*
 	 * XDP_TX back into a veth stalls unless the peer runs an XDP program
-	 * (DESIGN: traps): the client's end gets the pass program, as a wire.
+	 * (docs/design.md, Traps): the client's end gets the pass program, as a wire.
 	 */
 	lab_enter(client);
 	pass = xdpctl_pass__open_and_load();
@@ -310,6 +310,9 @@ static void test_xdp_filter(struct xdpctl_dp *dp)
 		snprintf(want, sizeof(want), "%s has XDP program xdpfilt_alw_all (id %u)", up, theirs);
 		CHECK(!strcmp(xdpctl_dp__errmsg(dp), want), "errmsg '%s', expected '%s'",
 		      xdpctl_dp__errmsg(dp), want);
+		CHECK(xdpctl_dp__errkind(dp) == XDPCTL_ERR_BUSY_XDP &&
+		      !strcmp(xdpctl_dp__errobj(dp), up), "kind busy by XDP (%d), object %s",
+		      xdpctl_dp__errkind(dp), xdpctl_dp__errobj(dp));
 	}
 	take(&after);
 	same(&before, &after, "refused attach");
@@ -357,6 +360,9 @@ int main(void)
 	CHECK_RET(dp, xdpctl_dp__attach(dp, "dpnosuchdev0", NULL), -ENODEV);
 	CHECK(!strcmp(xdpctl_dp__errmsg(dp), "no such device: dpnosuchdev0"), "errmsg: %s",
 	      xdpctl_dp__errmsg(dp));
+	CHECK(xdpctl_dp__errkind(dp) == XDPCTL_ERR_NO_DEVICE &&
+	      !strcmp(xdpctl_dp__errobj(dp), "dpnosuchdev0"), "kind no device (%d), object %s",
+	      xdpctl_dp__errkind(dp), xdpctl_dp__errobj(dp));
 	test_attach_detach(dp);
 	test_clsact(dp);
 	test_reattach(dp);

@@ -57,25 +57,62 @@ static void test_parse(void)
 	CHECK(xdpctl_mac_parse("2:00:0a:bc:de:f0", mac) == -EINVAL, "one-digit octet refused");
 }
 
+/* A name users see: lower case, digits and '_', as JSON keys and Prometheus labels take it. */
+static bool snake_case(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
 static void test_names(void)
 {
-	static const char *const reasons[] = {
-		"rx", "pass", "pingpong", "bypass", "redirect_error", "malformed", "too_big",
-		"ttl_expired", "not_for_us", "broadcast", "unknown_l3", "fragment", "vlan",
-		"fib_miss", "not_uplink", "to_tc", "martian_source", "ext_header", "ct_new", "ct_closing", "ct_no_container",
-		"ct_policy", "ct_forward", "neighbour_discovery", "ct_not_tcp_udp",
-	};
-	unsigned int i;
+	/* abi.h's tables, expanded here as any user of the ABI would. */
+#define R_NAME(id, name, words) { XDPCTL_R_##id, name, words },
+#define H_NAME(id, name, words) { XDPCTL_HOOK_##id, name, words },
+	static const struct { unsigned int v; const char *name, *words; }
+		reasons[] = { XDPCTL_REASONS(R_NAME) }, hooks[] = { XDPCTL_HOOKS(H_NAME) };
+	unsigned int i, j;
 
 	CHECK(sizeof(reasons) / sizeof(reasons[0]) == XDPCTL_REASON_MAX, "a name per reason");
-	for (i = 0; i < XDPCTL_REASON_MAX; i++)
-		CHECK(!strcmp(xdpctl_reason_name(i), reasons[i]), "reason %u: %s", i,
-		      xdpctl_reason_name(i));
+	CHECK(sizeof(hooks) / sizeof(hooks[0]) == XDPCTL_HOOK_MAX, "a name per hook");
+	for (i = 0; i < XDPCTL_REASON_MAX; i++) {
+		CHECK(reasons[i].v == i, "reason %s has the number of its place (%u)", reasons[i].name, i);
+		CHECK(!strcmp(xdpctl_reason_name(i), reasons[i].name) && snake_case(reasons[i].name),
+		      "reason %u: %s", i, xdpctl_reason_name(i));
+		CHECK(!strcmp(xdpctl_reason_words(i), reasons[i].words) && *reasons[i].words,
+		      "reason %u words: %s", i, xdpctl_reason_words(i));
+		for (j = 0; j < i; j++)
+			CHECK(strcmp(reasons[i].name, reasons[j].name), "reason name %s twice",
+			      reasons[i].name);
+	}
+	for (i = 0; i < XDPCTL_HOOK_MAX; i++) {
+		CHECK(hooks[i].v == i && !strcmp(xdpctl_hook_name(i), hooks[i].name) &&
+		      snake_case(hooks[i].name), "hook %u: %s", i, xdpctl_hook_name(i));
+		for (j = 0; j < i; j++)
+			CHECK(strcmp(hooks[i].name, hooks[j].name), "hook name %s twice", hooks[i].name);
+	}
+	{
+#define E_NAME(id, name, words) { XDPCTL_EV_##id, name, words },
+		static const struct { unsigned int v; const char *name, *words; }
+			kinds[] = { XDPCTL_EVENT_KINDS(E_NAME) };
+
+		CHECK(sizeof(kinds) / sizeof(kinds[0]) == XDPCTL_EV_MAX, "a name per event kind");
+		for (i = 0; i < XDPCTL_EV_MAX; i++) {
+			CHECK(kinds[i].v == i && !strcmp(xdpctl_event_kind_name(i), kinds[i].name) &&
+			      snake_case(kinds[i].name), "event kind %u: %s", i,
+			      xdpctl_event_kind_name(i));
+			for (j = 0; j < i; j++)
+				CHECK(strcmp(kinds[i].name, kinds[j].name), "event kind %s twice",
+				      kinds[i].name);
+		}
+		CHECK(!strcmp(xdpctl_event_kind_name(XDPCTL_EV_MAX), "unknown"), "kind out of range");
+	}
 	CHECK(!strcmp(xdpctl_reason_name(XDPCTL_REASON_MAX), "unknown"), "reason out of range");
-	CHECK(!strcmp(xdpctl_hook_name(XDPCTL_HOOK_XDP), "xdp") &&
-	      !strcmp(xdpctl_hook_name(XDPCTL_HOOK_TC_IN), "tc_ingress") &&
-	      !strcmp(xdpctl_hook_name(XDPCTL_HOOK_TC_FWD), "tc_return") &&
-	      !strcmp(xdpctl_hook_name(XDPCTL_HOOK_MAX), "unknown"), "hook names");
+	CHECK(!strcmp(xdpctl_hook_name(XDPCTL_HOOK_MAX), "unknown"), "hook out of range");
 	CHECK(!strcmp(xdpctl_engine_name(XDPCTL_ENGINE_TC), "tc") &&
 	      !strcmp(xdpctl_engine_name(XDPCTL_ENGINE_XDP), "xdp") &&
 	      !strcmp(xdpctl_mode_name(XDPCTL_MODE_GENERIC), "generic") &&
@@ -103,6 +140,9 @@ static void test_open_errors(void)
 		CHECK(!dp, "no handle on failure");
 		CHECK(strstr(xdpctl_dp__errmsg(NULL), dir), "errmsg names %s: %s", dir,
 		      xdpctl_dp__errmsg(NULL));
+		CHECK(xdpctl_dp__errkind(NULL) == XDPCTL_ERR_NO_STATE &&
+		      !strcmp(xdpctl_dp__errobj(NULL), dir), "kind no state (%d), object %s",
+		      xdpctl_dp__errkind(NULL), xdpctl_dp__errobj(NULL));
 	}
 	/* Not on a bpffs: ENODEV, and nothing created there. */
 	snprintf(tmp, sizeof(tmp), "/tmp/xdpctl-test-%d", (int)getpid());
@@ -113,15 +153,36 @@ static void test_open_errors(void)
 		CHECK_RET(NULL, xdpctl_dp__open(&o, &dp), -ENODEV);
 		CHECK(strstr(xdpctl_dp__errmsg(NULL), "bpffs"), "errmsg says bpffs: %s",
 		      xdpctl_dp__errmsg(NULL));
+		CHECK(xdpctl_dp__errkind(NULL) == XDPCTL_ERR_NO_BPFFS &&
+		      !strcmp(xdpctl_dp__errobj(NULL), "/tmp"), "kind no bpffs (%d), at %s",
+		      xdpctl_dp__errkind(NULL), xdpctl_dp__errobj(NULL));
 		CHECK(stat(tmp, &sb) && errno == ENOENT, "%s not created", tmp);
+		/* The same check alone; under /sys/fs/bpf the place to mount is that. */
+		CHECK_RET(NULL, xdpctl_pin_dir_check(tmp, XDPCTL_PIN_DIR_BPFFS), -ENODEV);
+		CHECK_RET(NULL, xdpctl_pin_dir_check(tmp, XDPCTL_PIN_DIR_NAME), 0);
+		CHECK_RET(NULL, xdpctl_pin_dir_check(lab_pin_dir(), XDPCTL_PIN_DIR_NAME |
+							    XDPCTL_PIN_DIR_BPFFS), 0);
 	}
 	/* bpffs refuses dots; relative paths make no sense. */
 	{
 		XDPCTL_OPTS(xdpctl_dp_opts, o, .pin_dir = "/sys/fs/bpf/a.b", .create = true);
 		XDPCTL_OPTS(xdpctl_dp_opts, r, .pin_dir = "xdpctl", .create = true);
 
+		char longdir[XDPCTL_PIN_DIR_MAX + 2];
+
 		CHECK_RET(NULL, xdpctl_dp__open(&o, &dp), -EINVAL);
+		CHECK(xdpctl_dp__errkind(NULL) == XDPCTL_ERR_PIN_DIR &&
+		      !strcmp(xdpctl_dp__errobj(NULL), "/sys/fs/bpf/a.b"), "kind pin dir (%d): %s",
+		      xdpctl_dp__errkind(NULL), xdpctl_dp__errmsg(NULL));
 		CHECK_RET(NULL, xdpctl_dp__open(&r, &dp), -EINVAL);
+		CHECK(xdpctl_dp__errkind(NULL) == XDPCTL_ERR_PIN_DIR, "relative: kind pin dir (%d)",
+		      xdpctl_dp__errkind(NULL));
+		memset(longdir, 'a', sizeof(longdir) - 1);
+		longdir[0] = '/';
+		longdir[sizeof(longdir) - 1] = '\0';
+		CHECK_RET(NULL, xdpctl_pin_dir_check(longdir, XDPCTL_PIN_DIR_NAME), -EINVAL);
+		longdir[sizeof(longdir) - 2] = '\0';
+		CHECK_RET(NULL, xdpctl_pin_dir_check(longdir, XDPCTL_PIN_DIR_NAME), 0);
 	}
 	/* Not root: EPERM (a child drops to nobody). */
 	pid = fork();
@@ -132,7 +193,8 @@ static void test_open_errors(void)
 		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
 			_exit(2);
 		_exit(xdpctl_dp__open(&o, &d) == -EPERM &&
-		      strstr(xdpctl_dp__errmsg(NULL), "root") ? 0 : 1);
+		      strstr(xdpctl_dp__errmsg(NULL), "root") &&
+		      xdpctl_dp__errkind(NULL) == XDPCTL_ERR_PERM ? 0 : 1);
 	}
 	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st),
 	      "open as nobody is EPERM naming root (child status %d)", st);
@@ -156,9 +218,14 @@ static void test_stale_layout(void)
 		CHECK_RET(NULL, xdpctl_dp__open(&o, &dp), -EEXIST);
 		CHECK(strstr(xdpctl_dp__errmsg(NULL), path), "errmsg names %s: %s", path,
 		      xdpctl_dp__errmsg(NULL));
+		CHECK(xdpctl_dp__errkind(NULL) == XDPCTL_ERR_STALE_PIN &&
+		      !strcmp(xdpctl_dp__errobj(NULL), path), "kind stale pin (%d), object %s",
+		      xdpctl_dp__errkind(NULL), xdpctl_dp__errobj(NULL));
 		CHECK(count_pins(dir) == 1, "nothing else created next to the stale map (%d pins)",
 		      count_pins(dir));
 		CHECK_RET(NULL, xdpctl_dp__open(&ro, &dp), -EEXIST);
+		CHECK(xdpctl_dp__errkind(NULL) == XDPCTL_ERR_STALE_PIN, "read-only: kind stale pin (%d)",
+		      xdpctl_dp__errkind(NULL));
 	}
 out:
 	sh("rm -rf %s", dir);

@@ -45,7 +45,7 @@ static void setup(void)
 	hv = lab_name("v");
 	lab_veth(host, up, MAC_UP, client, "eth0", MAC_CL);
 	lab_veth(host, hv, MAC_HV, ctr, "eth0", MAC_CT);
-	/* The client behaves like a wire: full checksums (DESIGN: traps). */
+	/* The client behaves like a wire: full checksums (docs/design.md, Traps). */
 	SH_OK("ip netns exec %s ethtool -K eth0 tx off >/dev/null", client);
 	SH_OK("ip -n %s addr add 198.18.0.1/24 dev eth0 && "
 	      "ip -n %s addr add 2001:db8:1::1/64 dev eth0 nodad && "
@@ -88,7 +88,7 @@ static long long dev_stat(const char *ns, const char *dev, const char *what)
 	return sh_num("ip netns exec %s cat /sys/class/net/%s/statistics/%s", ns, dev, what);
 }
 
-/* The client's eth0 runs the pass program while XDP_TX answers into it (DESIGN: traps). */
+/* The client's eth0 runs the pass program while XDP_TX answers into it (docs/design.md, Traps). */
 static void client_pass(bool on)
 {
 	struct xdpctl_pass *pass = NULL;

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Reference classifier (see ref.h). Semantics, in the order they apply,
- * from DESIGN.md ("Kernel side"), bpf/abi.h (reasons, rule structs) and the
- * block comments above the programs:
+ * from docs/design.md ("The programs, packet by packet"), bpf/abi.h (reasons, rule structs) and the
+ * block comments above the programs (reasons by the names abi.h gives them):
  *
- *  1. fewer than 14 bytes: no Ethernet header           -> MALFORMED
- *  2. group bit in the destination MAC                  -> BCAST
+ *  1. fewer than 14 bytes: no Ethernet header           -> malformed
+ *  2. group bit in the destination MAC                  -> broadcast
  *  3. xdp/tc_in only: the device has an xdpctl_ifaces entry and the
- *     destination MAC is not its MAC                    -> NOT_US
- *  4. more than two VLAN tags (802.1Q/802.1ad)          -> VLAN
- *     a tag cut short                                   -> MALFORMED
- *  5. ethertype not IPv4/IPv6                           -> UNKNOWN_L3
+ *     destination MAC is not its MAC                    -> not_for_us
+ *  4. more than two VLAN tags (802.1Q/802.1ad)          -> vlan
+ *     a tag cut short                                   -> malformed
+ *  5. ethertype not IPv4/IPv6                           -> unknown_l3
  *  6. malformed IP: IPv4 shorter than 20 bytes, version not 4, IHL < 5,
  *     total length below the header or beyond the frame; IPv6 shorter
  *     than 40 bytes, version not 6, payload beyond the frame, an extension
@@ -19,48 +19,48 @@
  *     protocol number in either family, as the parsers share one header),
  *     UDP (8) or TCP (20 bytes) header of a first fragment or whole
  *     datagram not wholly inside the IP payload (bytes after the IP length
- *     are Ethernet padding, not packet)                 -> MALFORMED
+ *     are Ethernet padding, not packet)                 -> malformed
  *  7. xdp/tc_in: a ping-pong rule for the destination with this hook's bit:
  *     a fragment that is or may be part of an echo request (first fragment:
  *     an echo request; non-first: IPv4 protocol ICMP, IPv6 any, since the
- *     program does not walk past the fragment header)  -> FRAGMENT
+ *     program does not walk past the fragment header)  -> fragment
  *     an echo request (ICMP type 8 in IPv4, ICMPv6 type 128 in IPv6): the
  *     reply in place, MACs and addresses swapped, TTL/hop limit 64, type
  *     0/129, checksums from scratch; XDP_TX / redirect to the same device
- *                                                       -> PINGPONG
+ *                                                       -> pingpong
  *     an echo request from a martian source (group-bit source MAC, IPv4
  *     0/8, 127/8, 224/4, 255.255.255.255, IPv6 ::, ::1, ff00::/8)
- *                                                       -> MARTIAN
+ *                                                       -> martian_source
  *     an IPv6 echo request with a routing header whose segments left is
- *     not 0, or with AH                                 -> EXT_HDR
+ *     not 0, or with AH                                 -> ext_header
  *     xdp only: a rule with the tc bit but not xdp's, an unfragmented echo
- *     request -> TO_TC (left untouched for the tc program to answer)
+ *     request -> to_tc (left untouched for the tc program to answer)
  *  8. xdp/tc_in: a bypass rule for the destination:
  *     xdp only, the device's entry has XDPCTL_IF_BYPASS_TO_TC (engine
  *     auto) -> TO_TC (every bypass hit passed on to tc, untouched);
  *     xdp only, the device's entry has XDPCTL_IF_TCP_TO_TC and the upper
  *     layer is TCP (IPv4: the protocol field, also of a later fragment;
  *     IPv6: the end of the chain, unknown behind a later fragment's
- *     header) -> TO_TC (passed on for the tc program, untouched);
- *     any VLAN tag -> VLAN; TTL/hop limit <= 1 -> TTL; L3 length above a
- *     non-zero rule MTU -> TOO_BIG; no devmap entry for the rule's
- *     ifindex (xdp and tc_in) -> REDIRECT_ERR (frame untouched); else new MACs,
- *     TTL/hop limit - 1, IPv4 header checksum from scratch, redirect
- *                                                       -> BYPASS
- *  9. tc_fwd: a bypass rule for the source: any tag -> VLAN; TTL <= 1 ->
- *     TTL; FIB: local or unrouted destination -> FIB_MISS; L3 length above
- *     the output device's MTU -> TOO_BIG; neighbour not resolved ->
- *     FIB_MISS; output device not an uplink in xdpctl_ifaces -> NOT_UPLINK;
+ *     header) -> to_tc (passed on for the tc program, untouched);
+ *     any VLAN tag -> vlan; TTL/hop limit <= 1 -> ttl_expired; L3 length
+ *     above a non-zero rule MTU -> too_big; no devmap entry for the rule's
+ *     ifindex (xdp and tc_in) -> redirect_error (frame untouched); else new
+ *     MACs, TTL/hop limit - 1, IPv4 header checksum from scratch, redirect
+ *                                                       -> bypass
+ *  9. tc_fwd: a bypass rule for the source: any tag -> vlan; TTL <= 1 ->
+ *     ttl_expired; FIB: local or unrouted destination -> fib_miss; L3 length above
+ *     the output device's MTU -> too_big; neighbour not resolved ->
+ *     fib_miss; output device not an uplink in xdpctl_ifaces -> not_uplink;
  *     else the neighbour's MAC and the device's MAC, TTL - 1, redirect to
- *     it                                                -> BYPASS
- * 10. nothing matched                                   -> PASS
+ *     it                                                -> bypass
+ * 10. nothing matched                                   -> pass
  *
- * Every reason but PINGPONG and BYPASS hands the frame to the stack
+ * Every reason but pingpong and bypass hands the frame to the stack
  * untouched (XDP_PASS / TC_ACT_OK). A checksum that was wrong on input stays
  * exactly as wrong (its one's complement residue is carried over): the
- * dataplane neither repairs nor adds corruption (DESIGN.md, "Checksum
- * offload": it must not corrupt what it forwards); valid input must give
- * the exact from-scratch value.
+ * dataplane neither repairs nor adds corruption (docs/design.md,
+ * Traps, "Checksum offload": it must not corrupt what it forwards); valid
+ * input must give the exact from-scratch value.
  */
 #include <errno.h>
 #include <string.h>
@@ -76,8 +76,8 @@
 #define ET_IPV6   0x86dd
 #define MAX_TAGS  2
 /*
- * Headers after the IPv6 header that the walk examines. DESIGN.md says only
- * "walked a bounded number of times"; the programs examine
+ * Headers after the IPv6 header that the walk examines. docs/design.md says
+ * "up to five extension headers"; the programs examine
  * IPV6_EXT_MAX_CHAIN (6) headers and must meet the upper layer, or a later
  * fragment's header, among them: five extension headers and the upper
  * layer pass, six extension headers are malformed (tests/unit pins the

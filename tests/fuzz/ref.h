@@ -2,7 +2,7 @@
 /*
  * Reference classifier for the differential test: a plain C model of what
  * the XDP program (xdpctl_xdp) and the tc programs (xdpctl_tc_in,
- * xdpctl_tc_fwd) must do with one frame, written from DESIGN.md and the
+ * xdpctl_tc_fwd) must do with one frame, written from docs/design.md and the
  * ABI's comments only (it includes bpf/abi.h, nothing from bpf/lib). It
  * decides the verdict, the reason counted, the rule whose counters move and
  * the frame as it must leave the program, with every checksum computed from

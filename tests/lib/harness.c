@@ -44,63 +44,33 @@ struct th {
 	int ev_n;
 };
 
-static const char *const reason_names[XDPCTL_REASON_MAX] = {
-	[XDPCTL_R_RX] = "RX",
-	[XDPCTL_R_PASS] = "PASS",
-	[XDPCTL_R_PINGPONG] = "PINGPONG",
-	[XDPCTL_R_BYPASS] = "BYPASS",
-	[XDPCTL_R_REDIRECT_ERR] = "REDIRECT_ERR",
-	[XDPCTL_R_MALFORMED] = "MALFORMED",
-	[XDPCTL_R_TOO_BIG] = "TOO_BIG",
-	[XDPCTL_R_TTL] = "TTL",
-	[XDPCTL_R_NOT_US] = "NOT_US",
-	[XDPCTL_R_BCAST] = "BCAST",
-	[XDPCTL_R_UNKNOWN_L3] = "UNKNOWN_L3",
-	[XDPCTL_R_FRAGMENT] = "FRAGMENT",
-	[XDPCTL_R_VLAN] = "VLAN",
-	[XDPCTL_R_FIB_MISS] = "FIB_MISS",
-	[XDPCTL_R_NOT_UPLINK] = "NOT_UPLINK",
-	[XDPCTL_R_TO_TC] = "TO_TC",
-	[XDPCTL_R_MARTIAN] = "MARTIAN",
-	[XDPCTL_R_EXT_HDR] = "EXT_HDR",
-	[XDPCTL_R_CT_NEW] = "CT_NEW",
-	[XDPCTL_R_CT_CLOSING] = "CT_CLOSING",
-	[XDPCTL_R_CT_NO_CONTAINER] = "CT_NO_CONTAINER",
-	[XDPCTL_R_CT_POLICY] = "CT_POLICY",
-	[XDPCTL_R_CT_FWD] = "CT_FWD",
-	[XDPCTL_R_ND] = "ND",
-	[XDPCTL_R_NOT_TCPUDP] = "NOT_TCPUDP",
-};
+/* Hooks and reasons by abi.h's names, the ones the CLI and JSON show. */
+#define TH_REASON_NAME(id, name, words) [XDPCTL_R_##id] = name,
+#define TH_HOOK_NAME(id, name, words) [XDPCTL_HOOK_##id] = name,
+static const char *const reason_names[XDPCTL_REASON_MAX] = { XDPCTL_REASONS(TH_REASON_NAME) };
+static const char *const hook_names[XDPCTL_HOOK_MAX] = { XDPCTL_HOOKS(TH_HOOK_NAME) };
 
 const char *th_reason_name(unsigned int reason)
 {
-	static char unnamed[XDPCTL_REASON_MAX + 1][16];
-
-	if (reason < XDPCTL_REASON_MAX && reason_names[reason])
-		return reason_names[reason];
-	/* A reason newer than this table: name it by number. */
-	reason = reason < XDPCTL_REASON_MAX ? reason : XDPCTL_REASON_MAX;
-	snprintf(unnamed[reason], sizeof(unnamed[reason]), "reason%u", reason);
-	return unnamed[reason];
+	return reason < XDPCTL_REASON_MAX ? reason_names[reason] : "?";
 }
 
 const char *th_hook_name(unsigned int hook)
 {
-	switch (hook) {
-	case XDPCTL_HOOK_XDP:
-		return "xdp";
-	case XDPCTL_HOOK_TC_IN:
-		return "tc_in";
-	case XDPCTL_HOOK_TC_FWD:
-		return "tc_fwd";
-	default:
-		return "?";
-	}
+	return hook < XDPCTL_HOOK_MAX ? hook_names[hook] : "?";
 }
 
+/* The program's name without "xdpctl_", as the corpus files' "prog" line says it. */
 const char *th_prog_name(enum th_prog prog)
 {
-	return th_hook_name(th_prog_hook(prog));
+	switch (prog) {
+	case TH_XDP:
+		return "xdp";
+	case TH_TC_IN:
+		return "tc_in";
+	default:
+		return "tc_fwd";
+	}
 }
 
 enum xdpctl_hook th_prog_hook(enum th_prog prog)

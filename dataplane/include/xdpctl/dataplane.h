@@ -60,8 +60,11 @@ int xdpctl_mac_parse(const char *s, __u8 mac[6]);
  */
 const char *xdpctl_addr_special(const struct xdpctl_addr *a);
 void xdpctl_mac_format(const __u8 mac[6], char buf[18]);
+/* Names and meanings from abi.h's XDPCTL_REASONS / XDPCTL_HOOKS; "unknown" out of range. */
 const char *xdpctl_reason_name(unsigned int reason);  /* "bypass", "ttl_expired", ... */
+const char *xdpctl_reason_words(unsigned int reason); /* "TTL expired", ... */
 const char *xdpctl_hook_name(unsigned int hook);      /* "xdp", "tc_ingress", "tc_return" */
+const char *xdpctl_event_kind_name(unsigned int kind); /* XDPCTL_EVENT_KINDS: "icmp_request", ... */
 
 /* ---- network namespaces ---- */
 /*
@@ -84,8 +87,11 @@ struct xdpctl_dp_opts {
 
 /*
  * Open the state under the pin dir. Without opts->create, a missing pin dir
- * or map is -ENOENT. -ENODEV: bpffs not mounted there; -EPERM: not allowed;
- * -EEXIST with errmsg naming the path: a pinned map has another layout.
+ * or map is -ENOENT (XDPCTL_ERR_NO_STATE). -ENODEV: bpffs not mounted there
+ * (XDPCTL_ERR_NO_BPFFS); -EPERM: not allowed (XDPCTL_ERR_PERM); -EEXIST: a
+ * pinned map has another layout (XDPCTL_ERR_STALE_PIN, errobj its path);
+ * -EPROTO: the state of another ABI version (XDPCTL_ERR_ABI); -EINVAL: the
+ * pin dir's name (XDPCTL_ERR_PIN_DIR).
  */
 int xdpctl_dp__open(const struct xdpctl_dp_opts *opts, struct xdpctl_dp **out);
 void xdpctl_dp__close(struct xdpctl_dp *dp); /* accepts NULL */
@@ -95,7 +101,45 @@ void xdpctl_dp__close(struct xdpctl_dp *dp); /* accepts NULL */
  * xdpctl_discover_veth, xdpctl_discover_veth_netns).
  */
 const char *xdpctl_dp__errmsg(const struct xdpctl_dp *dp);
+/*
+ * What kind of failure the last error was, as data (so a caller chooses
+ * its advice without reading errmsg), and the object it concerns
+ * (xdpctl_dp__errobj, "" when none). NULL @dp: the thread's last error
+ * without a handle, as for errmsg.
+ */
+enum xdpctl_errkind {
+	XDPCTL_ERR_NONE = 0,      /* no error recorded */
+	XDPCTL_ERR_OTHER,         /* see errmsg and the errno returned */
+	XDPCTL_ERR_PERM,          /* not allowed: needs CAP_BPF and CAP_NET_ADMIN */
+	XDPCTL_ERR_PIN_DIR,       /* the pin dir's name cannot be one; obj: the pin dir */
+	XDPCTL_ERR_NO_BPFFS,      /* no bpffs where the pin dir is; obj: the place to mount one */
+	XDPCTL_ERR_NO_STATE,      /* no xdpctl state (pin dir or a map missing); obj: the pin dir */
+	XDPCTL_ERR_STALE_PIN,     /* a pinned map of another layout; obj: its path */
+	XDPCTL_ERR_ABI,           /* the state of another xdpctl ABI version; obj: the pin dir */
+	XDPCTL_ERR_NO_DEVICE,     /* no such device; obj: its name */
+	XDPCTL_ERR_BUSY_XDP,      /* another owner's XDP program on the device; obj: the device */
+	XDPCTL_ERR_BUSY_TC,       /* another program holds xdpctl's tc filter slot; obj: the device */
+	XDPCTL_ERR_ORPHAN,        /* xdpctl's program of another pin dir or a lost state; obj: the device */
+	XDPCTL_ERR_NOT_SUPPORTED, /* e.g. this XDP mode on the device; obj: the device */
+};
+enum xdpctl_errkind xdpctl_dp__errkind(const struct xdpctl_dp *dp);
+const char *xdpctl_dp__errobj(const struct xdpctl_dp *dp);
 const char *xdpctl_dp__pin_dir(const struct xdpctl_dp *dp);
+
+/*
+ * The one check of a pin dir, also made by xdpctl_dp__open().
+ * XDPCTL_PIN_DIR_NAME: absolute, at most XDPCTL_PIN_DIR_MAX characters, no
+ * '.' in its last part (bpffs refuses dots); XDPCTL_PIN_DIR_BPFFS: the pin
+ * dir, or its nearest existing ancestor, is on a bpffs (no state needed).
+ * @return 0, or a negative errno with the thread's errmsg and errkind:
+ * XDPCTL_ERR_PIN_DIR (-EINVAL), XDPCTL_ERR_NO_BPFFS (-ENODEV; errobj is
+ * the directory to mount a bpffs on: /sys/fs/bpf for a pin dir below it,
+ * else the nearest existing one), or XDPCTL_ERR_OTHER.
+ */
+#define XDPCTL_PIN_DIR_MAX 200
+#define XDPCTL_PIN_DIR_NAME  (1u << 0)
+#define XDPCTL_PIN_DIR_BPFFS (1u << 1)
+int xdpctl_pin_dir_check(const char *dir, unsigned int what);
 /* Remove every pinned object of this state and the pin dir (tests, reset). */
 int xdpctl_dp__destroy_pins(struct xdpctl_dp *dp);
 
