@@ -558,6 +558,8 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 	}
 	if (err)
 		return err;
+	/* dp_reopen() above gives the handle the new state's maps. */
+	ifaces = dp_map_fd(dp, DP_MAP_IFACES);
 
 	have_old = !bpf_map_lookup_elem(ifaces, &l.ifindex, &old);
 	if (have_old && !(old.flags & XDPCTL_IF_UPLINK) && (old.flags & XDPCTL_IF_VETH)) {

@@ -37,7 +37,7 @@ docker_answers && DAEMON_BEFORE=1
 FWD_BEFORE=$(sysctl -n net.ipv4.ip_forward)
 # Docker's chains as they are before the test: an earlier dockerd may have left
 # them (dockerd never removes them); the lab must leave them as it found them.
-docker_chains() { for t in filter nat; do iptables -t "$t" -S 2>/dev/null | grep -E '^-N DOCKER' | sed "s/^/$t /"; done | sort; }
+docker_chains() { for t in filter nat; do iptables -t "$t" -S 2>/dev/null | { grep -E '^-N DOCKER' || true; } | sed "s/^/$t /"; done | sort; }
 CHAINS_BEFORE=$(docker_chains)
 
 # shellcheck disable=SC2317  # invoked by the trap
