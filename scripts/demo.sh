@@ -192,13 +192,23 @@ in_before=$(rule_count "$C2_IP4" in_packets)
 out_before=$(rule_count "$C2_IP4" out_packets)
 br_before=$(host_rx "$BRIDGE")
 gotfile=$(mktemp)
-in_c2 timeout 20 sh -c 'nc -l -p 5001 | sha256sum' >"$gotfile" 2>/dev/null &
+# The receiver must not half-close: the fast path follows ESTABLISHED
+# entries only, and a half-closed flow (conntrack's FIN_WAIT/CLOSE_WAIT) is
+# the stack's, as in the kernel's flowtable. Busybox nc in a container sends
+# its FIN at once when its stdin is empty, so there it runs sha256sum on the
+# socket (-e) and the sum is read back after.
+if [ "$LAB_MODE" = docker ]; then
+	in_c2 timeout 20 nc -l -p 5001 -e sh -c 'sha256sum >/tmp/demo.sha256' >/dev/null 2>&1 &
+else
+	in_c2 timeout 20 sh -c 'nc -l -p 5001 | sha256sum' >"$gotfile" 2>/dev/null &
+fi
 srv=$!
 sleep 1
 if ! client timeout 20 sh -c "nc -q 1 $C2_IP4 5001 <'$payload' || nc $C2_IP4 5001 <'$payload'" 2>/dev/null; then
 	true # nc variants differ in how they close; the checksum below decides
 fi
 wait "$srv" || true
+[ "$LAB_MODE" = docker ] && in_c2 cat /tmp/demo.sha256 >"$gotfile" 2>/dev/null
 got=$(cut -d' ' -f1 <"$gotfile")
 rm -f "$payload" "$gotfile"
 in_after=$(rule_count "$C2_IP4" in_packets)
