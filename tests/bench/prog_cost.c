@@ -152,7 +152,7 @@ static int build(struct pb_spec *s, __u8 *out)
 
 static void set_dev_mac(const __u8 *mac)
 {
-	int err = th_iface_set(H, 1, mac, XDPCTL_IF_UPLINK);
+	int err = th_iface_set(H, 1, mac, XDPCTL_IF_UPLINK | XDPCTL_IF_SKIP_FIREWALL);
 
 	if (err)
 		die("th_iface_set", err);
