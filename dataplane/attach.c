@@ -1,36 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Attach and detach: the XDP program of an uplink through libxdp (libbpf's
- * bpf_xdp_attach where libxdp cannot do it), the tc programs at clsact
- * ingress through libbpf's tc API, the pass program of a container-side
- * veth, the status of attached devices and the run-time feature probe.
- * What an attach added is recorded in the ifaces map, so that a detach in a
- * later process removes exactly that.
+ * Uplinks: attach and detach (the XDP program, the tc ingress program or
+ * both, by engine), the status of attached devices and of orphans. What an
+ * attach added is recorded in the ifaces map, so that a detach in a later
+ * process removes exactly that. The hooks are hook.c's; the container veths
+ * a detach leaves or takes the pass program from are veth.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <linux/ethtool.h>
-#include <linux/if_link.h>
-#include <linux/sockios.h>
-#include <linux/pkt_sched.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include <xdp/libxdp.h>
 
-#include "internal.h"
-#include "pass.skel.h"
+#include "veth.h"
 #include "tc.skel.h"
 #include "xdp.skel.h"
 
-/* enum bpf_attach_type of tcx ingress (Linux 6.6); the system UAPI headers predate it. */
-#define DP_BPF_TCX_INGRESS 46
-
-#define CLSACT_INGRESS TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
-#define CLSACT_EGRESS  TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)
+#define SYSCTL_LIBERAL "/proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal"
 
 const char *xdpctl_engine_name(enum xdpctl_engine e)
 {
@@ -55,527 +41,6 @@ const char *xdpctl_fast_path_name(enum xdpctl_fast_path f)
 	}
 	return "unknown";
 }
-
-/* ---- conntrack settings of the current netns ---- */
-
-#define SYSCTL_NF "/proc/sys/net/netfilter/"
-#define SYSCTL_LIBERAL SYSCTL_NF "nf_conntrack_tcp_be_liberal"
-
-/* /proc/sys/net is the opener's netns's: read in the netns that holds the uplink. */
-static int sysctl_read(const char *path, unsigned long *v)
-{
-	FILE *f = fopen(path, "re");
-	int ok;
-
-	if (!f)
-		return -errno;
-	ok = fscanf(f, "%lu", v) == 1;
-	fclose(f);
-	return ok ? 0 : -EINVAL;
-}
-
-static int sysctl_write(const char *path, unsigned long v)
-{
-	FILE *f = fopen(path, "we");
-	int err = 0;
-
-	if (!f)
-		return -errno;
-	if (fprintf(f, "%lu\n", v) < 0)
-		err = -EIO;
-	if (fclose(f) && !err)
-		err = -errno;
-	return err;
-}
-
-void dp_ct_timeouts(__u32 *tcp_ms, __u32 *udp_ms)
-{
-	unsigned long v;
-
-	*tcp_ms = 432000u * 1000u;
-	*udp_ms = 120u * 1000u;
-	if (!sysctl_read(SYSCTL_NF "nf_conntrack_tcp_timeout_established", &v) && v &&
-	    v <= 4000000)
-		*tcp_ms = (__u32)(v * 1000);
-	if (!sysctl_read(SYSCTL_NF "nf_conntrack_udp_timeout_stream", &v) && v && v <= 4000000)
-		*udp_ms = (__u32)(v * 1000);
-}
-
-const char *xdpctl_mode_name(enum xdpctl_mode m)
-{
-	switch (m) {
-	case XDPCTL_MODE_AUTO:
-		return "auto";
-	case XDPCTL_MODE_NATIVE:
-		return "native";
-	case XDPCTL_MODE_GENERIC:
-		return "generic";
-	}
-	return "unknown";
-}
-
-int xdpctl_probe_features(struct xdpctl_features *f)
-{
-	__u32 cnt = 0, attach_flags = 0;
-
-	if (!f)
-		return dp_ret(-EINVAL);
-	memset(f, 0, sizeof(*f));
-	dp_hook_lib_prints();
-	f->xdp_native_veth = true;
-	f->freplace = dp_have_freplace();
-	f->tracing = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACING, NULL) == 1;
-	f->redirect_peer = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS,
-						   BPF_FUNC_redirect_peer, NULL) == 1;
-	f->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
-	/* A tcx query on lo (ifindex 1 in every netns) fails with EINVAL before 6.6. */
-	f->tcx = !bpf_prog_query(1, (enum bpf_attach_type)DP_BPF_TCX_INGRESS, 0,
-				 &attach_flags, NULL, &cnt);
-	{
-		struct btf *vm = btf__load_vmlinux_btf();
-
-		if (!libbpf_get_error(vm)) {
-			f->ct_kfuncs =
-				btf__find_by_name_kind(vm, "bpf_xdp_ct_lookup", BTF_KIND_FUNC) > 0 &&
-				btf__find_by_name_kind(vm, "bpf_skb_ct_lookup", BTF_KIND_FUNC) > 0 &&
-				btf__find_by_name_kind(vm, "bpf_ct_release", BTF_KIND_FUNC) > 0 &&
-				btf__find_by_name_kind(vm, "bpf_ct_change_timeout", BTF_KIND_FUNC) > 0;
-			f->ct_nat_kfunc =
-				btf__find_by_name_kind(vm, "bpf_ct_set_nat_info", BTF_KIND_FUNC) > 0;
-			f->flowtable = btf__find_by_name_kind(vm, "nf_flow_table_init",
-							      BTF_KIND_FUNC) > 0;
-			btf__free(vm);
-		}
-	}
-	return 0;
-}
-
-bool dp_have_freplace(void)
-{
-	static int have = -1;
-
-	if (have < 0)
-		have = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_EXT, NULL) == 1;
-	return have;
-}
-
-/* ---- loading ---- */
-
-static int load_err(struct xdpctl_dp *dp, int err, const char *what)
-{
-	if (*dp_libbpf_stale_path())
-		return dp_err(dp, -EEXIST,
-			      "%s: pinned map has another layout: stale state of another xdpctl version, remove it",
-			      dp_libbpf_stale_path());
-	return dp_err(dp, err, "loading the %s program: %s", what, strerror(-err));
-}
-
-int dp_load_xdp(struct xdpctl_dp *dp, struct xdpctl_xdp **out)
-{
-	LIBBPF_OPTS(bpf_object_open_opts, o, .pin_root_path = dp->pin_dir);
-	struct xdpctl_xdp *skel;
-	int err;
-
-	skel = xdpctl_xdp__open_opts(&o);
-	if (!skel)
-		return dp_err(dp, -errno, "opening the XDP object: %s", strerror(errno));
-	dp_ct_timeouts((__u32 *)&skel->rodata->ct_tcp_timeout_ms,
-		       (__u32 *)&skel->rodata->ct_udp_timeout_ms);
-	dp_libbpf_clear();
-	err = dp_prepare_obj(dp, skel->obj);
-	if (!err)
-		err = xdpctl_xdp__load(skel);
-	if (!err) {
-		/* The tail call into the conntrack program. */
-		__u32 k = 0;
-		int fd = bpf_program__fd(skel->progs.xdpctl_xdp_ct);
-
-		if (bpf_map_update_elem(bpf_map__fd(skel->maps.xdpctl_xdp_tail), &k, &fd, 0))
-			err = -errno;
-	}
-	if (err) {
-		err = load_err(dp, err, "XDP");
-		xdpctl_xdp__destroy(skel);
-		return err;
-	}
-	*out = skel;
-	return 0;
-}
-
-int dp_load_tc(struct xdpctl_dp *dp, const char *prog, struct xdpctl_tc **out)
-{
-	LIBBPF_OPTS(bpf_object_open_opts, o, .pin_root_path = dp->pin_dir);
-	struct xdpctl_tc *skel;
-	int err;
-
-	skel = xdpctl_tc__open_opts(&o);
-	if (!skel)
-		return dp_err(dp, -errno, "opening the tc object: %s", strerror(errno));
-	dp_ct_timeouts((__u32 *)&skel->rodata->ct_tcp_timeout_ms,
-		       (__u32 *)&skel->rodata->ct_udp_timeout_ms);
-	dp_libbpf_clear();
-	/* Only the program asked for goes through the verifier (~50 ms each). */
-	bpf_program__set_autoload(skel->progs.xdpctl_tc_in, !strcmp(prog, DP_PROG_TC_IN));
-	bpf_program__set_autoload(skel->progs.xdpctl_tc_fwd, !strcmp(prog, DP_PROG_TC_FWD));
-	/* Each with the program it tail-calls, and that one's program array only. */
-	bpf_program__set_autoload(skel->progs.xdpctl_tc_ct, !strcmp(prog, DP_PROG_TC_IN));
-	bpf_program__set_autoload(skel->progs.xdpctl_tc_ret, !strcmp(prog, DP_PROG_TC_FWD));
-	bpf_map__set_autocreate(skel->maps.xdpctl_tc_tin, !strcmp(prog, DP_PROG_TC_IN));
-	bpf_map__set_autocreate(skel->maps.xdpctl_tc_tret, !strcmp(prog, DP_PROG_TC_FWD));
-	err = dp_prepare_obj(dp, skel->obj);
-	if (!err)
-		err = xdpctl_tc__load(skel);
-	if (!err) {
-		/* The tail call of the program loaded into its second half. */
-		bool in = !strcmp(prog, DP_PROG_TC_IN);
-		__u32 k = 0;
-		int fd = bpf_program__fd(in ? skel->progs.xdpctl_tc_ct : skel->progs.xdpctl_tc_ret);
-
-		if (bpf_map_update_elem(bpf_map__fd(in ? skel->maps.xdpctl_tc_tin : skel->maps.xdpctl_tc_tret),
-					&k, &fd, 0))
-			err = -errno;
-	}
-	if (err) {
-		err = load_err(dp, err, "tc");
-		xdpctl_tc__destroy(skel);
-		return err;
-	}
-	*out = skel;
-	return 0;
-}
-
-/* ---- tc ---- */
-
-static __u32 tc_query(__u32 ifindex)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, q, .handle = DP_TC_HANDLE, .priority = DP_TC_PRIORITY);
-
-	if (bpf_tc_query(&hook, &q))
-		return 0;
-	return q.prog_id;
-}
-
-__u32 dp_tc_prog_id(__u32 ifindex)
-{
-	return tc_query(ifindex);
-}
-
-static void clsact_destroy_if_empty(__u32 ifindex)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
-	int in = dp_tc_filter_count(ifindex, CLSACT_INGRESS);
-	int eg = dp_tc_filter_count(ifindex, CLSACT_EGRESS);
-
-	if (in || eg) {
-		dp_log(XDPCTL_LOG_INFO, "ifindex %u: clsact kept, %d other filter(s) on it\n",
-		       ifindex, in > 0 && eg > 0 ? in + eg : (in > 0 ? in : eg));
-		return;
-	}
-	/* Both attach points: that removes the qdisc (ingress alone would flush filters). */
-	bpf_tc_hook_destroy(&hook);
-}
-
-int dp_tc_add(struct xdpctl_dp *dp, __u32 ifindex, int prog_fd, const char *prog_name,
-	      bool force, bool *created)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = DP_TC_HANDLE,
-		    .priority = DP_TC_PRIORITY);
-	char name[BPF_OBJ_NAME_LEN] = "?", obj[32];
-	bool orphan;
-	__u32 cur;
-	int err;
-
-	*created = false;
-	err = bpf_tc_hook_create(&hook);
-	if (err && err != -EEXIST)
-		return dp_err(dp, err, "ifindex %u: creating the clsact qdisc: %s", ifindex,
-			      strerror(-err));
-	*created = !err;
-	cur = tc_query(ifindex);
-	orphan = cur && dp_prog_orphan(dp, cur, prog_name);
-	/*
-	 * A return-path program of a lost state is ours by name and slot, and
-	 * only the veth's rules use it: it is taken over without --force.
-	 */
-	if (orphan && !strcmp(prog_name, DP_PROG_TC_FWD) && !force) {
-		dp_log(XDPCTL_LOG_INFO, "ifindex %u: replacing %s (id %u) of another pin dir or a lost state\n",
-		       ifindex, prog_name, cur);
-	} else if (orphan && !force) {
-		snprintf(obj, sizeof(obj), "ifindex %u", ifindex);
-		err = dp_errk(dp, -EBUSY, XDPCTL_ERR_ORPHAN, obj,
-			      "ifindex %u: tc filter pref %u handle 0x%x holds xdpctl's program %s (id %u) from another pin dir or a lost state",
-			      ifindex, DP_TC_PRIORITY, DP_TC_HANDLE, prog_name, cur);
-		goto fail;
-	} else if (cur && !dp_prog_is_ours(dp, cur, prog_name) && !force) {
-		dp_prog_name(cur, name);
-		snprintf(obj, sizeof(obj), "ifindex %u", ifindex);
-		err = dp_errk(dp, -EBUSY, XDPCTL_ERR_BUSY_TC, obj,
-			      "ifindex %u: tc filter pref %u handle 0x%x holds program %s (id %u)",
-			      ifindex, DP_TC_PRIORITY, DP_TC_HANDLE, name, cur);
-		goto fail;
-	}
-	if (cur)
-		opts.flags = BPF_TC_F_REPLACE;
-	err = bpf_tc_attach(&hook, &opts);
-	if (err) {
-		err = dp_err(dp, err, "ifindex %u: attaching %s at clsact ingress: %s", ifindex,
-			     prog_name, strerror(-err));
-		goto fail;
-	}
-	return 0;
-fail:
-	if (*created)
-		clsact_destroy_if_empty(ifindex);
-	*created = false;
-	return err;
-}
-
-int dp_tc_del(struct xdpctl_dp *dp, __u32 ifindex, const char *prog_name, bool clsact_ours)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DP_TC_HANDLE, .priority = DP_TC_PRIORITY);
-	__u32 cur = tc_query(ifindex);
-	int err = 0;
-
-	if (cur && dp_prog_is_ours(dp, cur, prog_name)) {
-		err = bpf_tc_detach(&hook, &opts);
-		if (err && err != -ENOENT)
-			return dp_err(dp, err, "ifindex %u: removing tc filter %s: %s", ifindex,
-				      prog_name, strerror(-err));
-	}
-	if (clsact_ours)
-		clsact_destroy_if_empty(ifindex);
-	return 0;
-}
-
-/* ---- XDP ---- */
-
-struct xdp_state {
-	__u32 prog_id;           /* what the device runs (a dispatcher with libxdp) */
-	__u32 ours_id;           /* our program among it, 0 if none */
-	__u32 orphan_id;         /* xdpctl's program of another state among it, 0 if none */
-	enum xdp_attach_mode mode;
-	bool dispatcher;
-	char name[BPF_OBJ_NAME_LEN];
-};
-
-static __u32 mode_flag(enum xdp_attach_mode m)
-{
-	return m == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-}
-
-static int xdp_state_get(const struct xdpctl_dp *dp, __u32 ifindex, const char *ours_name,
-			 struct xdp_state *st)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	struct xdp_multiprog *mp;
-	int err;
-
-	memset(st, 0, sizeof(*st));
-	err = bpf_xdp_query(ifindex, 0, &q);
-	if (err)
-		return err;
-	if (q.drv_prog_id) {
-		st->prog_id = q.drv_prog_id;
-		st->mode = XDP_MODE_NATIVE;
-	} else if (q.skb_prog_id) {
-		st->prog_id = q.skb_prog_id;
-		st->mode = XDP_MODE_SKB;
-	} else {
-		return 0;
-	}
-	dp_prog_name(st->prog_id, st->name);
-	mp = xdp_multiprog__get_from_ifindex(ifindex);
-	if (!libxdp_get_error(mp) && mp && !xdp_multiprog__is_legacy(mp)) {
-		struct xdp_program *p;
-
-		st->dispatcher = true;
-		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
-			if (dp_prog_is_ours(dp, xdp_program__id(p), ours_name))
-				st->ours_id = xdp_program__id(p);
-			else if (dp_prog_orphan(dp, xdp_program__id(p), ours_name))
-				st->orphan_id = xdp_program__id(p);
-	} else if (dp_prog_is_ours(dp, st->prog_id, ours_name)) {
-		st->ours_id = st->prog_id;
-	} else if (dp_prog_orphan(dp, st->prog_id, ours_name)) {
-		st->orphan_id = st->prog_id;
-	}
-	if (!libxdp_get_error(mp))
-		xdp_multiprog__close(mp);
-	return 0;
-}
-
-/* Remove program @id from @ifindex: libxdp first, else a conditional bpf_xdp_detach. */
-static int xdp_remove(__u32 ifindex, __u32 id, enum xdp_attach_mode mode)
-{
-	struct xdp_program *p = xdp_program__from_id(id);
-	int err, fd;
-
-	if (!libxdp_get_error(p)) {
-		err = xdp_program__detach(p, ifindex, mode, 0);
-		xdp_program__close(p);
-		if (!err)
-			return 0;
-		dp_log(XDPCTL_LOG_DEBUG, "libxdp detach of program %u: %s; using bpf_xdp_detach\n",
-		       id, strerror(-err));
-	}
-	fd = bpf_prog_get_fd_by_id(id);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	{
-		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = fd);
-
-		err = bpf_xdp_detach(ifindex, mode_flag(mode), &ao);
-	}
-	close(fd);
-	return err;
-}
-
-/* Fresh attach through libxdp; where libxdp cannot, bpf_xdp_attach. */
-static int xdp_attach_fresh(int fd, __u32 ifindex, enum xdp_attach_mode mode, bool *direct)
-{
-	struct xdp_program *p = xdp_program__from_fd(fd);
-	int err;
-
-	*direct = false;
-	if (!libxdp_get_error(p)) {
-		err = xdp_program__attach(p, ifindex, mode, 0);
-		xdp_program__close(p);
-		/* Refusals that bpf_xdp_attach would repeat: report them. */
-		if (!err || err == -EOPNOTSUPP || err == -EBUSY || err == -EEXIST)
-			return err;
-		dp_log(XDPCTL_LOG_INFO, "libxdp attach failed (%s); using bpf_xdp_attach\n",
-		       strerror(-err));
-	} else {
-		xdp_program__close(p);
-	}
-	err = bpf_xdp_attach(ifindex, fd, XDP_FLAGS_UPDATE_IF_NOEXIST | mode_flag(mode), NULL);
-	if (!err)
-		*direct = true;
-	return err;
-}
-
-/* Atomically put @fd in place of program @old_id (same mode). */
-static int xdp_replace(int fd, __u32 ifindex, __u32 old_id, enum xdp_attach_mode mode)
-{
-	int old_fd = bpf_prog_get_fd_by_id(old_id), err;
-
-	if (old_fd < 0)
-		return -errno;
-	{
-		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = old_fd);
-
-		err = bpf_xdp_attach(ifindex, fd, XDP_FLAGS_REPLACE | mode_flag(mode), &ao);
-	}
-	close(old_fd);
-	return err;
-}
-
-/* Put the program held at @fd back on @ifindex in @mode, after a failed mode switch. */
-static int xdp_restore(__u32 ifindex, int fd, enum xdp_attach_mode mode)
-{
-	return bpf_xdp_attach(ifindex, fd, XDP_FLAGS_UPDATE_IF_NOEXIST | mode_flag(mode), NULL);
-}
-
-/*
- * Put program @fd on @ifindex in @want (AUTO: native, else generic; on a
- * re-attach, the mode already in use). Our own program is replaced
- * atomically; another owner's only with @force. *direct: libxdp not used.
- * *old_fd: after a mode switch, the old program (the caller puts it back
- * if a later step fails, and closes it); -1 otherwise.
- */
-static int xdp_attach(struct xdpctl_dp *dp, const char *dev, __u32 ifindex, int fd,
-		      enum xdpctl_mode want, bool force, const struct xdp_state *cur, bool *direct,
-		      int *old_fd)
-{
-	enum xdp_attach_mode modes[2];
-	int n = 0, i, err = -EOPNOTSUPP;
-
-	*direct = false;
-	*old_fd = -1;
-	if (want == XDPCTL_MODE_NATIVE) {
-		modes[n++] = XDP_MODE_NATIVE;
-	} else if (want == XDPCTL_MODE_GENERIC) {
-		modes[n++] = XDP_MODE_SKB;
-	} else if (cur->prog_id && !cur->dispatcher && (cur->ours_id || force)) {
-		modes[n++] = cur->mode;
-	} else {
-		modes[n++] = XDP_MODE_NATIVE;
-		modes[n++] = XDP_MODE_SKB;
-	}
-
-	if (cur->prog_id && !cur->dispatcher && (cur->ours_id || force)) {
-		/*
-		 * libxdp 1.3 refuses to replace a program it did not load into
-		 * a dispatcher ("can't replace; unload first"), and without
-		 * freplace there is no dispatcher: replace atomically here.
-		 */
-		if (modes[0] == cur->mode) {
-			err = xdp_replace(fd, ifindex, cur->prog_id, cur->mode);
-			if (err)
-				return dp_err(dp, err, "%s: replacing XDP program %s (id %u): %s", dev,
-					      cur->name, cur->prog_id, strerror(-err));
-			*direct = true;
-			return 0;
-		}
-		/*
-		 * Another mode: native and generic cannot coexist; not atomic.
-		 * Hold the old program, so that it can go back if the new mode
-		 * fails (a driver without native XDP): a failed attach must not
-		 * leave the device without its program.
-		 */
-		dp_log(XDPCTL_LOG_INFO, "%s: switching XDP mode: detach, then attach\n", dev);
-		*old_fd = bpf_prog_get_fd_by_id(cur->prog_id);
-		if (*old_fd < 0)
-			return dp_err(dp, -errno, "%s: holding XDP program %s (id %u): %s", dev,
-				      cur->name, cur->prog_id, strerror(errno));
-		err = xdp_remove(ifindex, cur->prog_id, cur->mode);
-		if (err) {
-			close(*old_fd);
-			*old_fd = -1;
-			return dp_err(dp, err, "%s: removing XDP program %s (id %u): %s", dev,
-				      cur->name, cur->prog_id, strerror(-err));
-		}
-	} else if (cur->prog_id && cur->dispatcher && cur->ours_id) {
-		/* libxdp rebuilds the dispatcher without our old program. */
-		err = xdp_remove(ifindex, cur->ours_id, cur->mode);
-		if (err)
-			return dp_err(dp, err, "%s: removing our old XDP program (id %u): %s", dev,
-				      cur->ours_id, strerror(-err));
-	}
-
-	for (i = 0; i < n; i++) {
-		err = xdp_attach_fresh(fd, ifindex, modes[i], direct);
-		if (err != -EOPNOTSUPP)
-			break;
-	}
-	if (err && *old_fd >= 0) {
-		int e2 = xdp_restore(ifindex, *old_fd, cur->mode);
-
-		if (e2)
-			dp_log(XDPCTL_LOG_WARN, "%s: putting XDP program %s (id %u) back in %s mode: %s\n",
-			       dev, cur->name, cur->prog_id,
-			       cur->mode == XDP_MODE_SKB ? "generic" : "native", strerror(-e2));
-		close(*old_fd);
-		*old_fd = -1;
-	}
-	if (err == -EOPNOTSUPP)
-		return dp_errk(dp, err, XDPCTL_ERR_NOT_SUPPORTED, dev,
-			       "%s: XDP in %s mode not supported (try --mode generic or --engine tc)",
-			       dev, xdpctl_mode_name(want));
-	/* another XDP program came first */
-	if (err == -EBUSY)
-		return dp_errk(dp, err, XDPCTL_ERR_BUSY_XDP, dev,
-			       "%s: attaching the XDP program: %s", dev, strerror(-err));
-	if (err)
-		return dp_err(dp, err, "%s: attaching the XDP program: %s", dev, strerror(-err));
-	return 0;
-}
-
-/* ---- attach / detach ---- */
 
 static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_attach_opts *opts);
 
@@ -610,7 +75,7 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 	bool force = false, have_old, created = false, direct = false;
 	bool xdp_added = false, tc_added = false, want_xdp;
 	int old_xdp_fd = -1;
-	struct xdp_state cur;
+	struct dp_xdp_state cur;
 	struct dp_link l;
 	int err;
 
@@ -684,7 +149,7 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 		err = dp_err(dp, -EINVAL, "%s: the host veth of bypass rules, not an uplink", dev);
 		goto out;
 	}
-	err = xdp_state_get(dp, l.ifindex, DP_PROG_XDP, &cur);
+	err = dp_xdp_state(dp, l.ifindex, DP_PROG_XDP, &cur);
 	if (err) {
 		err = dp_err(dp, err, "%s: querying XDP: %s", dev, strerror(-err));
 		goto out;
@@ -728,7 +193,7 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 	}
 
 	if (want_xdp) {
-		err = xdp_attach(dp, dev, l.ifindex, bpf_program__fd(xskel->progs.xdpctl_xdp),
+		err = dp_xdp_attach(dp, dev, l.ifindex, bpf_program__fd(xskel->progs.xdpctl_xdp),
 				 mode, force, &cur, &direct, &old_xdp_fd);
 		if (err)
 			goto rollback;
@@ -759,7 +224,7 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 	if (engine == XDPCTL_ENGINE_TC && (cur.ours_id || cur.orphan_id)) {
 		__u32 id = cur.ours_id ? cur.ours_id : cur.orphan_id;
 
-		err = xdp_remove(l.ifindex, id, cur.mode);
+		err = dp_xdp_remove(l.ifindex, id, cur.mode);
 		if (err)
 			dp_log(XDPCTL_LOG_WARN, "%s: removing xdpctl's XDP program (id %u): %s\n", dev,
 			       id, strerror(-err));
@@ -774,9 +239,9 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 	 * The netns's nf_conntrack_tcp_be_liberal does the same for all flows.
 	 */
 	if (fast_path == XDPCTL_FAST_PATH_CONNTRACK && !keep_window &&
-	    !(ent.flags & XDPCTL_IF_LIBERAL_OURS) && !sysctl_read(SYSCTL_LIBERAL, &liberal) &&
+	    !(ent.flags & XDPCTL_IF_LIBERAL_OURS) && !dp_sysctl_read(SYSCTL_LIBERAL, &liberal) &&
 	    !liberal) {
-		err = sysctl_write(SYSCTL_LIBERAL, 1);
+		err = dp_sysctl_write(SYSCTL_LIBERAL, 1);
 		if (err) {
 			err = dp_err(dp, err, "%s: setting %s to 1: %s", dev, SYSCTL_LIBERAL,
 				     strerror(-err));
@@ -799,16 +264,16 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 
 rollback:
 	if (liberal_set)
-		sysctl_write(SYSCTL_LIBERAL, 0);
+		dp_sysctl_write(SYSCTL_LIBERAL, 0);
 	if (tc_added)
 		dp_tc_del(dp, l.ifindex, DP_PROG_TC_IN, created);
 	if (xdp_added || old_xdp_fd >= 0) {
-		struct xdp_state now;
+		struct dp_xdp_state now;
 
-		if (!xdp_state_get(dp, l.ifindex, DP_PROG_XDP, &now) && now.ours_id)
-			xdp_remove(l.ifindex, now.ours_id, now.mode);
+		if (!dp_xdp_state(dp, l.ifindex, DP_PROG_XDP, &now) && now.ours_id)
+			dp_xdp_remove(l.ifindex, now.ours_id, now.mode);
 	}
-	if (old_xdp_fd >= 0 && xdp_restore(l.ifindex, old_xdp_fd, cur.mode))
+	if (old_xdp_fd >= 0 && dp_xdp_restore(l.ifindex, old_xdp_fd, cur.mode))
 		dp_log(XDPCTL_LOG_WARN, "%s: putting the old XDP program (id %u) back failed\n", dev,
 		       cur.prog_id);
 	if (have_old)
@@ -845,7 +310,7 @@ int xdpctl_dp__detach(struct xdpctl_dp *dp, const char *dev)
 {
 	int ifaces = dp_map_fd(dp, DP_MAP_IFACES);
 	struct xdpctl_iface ent;
-	struct xdp_state cur;
+	struct dp_xdp_state cur;
 	struct dp_link l;
 	int err;
 
@@ -872,9 +337,9 @@ int xdpctl_dp__detach(struct xdpctl_dp *dp, const char *dev)
 			     dev, ent.refcnt);
 		goto out;
 	}
-	err = xdp_state_get(dp, l.ifindex, DP_PROG_XDP, &cur);
+	err = dp_xdp_state(dp, l.ifindex, DP_PROG_XDP, &cur);
 	if (!err && cur.ours_id) {
-		err = xdp_remove(l.ifindex, cur.ours_id, cur.mode);
+		err = dp_xdp_remove(l.ifindex, cur.ours_id, cur.mode);
 		if (err) {
 			err = dp_err(dp, err, "%s: removing XDP program %u: %s", dev, cur.ours_id,
 				     strerror(-err));
@@ -891,159 +356,19 @@ int xdpctl_dp__detach(struct xdpctl_dp *dp, const char *dev)
 	else {
 		dp_pass_sync(dp);
 		if ((ent.flags & XDPCTL_IF_LIBERAL_OURS) && !liberal_users(dp))
-			sysctl_write(SYSCTL_LIBERAL, 0);
+			dp_sysctl_write(SYSCTL_LIBERAL, 0);
 	}
 out:
 	dp_unlock(dp);
 	return dp_ret(err);
 }
 
-/* ---- the pass program of a container-side veth (current netns) ---- */
-
-int dp_pass_attach(__u32 ifindex, bool *ours)
-{
-	struct xdpctl_pass *skel;
-	char name[BPF_OBJ_NAME_LEN] = "";
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	bool direct;
-	int err;
-
-	*ours = false;
-	err = bpf_xdp_query(ifindex, 0, &q);
-	if (err)
-		return err;
-	if (q.drv_prog_id) {
-		/* Any native XDP program gives the veth its NAPI; ours is known by name. */
-		dp_prog_name(q.drv_prog_id, name);
-		*ours = !strcmp(name, DP_PROG_PASS);
-		return 0;
-	}
-	if (q.skb_prog_id) {
-		/* Generic XDP there: native cannot join it, and it gives no NAPI. */
-		dp_log(XDPCTL_LOG_WARN, "ifindex %u runs generic XDP program %u: frames redirected into it by the xdp engine will be lost\n",
-		       ifindex, q.skb_prog_id);
-		return 0;
-	}
-	skel = xdpctl_pass__open_and_load();
-	if (!skel)
-		return -errno;
-	/*
-	 * Native only: a generic program would not give the veth its NAPI.
-	 * Without freplace libxdp ends in the same single-program attach, but
-	 * only after loading its dispatcher twice (~0.1 s a veth): go there
-	 * directly, which bulk loads to many veths notice.
-	 */
-	if (dp_have_freplace()) {
-		err = xdp_attach_fresh(bpf_program__fd(skel->progs.xdpctl_pass), ifindex,
-				       XDP_MODE_NATIVE, &direct);
-	} else {
-		err = bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.xdpctl_pass),
-				     XDP_FLAGS_UPDATE_IF_NOEXIST | XDP_FLAGS_DRV_MODE, NULL);
-	}
-	xdpctl_pass__destroy(skel);
-	if (!err)
-		*ours = true;
-	return err;
-}
-
-int dp_pass_detach(__u32 ifindex)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	char name[BPF_OBJ_NAME_LEN] = "";
-	int err;
-
-	err = bpf_xdp_query(ifindex, 0, &q);
-	if (err)
-		return err == -ENODEV ? 0 : err;
-	if (!q.drv_prog_id || dp_prog_name(q.drv_prog_id, name) || strcmp(name, DP_PROG_PASS))
-		return 0;
-	return xdp_remove(ifindex, q.drv_prog_id, XDP_MODE_NATIVE);
-}
-
 /* ---- status ---- */
-
-/*
- * The XDP-redirect counters of veth @name (current netns) from its ethtool
- * statistics: tx_queue_N_xdp_xmit and tx_queue_N_xdp_xmit_errors summed
- * over N (veth_get_ethtool_stats reads them from the peer's receive
- * queues). 0, or a negative errno.
- */
-int dp_veth_xmit_stats(const char *name, __u64 *xmit, __u64 *errors)
-{
-	struct ethtool_sset_info *info = NULL;
-	struct ethtool_gstrings *strs = NULL;
-	struct ethtool_stats *vals = NULL;
-	struct ifreq ifr = {};
-	__u32 n, i;
-	int fd, err = 0;
-
-	*xmit = *errors = 0;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	info = calloc(1, sizeof(*info) + sizeof(__u32));
-	if (!info) {
-		err = -ENOMEM;
-		goto out;
-	}
-	info->cmd = ETHTOOL_GSSET_INFO;
-	info->sset_mask = 1ull << ETH_SS_STATS;
-	ifr.ifr_data = (void *)info;
-	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
-		err = -errno;
-		goto out;
-	}
-	n = info->sset_mask ? info->data[0] : 0;
-	strs = calloc(1, sizeof(*strs) + (size_t)n * ETH_GSTRING_LEN);
-	vals = calloc(1, sizeof(*vals) + (size_t)n * sizeof(__u64));
-	if (!strs || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	strs->cmd = ETHTOOL_GSTRINGS;
-	strs->string_set = ETH_SS_STATS;
-	strs->len = n;
-	ifr.ifr_data = (void *)strs;
-	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
-		err = -errno;
-		goto out;
-	}
-	vals->cmd = ETHTOOL_GSTATS;
-	vals->n_stats = n;
-	ifr.ifr_data = (void *)vals;
-	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
-		err = -errno;
-		goto out;
-	}
-	for (i = 0; i < n && i < strs->len; i++) {
-		char s[ETH_GSTRING_LEN + 1];
-		const char *tail;
-
-		memcpy(s, strs->data + (size_t)i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
-		s[ETH_GSTRING_LEN] = '\0';
-		if (strncmp(s, "tx_queue_", 9))
-			continue;
-		tail = strchr(s + 9, '_');
-		if (!tail)
-			continue;
-		if (!strcmp(tail, "_xdp_xmit"))
-			*xmit += vals->data[i];
-		else if (!strcmp(tail, "_xdp_xmit_errors"))
-			*errors += vals->data[i];
-	}
-out:
-	free(info);
-	free(strs);
-	free(vals);
-	close(fd);
-	return err;
-}
 
 static void fill_status(struct xdpctl_dp *dp, __u32 ifindex, const struct xdpctl_iface *e,
 			struct xdpctl_dev_status *st)
 {
-	struct xdp_state xs;
+	struct dp_xdp_state xs;
 	struct dp_link l;
 	__u32 id;
 
@@ -1065,7 +390,7 @@ static void fill_status(struct xdpctl_dp *dp, __u32 ifindex, const struct xdpctl
 	st->present = true;
 	memcpy(st->name, l.name, IF_NAMESIZE);
 	if (e->flags & XDPCTL_IF_UPLINK) {
-		if (!xdp_state_get(dp, ifindex, DP_PROG_XDP, &xs) && xs.ours_id) {
+		if (!dp_xdp_state(dp, ifindex, DP_PROG_XDP, &xs) && xs.ours_id) {
 			st->xdp_prog_id = xs.ours_id;
 			st->xdp_mode = xs.mode == XDP_MODE_SKB ? XDPCTL_MODE_GENERIC : XDPCTL_MODE_NATIVE;
 			st->dispatcher = xs.dispatcher;
@@ -1135,7 +460,7 @@ static bool orphan_fill(struct xdpctl_dp *dp, __u32 ifindex, const char *name,
 			struct xdpctl_dev_status *st)
 {
 	char pname[BPF_OBJ_NAME_LEN] = "";
-	struct xdp_state xs;
+	struct dp_xdp_state xs;
 	__u32 id;
 
 	memset(st, 0, sizeof(*st));
@@ -1143,7 +468,7 @@ static bool orphan_fill(struct xdpctl_dp *dp, __u32 ifindex, const char *name,
 	st->present = true;
 	st->orphan = true;
 	snprintf(st->name, sizeof(st->name), "%s", name);
-	if (!xdp_state_get(dp, ifindex, DP_PROG_XDP, &xs) && xs.orphan_id) {
+	if (!dp_xdp_state(dp, ifindex, DP_PROG_XDP, &xs) && xs.orphan_id) {
 		st->xdp_prog_id = xs.orphan_id;
 		st->xdp_mode = xs.mode == XDP_MODE_SKB ? XDPCTL_MODE_GENERIC : XDPCTL_MODE_NATIVE;
 		st->dispatcher = xs.dispatcher;

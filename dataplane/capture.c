@@ -17,7 +17,7 @@
 #include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
 
-#include "internal.h"
+#include "lease.h"
 
 struct xdpctl_capture {
 	struct ring_buffer *rb;

@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Container discovery: from a process id to its network namespace and the
- * host-side veth whose peer lives there (rtnetlink, no sysfs: under
- * `nsenter` /sys shows another namespace), from a container address to the
- * veth whose peer holds exactly that address, and from a Docker container
- * name or id to its process id (the Engine API client of docker.c).
+ * host-side veth whose peer lives there (rtnetlink through nl.c, no sysfs:
+ * under `nsenter` /sys shows another namespace), from a container address
+ * to the veth whose peer holds exactly that address, and from a host veth
+ * to its peer's netns and addresses. discover_docker.c adds Docker names.
  *
- * Errors: -ESRCH no such process, or the container is not running; -ENOENT
- * no such container; -ENODEV no veth in this namespace has its peer there;
- * -EADDRNOTAVAIL no interface of the container holds the address;
- * -ECONNREFUSED the Docker daemon does not answer on its socket; -EINVAL a
- * name that is not a Docker name; -EPROTO an answer we cannot read.
+ * Errors: -ESRCH no such process; -ENODEV no veth in this namespace has
+ * its peer there; -EADDRNOTAVAIL no interface of the container holds the
+ * address.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,190 +18,174 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <arpa/inet.h>
-#include <linux/if_link.h>
-#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
-#include "docker_int.h"
+#include "netns.h"
 
-#define NL_BUF              32768
+/* ---- from a veth: its peer's netns and addresses ---- */
 
+struct addr_query {
+	__u32 ifindex;
+	struct xdpctl_container *c;
+};
 
-/* ---- rtnetlink ---- */
-
-static int nl_open(void)
+/* The peer's first global IPv4 and IPv6 address. */
+static int addr_cb(const struct dp_nl_addr *a, void *arg)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	struct addr_query *q = arg;
 
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		int err = -errno;
-
-		close(fd);
-		return err;
+	if (a->ifindex != q->ifindex || a->scope != RT_SCOPE_UNIVERSE)
+		return 0;
+	if (a->family == AF_INET && !q->c->has4 && a->len == 4) {
+		memset(&q->c->addr4, 0, sizeof(q->c->addr4));
+		memcpy(q->c->addr4.addr, a->addr, 4);
+		q->c->addr4.family = XDPCTL_AF_INET;
+		q->c->has4 = true;
+	} else if (a->family == AF_INET6 && !q->c->has6 && a->len == 16) {
+		memset(&q->c->addr6, 0, sizeof(q->c->addr6));
+		memcpy(q->c->addr6.addr, a->addr, 16);
+		q->c->addr6.family = XDPCTL_AF_INET6;
+		q->c->has6 = true;
 	}
-	return fd;
-}
-
-static int nl_send(int fd, struct nlmsghdr *nlh)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-
-	if (sendto(fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
 	return 0;
 }
 
-static void nl_attr(struct nlmsghdr *nlh, unsigned short type, const void *data, size_t len)
+static int addr_dump(void *arg)
 {
-	struct rtattr *rta = (struct rtattr *)((char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len));
-
-	rta->rta_type = type;
-	rta->rta_len = RTA_LENGTH(len);
-	memcpy(RTA_DATA(rta), data, len);
-	nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+	return dp_addr_dump(AF_UNSPEC, addr_cb, arg);
 }
 
-/*
- * Receive the answers to one request and hand each message of type @type
- * to @cb. @return 0 when done (NLMSG_DONE, or the ack of a single answer),
- * a negative errno from the kernel or from @cb.
- */
-static int nl_recv(int fd, __u32 seq, unsigned short type,
-		   int (*cb)(struct nlmsghdr *nlh, void *ctx), void *ctx)
+static int discover_veth(const char *veth, const char *netns, struct xdpctl_container *c)
 {
-	char *buf = malloc(NL_BUF);
-	int err = 0, loops;
+	struct dp_link l, peer;
+	struct addr_query q;
+	int nsfd = -1, err;
 
-	if (!buf)
-		return -ENOMEM;
-	/* bounded: a dump of a few thousand links takes a few dozen reads */
-	for (loops = 0; loops < 100000; loops++) {
-		struct nlmsghdr *nlh;
-		ssize_t n = recv(fd, buf, NL_BUF, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto out;
+	if (!veth || !c)
+		return dp_ret(-EINVAL);
+	memset(c, 0, sizeof(*c));
+	err = dp_link_get(veth, 0, -1, &l);
+	if (err)
+		return dp_err(NULL, err, "no such device: %s", veth);
+	if (strcmp(l.kind, "veth"))
+		return dp_err(NULL, -EINVAL, "%s is not a veth (%s)", veth,
+			      l.kind[0] ? l.kind : "no link kind");
+	snprintf(c->veth, sizeof(c->veth), "%s", l.name);
+	c->veth_ifindex = l.ifindex;
+	err = dp_link_get(NULL, l.link, l.link_nsid, &peer);
+	if (err)
+		return dp_err(NULL, err, "%s: cannot see its peer (ifindex %u, nsid %d)",
+			      veth, l.link, l.link_nsid);
+	memcpy(c->mac, peer.mac, 6);
+	if (netns) {
+		nsfd = dp_netns_open(netns);
+		if (nsfd < 0)
+			return dp_err(NULL, nsfd, "network namespace %s: %s", netns,
+				      strerror(-nsfd));
+		err = dp_netns_is(nsfd, l.link_nsid);
+		if (err <= 0) {
+			close(nsfd);
+			if (err < 0)
+				return dp_err(NULL, err, "network namespace %s: %s", netns,
+					      strerror(-err));
+			return dp_err(NULL, -EXDEV, "the peer of %s is not in %s", veth, netns);
 		}
-		if (n == 0) {
-			err = -EPROTO;
-			goto out;
+		snprintf(c->netns, sizeof(c->netns), "%s", netns);
+		if (!strncmp(c->netns, "/proc/", 6))
+			c->pid = atoi(c->netns + 6);
+		if (l.link_nsid < 0) {
+			close(nsfd);
+			nsfd = -1;
 		}
-		for (nlh = (struct nlmsghdr *)buf; NLMSG_OK(nlh, (size_t)n);
-		     nlh = NLMSG_NEXT(nlh, n)) {
-			if (nlh->nlmsg_seq != seq)
-				continue;
-			if (nlh->nlmsg_type == NLMSG_DONE)
-				goto out;
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nlh);
-
-				err = e->error; /* 0 for an ack */
-				goto out;
-			}
-			if (nlh->nlmsg_type == type && cb) {
-				err = cb(nlh, ctx);
-				if (err)
-					goto out;
-			}
-			if (!(nlh->nlmsg_flags & NLM_F_MULTI))
-				goto out;
-		}
+	} else if (l.link_nsid >= 0) {
+		nsfd = dp_netns_find(l.link_nsid, c->netns, sizeof(c->netns));
+		if (nsfd < 0)
+			return dp_err(NULL, nsfd, "%s: no file names its peer's netns (nsid %d)",
+				      veth, l.link_nsid);
+		if (!strncmp(c->netns, "/proc/", 6))
+			c->pid = atoi(c->netns + 6);
 	}
-	err = -E2BIG;
-out:
-	free(buf);
-	return err;
+	q.ifindex = peer.ifindex;
+	q.c = c;
+	err = dp_in_netns(nsfd, addr_dump, &q);
+	if (nsfd >= 0)
+		close(nsfd);
+	if (err)
+		return dp_err(NULL, err, "%s: reading the peer's addresses: %s", veth,
+			      strerror(-err));
+	return 0;
 }
+
+int xdpctl_discover_veth(const char *veth, struct xdpctl_container *c)
+{
+	return discover_veth(veth, NULL, c);
+}
+
+int xdpctl_discover_veth_netns(const char *veth, const char *netns, struct xdpctl_container *c)
+{
+	if (!netns || !*netns)
+		return dp_ret(-EINVAL);
+	return discover_veth(veth, netns, c);
+}
+
+/* ---- from a container's netns: the host-side veth into it ---- */
 
 struct veth_match {
-	__s32 nsid;
+	int nsid;
 	__u32 peer_ifindex;      /* 0: any veth into nsid; else only the one whose peer is this */
 	char name[IF_NAMESIZE];
 	__u32 ifindex;
 	unsigned int found;
 };
 
-static void parse_rtattr(struct rtattr **tb, int max, struct rtattr *rta, int len)
-{
-	memset(tb, 0, sizeof(*tb) * (max + 1));
-	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
-		if (rta->rta_type <= max && !tb[rta->rta_type])
-			tb[rta->rta_type] = rta;
-}
-
-static bool is_veth(struct rtattr *linkinfo)
-{
-	struct rtattr *li[IFLA_INFO_MAX + 1];
-
-	if (!linkinfo)
-		return false;
-	parse_rtattr(li, IFLA_INFO_MAX, RTA_DATA(linkinfo), RTA_PAYLOAD(linkinfo));
-	return li[IFLA_INFO_KIND] && RTA_PAYLOAD(li[IFLA_INFO_KIND]) >= 5 &&
-	       !strncmp(RTA_DATA(li[IFLA_INFO_KIND]), "veth", 5);
-}
-
-/* RTM_NEWLINK of the dump: note the veths whose peer has netns id m->nsid. */
-static int on_link(struct nlmsghdr *nlh, void *ctx)
+/* A link of the dump: note the veths whose peer has netns id m->nsid. */
+static int on_link(const struct dp_link *l, void *ctx)
 {
 	struct veth_match *m = ctx;
-	struct ifinfomsg *ifi = NLMSG_DATA(nlh);
-	struct rtattr *tb[IFLA_MAX + 1];
-	int len = nlh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi));
 
-	if (len < 0)
+	if (!l->name[0] || strcmp(l->kind, "veth") || l->link_nsid < 0 || l->link_nsid != m->nsid)
 		return 0;
-	parse_rtattr(tb, IFLA_MAX, IFLA_RTA(ifi), len);
-	if (!tb[IFLA_IFNAME] || !tb[IFLA_LINK_NETNSID] || !is_veth(tb[IFLA_LINKINFO]))
-		return 0;
-	if (*(__s32 *)RTA_DATA(tb[IFLA_LINK_NETNSID]) != m->nsid)
-		return 0;
-	if (m->peer_ifindex &&
-	    (!tb[IFLA_LINK] || *(__u32 *)RTA_DATA(tb[IFLA_LINK]) != m->peer_ifindex))
+	if (m->peer_ifindex && l->link != m->peer_ifindex)
 		return 0;
 	/* the lowest ifindex wins when a namespace has several veths to us */
-	if (!m->found || (__u32)ifi->ifi_index < m->ifindex) {
-		m->ifindex = ifi->ifi_index;
-		snprintf(m->name, sizeof(m->name), "%s", (char *)RTA_DATA(tb[IFLA_IFNAME]));
+	if (!m->found || l->ifindex < m->ifindex) {
+		m->ifindex = l->ifindex;
+		snprintf(m->name, sizeof(m->name), "%s", l->name);
 	}
 	m->found++;
 	return 0;
 }
 
-static int dump_links(int fd, struct veth_match *m)
+/*
+ * The host-side veths whose peer lives in the netns open at @ns_fd (with
+ * @peer_ifindex, only the one whose peer is that interface) into @m. The
+ * first dump gives every veth peer's netns an id; then we ask for this
+ * one's and look again. m->nsid < 0: the netns has no id here (no veth).
+ */
+static int host_veth_of(int ns_fd, __u32 peer_ifindex, struct veth_match *m)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct ifinfomsg ifi;
-		char attrs[64];
-	} req = {};
-	__u32 ext = RTEXT_FILTER_SKIP_STATS;
 	int err;
 
-	req.nlh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi));
-	req.nlh.nlmsg_type = RTM_GETLINK;
-	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.nlh.nlmsg_seq = 1;
-	req.ifi.ifi_family = AF_UNSPEC;
-	nl_attr(&req.nlh, IFLA_EXT_MASK, &ext, sizeof(ext));
-	err = nl_send(fd, &req.nlh);
-	return err ? err : nl_recv(fd, 1, RTM_NEWLINK, on_link, m);
+	memset(m, 0, sizeof(*m));
+	m->nsid = -1;
+	err = dp_link_dump(on_link, m);
+	if (!err)
+		err = dp_nsid_of_fd(ns_fd, &m->nsid);
+	if (!err && m->nsid >= 0) {
+		m->peer_ifindex = peer_ifindex;
+		m->found = 0;
+		err = dp_link_dump(on_link, m);
+	}
+	return err;
 }
 
 int xdpctl_discover_pid(pid_t pid, struct xdpctl_container *c)
 {
-	struct veth_match m = { .nsid = -1 };
+	struct veth_match m;
 	char path[64];
 	struct stat mine, theirs;
-	int ns_fd, fd, err;
+	int ns_fd, err;
 
 	if (pid <= 0 || !c)
 		return dp_ret(-EINVAL);
@@ -221,18 +202,7 @@ int xdpctl_discover_pid(pid_t pid, struct xdpctl_container *c)
 		return dp_err(NULL, -ENODEV,
 			      "process %d is in this network namespace: no veth leads there", (int)pid);
 	}
-	fd = nl_open();
-	if (fd < 0) {
-		close(ns_fd);
-		return dp_err(NULL, fd, "rtnetlink: %s", strerror(-fd));
-	}
-	/* The dump first: it gives every veth peer's namespace an id, then ask for that one's. */
-	err = dump_links(fd, &m);
-	if (!err)
-		err = dp_nsid_of_fd(ns_fd, &m.nsid);
-	if (!err && m.nsid >= 0)
-		err = dump_links(fd, &m);
-	close(fd);
+	err = host_veth_of(ns_fd, 0, &m);
 	close(ns_fd);
 	if (err)
 		return dp_err(NULL, err, "rtnetlink: %s", strerror(-err));
@@ -260,37 +230,15 @@ struct addr_find {
 	int err;
 };
 
-static int on_addr(struct nlmsghdr *nlh, void *ctx)
+static int on_addr(const struct dp_nl_addr *a, void *ctx)
 {
 	struct addr_find *f = ctx;
-	struct ifaddrmsg *ifa = NLMSG_DATA(nlh);
-	struct rtattr *tb[IFA_MAX + 1], *a;
-	int len = nlh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifa));
 	size_t alen = f->addr->family == XDPCTL_AF_INET ? 4 : 16;
 
-	if (len < 0 || f->ifindex)
+	if (f->ifindex || a->family != (f->addr->family == XDPCTL_AF_INET ? AF_INET : AF_INET6))
 		return 0;
-	if (ifa->ifa_family != (f->addr->family == XDPCTL_AF_INET ? AF_INET : AF_INET6))
-		return 0;
-	parse_rtattr(tb, IFA_MAX, IFA_RTA(ifa), len);
-	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-	if (a && RTA_PAYLOAD(a) == alen && !memcmp(RTA_DATA(a), f->addr->addr, alen))
-		f->ifindex = ifa->ifa_index;
-	return 0;
-}
-
-static int on_link_mac(struct nlmsghdr *nlh, void *ctx)
-{
-	struct addr_find *f = ctx;
-	struct ifinfomsg *ifi = NLMSG_DATA(nlh);
-	struct rtattr *tb[IFLA_MAX + 1];
-	int len = nlh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi));
-
-	if (len < 0 || (__u32)ifi->ifi_index != f->ifindex)
-		return 0;
-	parse_rtattr(tb, IFLA_MAX, IFLA_RTA(ifi), len);
-	if (tb[IFLA_ADDRESS] && RTA_PAYLOAD(tb[IFLA_ADDRESS]) == 6)
-		memcpy(f->mac, RTA_DATA(tb[IFLA_ADDRESS]), 6);
+	if (a->len == alen && !memcmp(a->addr, f->addr->addr, alen))
+		f->ifindex = a->ifindex;
 	return 0;
 }
 
@@ -298,47 +246,24 @@ static int on_link_mac(struct nlmsghdr *nlh, void *ctx)
 static int find_in_netns(void *arg)
 {
 	struct addr_find *f = arg;
-	struct {
-		struct nlmsghdr nlh;
-		union {
-			struct ifaddrmsg ifa;
-			struct ifinfomsg ifi;
-		};
-	} req = {};
-	int fd = nl_open(), err;
+	struct dp_link l;
+	int err;
 
-	if (fd < 0)
-		return fd;
-	req.nlh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifa));
-	req.nlh.nlmsg_type = RTM_GETADDR;
-	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.nlh.nlmsg_seq = 1;
-	req.ifa.ifa_family = f->addr->family == XDPCTL_AF_INET ? AF_INET : AF_INET6;
-	err = nl_send(fd, &req.nlh);
-	if (!err)
-		err = nl_recv(fd, 1, RTM_NEWADDR, on_addr, f);
+	err = dp_addr_dump(f->addr->family == XDPCTL_AF_INET ? AF_INET : AF_INET6, on_addr, f);
 	if (!err && f->ifindex) {
-		memset(&req, 0, sizeof(req));
-		req.nlh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi));
-		req.nlh.nlmsg_type = RTM_GETLINK;
-		req.nlh.nlmsg_flags = NLM_F_REQUEST;
-		req.nlh.nlmsg_seq = 2;
-		req.ifi.ifi_family = AF_UNSPEC;
-		req.ifi.ifi_index = (int)f->ifindex;
-		err = nl_send(fd, &req.nlh);
+		err = dp_link_get(NULL, f->ifindex, -1, &l);
 		if (!err)
-			err = nl_recv(fd, 2, RTM_NEWLINK, on_link_mac, f);
+			memcpy(f->mac, l.mac, 6);
 	}
-	close(fd);
 	return err;
 }
 
 int xdpctl_discover_addr(pid_t pid, const struct xdpctl_addr *addr, struct xdpctl_container *c)
 {
-	struct veth_match m = { .nsid = -1 };
+	struct veth_match m;
 	struct addr_find f = { .addr = addr };
 	char path[64], abuf[INET6_ADDRSTRLEN];
-	int ns_fd, fd, err;
+	int ns_fd, err;
 
 	if (pid <= 0 || !addr || !c ||
 	    (addr->family != XDPCTL_AF_INET && addr->family != XDPCTL_AF_INET6))
@@ -360,21 +285,7 @@ int xdpctl_discover_addr(pid_t pid, const struct xdpctl_addr *addr, struct xdpct
 		close(ns_fd);
 		return dp_err(NULL, -EADDRNOTAVAIL, "no interface in %s holds %s", path, abuf);
 	}
-	fd = nl_open();
-	if (fd < 0) {
-		close(ns_fd);
-		return dp_err(NULL, fd, "rtnetlink: %s", strerror(-fd));
-	}
-	/* As in xdpctl_discover_pid: the dump gives the netns an id, then ask for it. */
-	err = dump_links(fd, &m);
-	if (!err)
-		err = dp_nsid_of_fd(ns_fd, &m.nsid);
-	if (!err && m.nsid >= 0) {
-		m.peer_ifindex = f.ifindex;
-		m.found = 0;
-		err = dump_links(fd, &m);
-	}
-	close(fd);
+	err = host_veth_of(ns_fd, f.ifindex, &m);
 	close(ns_fd);
 	if (err)
 		return dp_err(NULL, err, "rtnetlink: %s", strerror(-err));
@@ -396,54 +307,4 @@ int xdpctl_discover_addr(pid_t pid, const struct xdpctl_addr *addr, struct xdpct
 		c->has6 = true;
 	}
 	return 0;
-}
-
-/* ---- Docker: the Engine API client of docker.c ---- */
-
-int xdpctl_discover_docker(const char *name_or_id, struct xdpctl_container *c)
-{
-	struct xdpctl_docker_ctr *d;
-	struct xdpctl_docker *dk;
-	unsigned int i;
-	int err;
-
-	if (!name_or_id || !c)
-		return dp_ret(-EINVAL);
-	err = xdpctl_docker__open(NULL, &dk);
-	if (err)
-		return dp_err(NULL, err, "%s", xdpctl_docker__errmsg(NULL));
-	d = calloc(1, sizeof(*d));
-	if (!d) {
-		xdpctl_docker__close(dk);
-		return dp_err(NULL, -ENOMEM, "out of memory");
-	}
-	err = xdpctl_docker__inspect(dk, name_or_id, NULL, d);
-	if (err)
-		dp_err(NULL, err, "%s", xdpctl_docker__errmsg(dk));
-	xdpctl_docker__close(dk);
-	if (err)
-		goto out;
-	if (!d->running || !d->pid) {
-		err = dp_err(NULL, -ESRCH, "container %s is not running", name_or_id);
-		goto out;
-	}
-	err = xdpctl_discover_pid(d->pid, c);
-	if (err)
-		goto out;
-	/* The kernel's view (veth, peer MAC and addresses) wins; Docker fills the gaps. */
-	snprintf(c->name, sizeof(c->name), "%s", d->name);
-	snprintf(c->id, sizeof(c->id), "%s", d->id);
-	for (i = 0; i < d->nnets; i++) {
-		if (!c->has4 && d->nets[i].has4) {
-			c->addr4 = d->nets[i].addr4;
-			c->has4 = true;
-		}
-		if (!c->has6 && d->nets[i].has6) {
-			c->addr6 = d->nets[i].addr6;
-			c->has6 = true;
-		}
-	}
-out:
-	free(d);
-	return dp_ret(err);
 }

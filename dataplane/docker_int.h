@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Internals of the Docker client shared by docker.c, discover.c and
+ * Internals of the Docker client shared by docker.c, discover_docker.c and
  * watch.c (never installed): the /events stream, read without blocking so
  * the watcher can wait on it together with its netlink socket.
  */

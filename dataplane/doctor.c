@@ -22,6 +22,7 @@
 #include <bpf/btf.h>
 
 #include "docker_int.h"
+#include "netns.h"
 
 #ifndef TRACEFS_MAGIC
 #define TRACEFS_MAGIC 0x74726163

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
-#include "internal.h"
+#include "lease.h"
 
 __u64 dp_mono_ns(void)
 {

@@ -224,61 +224,6 @@ int dp_prepare_obj(struct xdpctl_dp *dp, struct bpf_object *obj)
 	return 0;
 }
 
-int dp_prog_name(__u32 id, char name[BPF_OBJ_NAME_LEN])
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-	int fd, err = 0;
-
-	fd = bpf_prog_get_fd_by_id(id);
-	if (fd < 0)
-		return -errno;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		err = -errno;
-	else
-		memcpy(name, info.name, BPF_OBJ_NAME_LEN);
-	close(fd);
-	return err;
-}
-
-bool dp_prog_is_ours(const struct xdpctl_dp *dp, __u32 id, const char *name)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info), map_ids[64], i;
-	bool ours = false;
-	int fd;
-
-	if (!id || !dp)
-		return false;
-	fd = bpf_prog_get_fd_by_id(id);
-	if (fd < 0)
-		return false;
-	info.nr_map_ids = sizeof(map_ids) / sizeof(map_ids[0]);
-	info.map_ids = (__u64)(unsigned long)map_ids;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
-	    strncmp(info.name, name, BPF_OBJ_NAME_LEN))
-		goto out;
-	/* The pass program uses no map: its name is its mark. */
-	if (!strcmp(name, DP_PROG_PASS)) {
-		ours = true;
-		goto out;
-	}
-	for (i = 0; i < info.nr_map_ids && i < sizeof(map_ids) / sizeof(map_ids[0]); i++)
-		if (map_ids[i] == dp->map_id[DP_MAP_STATS])
-			ours = true;
-out:
-	close(fd);
-	return ours;
-}
-
-bool dp_prog_orphan(const struct xdpctl_dp *dp, __u32 id, const char *name)
-{
-	char n[BPF_OBJ_NAME_LEN] = "";
-
-	return id && !dp_prog_name(id, n) && !strncmp(n, name, BPF_OBJ_NAME_LEN) &&
-	       !dp_prog_is_ours(dp, id, name);
-}
-
 /* Nearest existing ancestor of @path (or @path itself) must be on a bpffs; @where gets it. */
 static int check_bpffs(const char *path, char *where, size_t len)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <bpf/bpf.h>
 
-#include "internal.h"
+#include "lease.h"
 
 /* The names as users and JSON see them: abi.h's tables, nothing else. */
 #define NAME_OF_REASON(id, name, words) [XDPCTL_R_##id] = name,

@@ -24,7 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "internal.h"
+#include "lease.h"
 
 /* Events read but not yet delivered; reading stops for the poll when full. */
 #define TRACE_QUEUE 1024

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Pure helpers of the library: address and MAC parsing and formatting, the
- * print callback, and the bridge from libbpf's and libxdp's logging to it.
+ * print callback, the bridge from libbpf's and libxdp's logging to it, and
+ * sysctl files. The bottom of the file stack: it needs no handle.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -10,7 +11,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
-#include "internal.h"
+#include "util.h"
 
 static xdpctl_print_fn_t print_fn;
 
@@ -219,4 +220,48 @@ void xdpctl_mac_format(const __u8 mac[6], char buf[18])
 {
 	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
 		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+bool dp_addr_valid(const struct xdpctl_addr *a)
+{
+	static const __u8 zero[12];
+
+	if (!a || a->pad[0] || a->pad[1] || a->pad[2])
+		return false;
+	if (a->family == XDPCTL_AF_INET)
+		return !memcmp(a->addr + 4, zero, 12);
+	return a->family == XDPCTL_AF_INET6;
+}
+
+const char *dp_addr_str(const struct xdpctl_addr *a, char buf[64])
+{
+	if (xdpctl_addr_format(a, buf, 64))
+		snprintf(buf, 64, "(invalid address)");
+	return buf;
+}
+
+int dp_sysctl_read(const char *path, unsigned long *v)
+{
+	FILE *f = fopen(path, "re");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%lu", v) == 1;
+	fclose(f);
+	return ok ? 0 : -EINVAL;
+}
+
+int dp_sysctl_write(const char *path, unsigned long v)
+{
+	FILE *f = fopen(path, "we");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%lu\n", v) < 0)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
 }
