@@ -60,9 +60,16 @@ static __u64 clock_ns(clockid_t id)
 	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
-static double mono_s(void)
+static bool capture_done(const void *arg)
 {
-	return clock_ns(CLOCK_MONOTONIC) / 1e9;
+	const struct cap_state *st = arg;
+
+	return (st->count && st->seen >= st->count) || st->write_err;
+}
+
+static int capture_poll(void *h, int ms)
+{
+	return xdpctl_capture__poll(h, ms);
 }
 
 static const char *proto_word(__u8 p, char *buf, size_t len)
@@ -94,6 +101,41 @@ static void flow_words(const struct xdpctl_capture_hdr *h, char *buf, size_t len
 		snprintf(buf, len, "%s.%u > %s.%u %s", s, ntohs(h->sport), d, ntohs(h->dport), proto);
 	else
 		snprintf(buf, len, "%s > %s %s", s, d, proto);
+}
+
+/* One captured frame as gathered: its header, number, wall-clock time and flow words. */
+struct frame_row {
+	const struct xdpctl_capture_hdr *h;
+	unsigned long long n;    /* 1 for the first frame */
+	const char *ts;          /* HH:MM:SS */
+	unsigned long long usec; /* and the microseconds */
+	const char *flow;        /* flow_words() */
+};
+
+/* One captured frame (without -w): its line, or its JSON object. */
+static void frame_show(struct ctx *c, const void *obj, bool json)
+{
+	const struct frame_row *f = obj;
+	const struct xdpctl_capture_hdr *h = f->h;
+
+	if (!json) {
+		printf("%s.%06llu %-10s %-14s %-15s %s len %u\n", f->ts, f->usec,
+		       xdpctl_hook_name(h->hook), xdpctl_reason_name(h->reason),
+		       xdpctl_action_name(h->hook, h->action), f->flow, h->pkt_len);
+		return;
+	}
+	jw_obj_open(c->jw);
+	jw_ku64(c->jw, "frame", f->n);
+	jw_ku64(c->jw, "ts_ns", h->ts_ns);
+	jw_kstr(c->jw, "hook", xdpctl_hook_name(h->hook));
+	jw_kstr(c->jw, "reason", xdpctl_reason_name(h->reason));
+	jw_kstr(c->jw, "action", xdpctl_action_name(h->hook, h->action));
+	jw_ku64(c->jw, "ifindex", h->ifindex);
+	jw_ku64(c->jw, "out_ifindex", h->out_ifindex);
+	jw_ku64(c->jw, "len_bytes", h->pkt_len);
+	jw_ku64(c->jw, "caplen_bytes", h->cap_len);
+	jw_kstr(c->jw, "flow", f->flow);
+	jw_obj_close(c->jw);
 }
 
 static int on_packet(const struct xdpctl_capture_hdr *h, const __u8 *data, void *ctx)
@@ -128,24 +170,10 @@ static int on_packet(const struct xdpctl_capture_hdr *h, const __u8 *data, void 
 			h->cap_len, fl);
 		if (fflush(st->verdicts))
 			st->write_err = true;
-	} else if (!st->dump && st->c->json) {
-		jw_obj_open(st->c->jw);
-		jw_ku64(st->c->jw, "frame", st->seen);
-		jw_ku64(st->c->jw, "ts_ns", h->ts_ns);
-		jw_kstr(st->c->jw, "hook", xdpctl_hook_name(h->hook));
-		jw_kstr(st->c->jw, "reason", xdpctl_reason_name(h->reason));
-		jw_kstr(st->c->jw, "action", xdpctl_action_name(h->hook, h->action));
-		jw_ku64(st->c->jw, "ifindex", h->ifindex);
-		jw_ku64(st->c->jw, "out_ifindex", h->out_ifindex);
-		jw_ku64(st->c->jw, "len_bytes", h->pkt_len);
-		jw_ku64(st->c->jw, "caplen_bytes", h->cap_len);
-		jw_kstr(st->c->jw, "flow", fl);
-		jw_obj_close(st->c->jw);
 	} else if (!st->dump) {
-		printf("%s.%06llu %-10s %-14s %-15s %s len %u\n", ts,
-		       (unsigned long long)(wall % 1000000000ull) / 1000, xdpctl_hook_name(h->hook),
-		       xdpctl_reason_name(h->reason), xdpctl_action_name(h->hook, h->action), fl,
-		       h->pkt_len);
+		frame_show(st->c, &(struct frame_row){ .h = h, .n = st->seen, .ts = ts,
+						       .usec = (wall % 1000000000ull) / 1000,
+						       .flow = fl }, st->c->json);
 	}
 	if (!st->dump && fflush(stdout))
 		return 1; /* the reader of our lines went away (EPIPE) */
@@ -273,26 +301,9 @@ static int run_capture(struct ctx *c, struct args *a)
 		goto out;
 	}
 	install_stop_handler();
-	while (!stop_requested && (!st.count || st.seen < st.count) && !st.write_err &&
-	       !ferror(stdout)) {
-		int wait_ms = 500;
-
-		if (deadline) {
-			double left = deadline - mono_s();
-
-			if (left <= 0)
-				break;
-			if (left * 1000 < wait_ms)
-				wait_ms = (int)(left * 1000) + 1;
-		}
-		err = xdpctl_capture__poll(cap, wait_ms);
-		if (err == -EINTR)
-			continue;
-		if (err < 0) {
-			r = fail_dp(c, err, "capture ring buffer");
-			break;
-		}
-	}
+	err = poll_until(deadline, capture_poll, cap, capture_done, &st);
+	if (err)
+		r = fail_dp(c, err, "capture ring buffer");
 	if (xdpctl_capture__stats(cap, &cs))
 		memset(&cs, 0, sizeof(cs));
 	xdpctl_capture__close(cap);

@@ -28,14 +28,6 @@ static const struct arg_spec stats_args[] = {
 
 typedef struct xdpctl_counter counters_t[XDPCTL_HOOK_MAX][XDPCTL_REASON_MAX];
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static double wall_s(void)
 {
 	struct timespec ts;
@@ -367,28 +359,41 @@ struct xmit_list {
 	bool json, any;
 };
 
+static void xmit_head(void)
+{
+	printf("\n%-16s %14s %14s\n", "VETH", "XDP_XMIT", "XDP_LOST");
+}
+
+/* One veth's XDP redirects (a device status with have_xmit): its row, or its JSON object. */
+static void xmit_show(struct ctx *c, const void *obj, bool json)
+{
+	const struct xdpctl_dev_status *st = obj;
+
+	if (json) {
+		jw_obj_open(c->jw);
+		jw_kstr(c->jw, "dev", st->name);
+		jw_ku64(c->jw, "xdp_xmit_packets", st->xdp_xmit);
+		jw_ku64(c->jw, "xdp_xmit_errors", st->xdp_xmit_errors);
+		jw_obj_close(c->jw);
+		return;
+	}
+	printf("%-16s %14llu %14llu\n", st->name, (unsigned long long)st->xdp_xmit,
+	       (unsigned long long)st->xdp_xmit_errors);
+}
+
 static int xmit_row(const struct xdpctl_dev_status *st, void *ctx)
 {
 	struct xmit_list *x = ctx;
 
 	if (!st->have_xmit)
 		return 0;
-	if (x->json) {
-		jw_obj_open(x->c->jw);
-		jw_kstr(x->c->jw, "dev", st->name);
-		jw_ku64(x->c->jw, "xdp_xmit_packets", st->xdp_xmit);
-		jw_ku64(x->c->jw, "xdp_xmit_errors", st->xdp_xmit_errors);
-		jw_obj_close(x->c->jw);
+	/* in the table only veths XDP redirected into: the tc engine never does */
+	if (!x->json && !st->xdp_xmit && !st->xdp_xmit_errors)
 		return 0;
-	}
-	/* only veths XDP redirected into: the tc engine never does */
-	if (!st->xdp_xmit && !st->xdp_xmit_errors)
-		return 0;
-	if (!x->any)
-		printf("\n%-16s %14s %14s\n", "VETH", "XDP_XMIT", "XDP_LOST");
+	if (!x->json && !x->any)
+		xmit_head();
 	x->any = true;
-	printf("%-16s %14llu %14llu\n", st->name, (unsigned long long)st->xdp_xmit,
-	       (unsigned long long)st->xdp_xmit_errors);
+	xmit_show(x->c, st, x->json);
 	return 0;
 }
 

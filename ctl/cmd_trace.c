@@ -90,12 +90,16 @@ static int on_event(const struct xdpctl_event *e, void *ctx)
 	return st->count && st->seen >= st->count;
 }
 
-static double mono_s(void)
+static bool trace_done(const void *arg)
 {
-	struct timespec ts;
+	const struct trace_state *st = arg;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return st->count && st->seen >= st->count;
+}
+
+static int trace_poll(void *h, int ms)
+{
+	return xdpctl_trace__poll(h, ms);
 }
 
 static int run_trace(struct ctx *c, struct args *a)
@@ -115,25 +119,9 @@ static int run_trace(struct ctx *c, struct args *a)
 	install_stop_handler();
 	if (!c->json)
 		fflush(stdout);
-	while (!stop_requested && (!st.count || st.seen < st.count) && !ferror(stdout)) {
-		int wait_ms = 500;
-
-		if (deadline) {
-			double left = deadline - mono_s();
-
-			if (left <= 0)
-				break;
-			if (left * 1000 < wait_ms)
-				wait_ms = (int)(left * 1000) + 1;
-		}
-		err = xdpctl_trace__poll(t, wait_ms);
-		if (err == -EINTR)
-			continue;
-		if (err < 0) {
-			r = fail_dp(c, err, "trace ring buffer");
-			break;
-		}
-	}
+	err = poll_until(deadline, trace_poll, t, trace_done, &st);
+	if (err)
+		r = fail_dp(c, err, "trace ring buffer");
 	xdpctl_trace__close(t);
 	return r ? r : stdout_result(c);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <bpf/libbpf.h>
@@ -48,6 +49,39 @@ void install_stop_handler(void)
 	 * of killing us, so the loop ends and gives its lease back.
 	 */
 	signal(SIGPIPE, SIG_IGN);
+}
+
+double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int poll_until(double deadline, int (*poll)(void *h, int ms), void *h,
+	       bool (*done)(const void *st), const void *st)
+{
+	int err;
+
+	while (!stop_requested && !done(st) && !ferror(stdout)) {
+		int wait_ms = 500;
+
+		if (deadline) {
+			double left = deadline - mono_s();
+
+			if (left <= 0)
+				break;
+			if (left * 1000 < wait_ms)
+				wait_ms = (int)(left * 1000) + 1;
+		}
+		err = poll(h, wait_ms);
+		if (err == -EINTR)
+			continue;
+		if (err < 0)
+			return err;
+	}
+	return 0;
 }
 
 int stdout_result(struct ctx *c)

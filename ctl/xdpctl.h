@@ -96,6 +96,17 @@ struct ctx {
 /* Set by SIGINT/SIGTERM/SIGHUP for the long-running commands (trace, stats --watch). */
 extern volatile sig_atomic_t stop_requested;
 void install_stop_handler(void);
+/* CLOCK_MONOTONIC in seconds. */
+double mono_s(void);
+/*
+ * Read a ring buffer until a stop request, until done(st) or until
+ * @deadline (mono_s() seconds, 0: none): poll(h, ms) waits at most 500 ms
+ * at a time and never past the deadline; a wait cut short by a signal
+ * (-EINTR) goes round again. 0, or the first other negative errno of poll.
+ * A write error on stdout ends it too (stdout_result() tells).
+ */
+int poll_until(double deadline, int (*poll)(void *h, int ms), void *h,
+	       bool (*done)(const void *st), const void *st);
 /* After a streamed output: 0, also when the pipe's reader went away; else fail(). */
 int stdout_result(struct ctx *c);
 
