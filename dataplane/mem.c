@@ -10,8 +10,7 @@
 
 #include "internal.h"
 
-/* The memlock figure of map fd @fd; 0 when the kernel does not say. */
-static __u64 fdinfo_memlock(int fd)
+__u64 xdpctl_map_fd_memory(int fd)
 {
 	char path[64], line[128];
 	unsigned long long v = 0;
@@ -49,7 +48,7 @@ int xdpctl_dp__for_each_map(struct xdpctl_dp *dp, xdpctl_map_usage_cb cb, void *
 		u.id = info.id;
 		u.max_entries = info.max_entries;
 		u.map_flags = info.map_flags;
-		u.memory_bytes = fdinfo_memlock(dp->map_fd[m]);
+		u.memory_bytes = xdpctl_map_fd_memory(dp->map_fd[m]);
 		r = cb(&u, ctx);
 		if (r)
 			return r;

@@ -46,6 +46,7 @@
 
 #include "harness.h"
 #include "pkt.h"
+#include "xdpctl/dataplane.h"
 #include "parse_only.skel.h"
 
 #define MAX_ROUNDS 101
@@ -526,24 +527,6 @@ struct spread_result {
 	unsigned long long mem; /* kernel memory of the bypass map with n rules (fdinfo) */
 };
 
-/* The kernel's account of map @fd's memory now ("memlock" in its fdinfo). */
-static unsigned long long map_memory(int fd)
-{
-	char path[64], line[128];
-	unsigned long long v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %llu", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 static void spread(struct spread_result *res, int n_res)
 {
 	static __u8 frame[PB_MAX_FRAME];
@@ -591,7 +574,7 @@ static void spread(struct spread_result *res, int n_res)
 				die("installing rules", err);
 			installed = n;
 		}
-		res[k].mem = map_memory(th_map_fd(H, XDPCTL_MAP_BYPASS));
+		res[k].mem = xdpctl_map_fd_memory(th_map_fd(H, XDPCTL_MAP_BYPASS));
 		vc = malloc(samples * sizeof(*vc));
 		vp = malloc(samples * sizeof(*vp));
 		if (!vc || !vp)

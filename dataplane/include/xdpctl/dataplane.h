@@ -362,6 +362,11 @@ typedef int (*xdpctl_map_usage_cb)(const struct xdpctl_map_usage *u, void *ctx);
  * entries stored). Stops early when cb returns non-zero.
  */
 int xdpctl_dp__for_each_map(struct xdpctl_dp *dp, xdpctl_map_usage_cb cb, void *ctx);
+/*
+ * The kernel memory the map open at @fd takes now (the "memlock" line of its
+ * fdinfo, on current kernels its real usage); 0 when the kernel does not say.
+ */
+__u64 xdpctl_map_fd_memory(int fd);
 
 /* ---- trace events ---- */
 /*
