@@ -15,7 +15,7 @@ ok "bypass add" -n "$H" bypass add 198.19.0.3 dev "${P}v2"
 ok "pingpong add xdp" -n "$H" pingpong add 198.19.0.9 --hook xdp
 cap_readers() { "$XDPCTL" -j stats | jq '.capture_readers'; }
 pings() { # ADDR COUNT: echo requests with a 200-byte payload pattern "ab"
-	ip netns exec "${P}cl" ping -c"$2" -i0.2 -W1 -s 200 -p ab "$1" >/dev/null 2>&1
+	in_ns "${P}cl" ping -c"$2" -i0.2 -W1 -s 200 -p ab "$1" >/dev/null 2>&1
 }
 
 check "capture off at start" test "$(cap_readers)" = 0
@@ -65,7 +65,7 @@ check "--flow: 4 frames, the 2 requests at xdp and at tc (the replies take the k
 	jq -es 'length == 4 and all(.[]; .flow | test("198.18.0.2 > 198.19.0.2|198.19.0.2 > 198.18.0.2"))' <<<"$OUT"
 
 # The rate bound: 1 packet per second per CPU out of a burst of 20.
-(sleep 0.7; ip netns exec "${P}cl" ping -c20 -i0.01 -W1 198.19.0.77 >/dev/null 2>&1) &
+(sleep 0.7; in_ns "${P}cl" ping -c20 -i0.01 -W1 198.19.0.77 >/dev/null 2>&1) &
 CLEANUP_EXTRA+=("kill $!")
 ok "capture --rate 1" -n "$H" capture 198.19.0.77 --rate 1 --timeout 2
 wait

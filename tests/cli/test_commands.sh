@@ -12,7 +12,7 @@ lab_up || { echo "FAIL: lab setup"; exit 1; }
 ip -n "${P}cl" link set dev eth0 xdp obj "$PASS_OBJ" sec xdp.frags
 mac_c1=$(ip -n "${P}c1" -j link show dev eth0 | jq -r '.[0].address')
 mac_c2=$(ip -n "${P}c2" -j link show dev eth0 | jq -r '.[0].address')
-ping_cl() { ip netns exec "${P}cl" ping "$@" >/dev/null 2>&1; }
+ping_cl() { in_ns "${P}cl" ping "$@" >/dev/null 2>&1; }
 
 # ---- attach, status ----
 # The lab's host has no NAT: the per-address bypass, named explicitly (the default follows conntrack).
@@ -149,7 +149,7 @@ ok "stats --prometheus (no rules)" stats --prometheus &&
 
 # Rates: a steady ping (20/s for 3 s) during two 1-second intervals.
 pinger() {
-	ip netns exec "${P}cl" ping -c 60 -i 0.05 -W1 198.19.0.3 >/dev/null 2>&1 &
+	nsenter --net="/run/netns/${P}cl" -- ping -c 60 -i 0.05 -W1 198.19.0.3 >/dev/null 2>&1 &
 	PINGER=$!
 	CLEANUP_EXTRA+=("kill $PINGER")
 	sleep 0.3

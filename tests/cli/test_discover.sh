@@ -15,15 +15,15 @@ mac_c2=$(ip -n "${P}c2" -j link show dev eth0 | jq -r '.[0].address')
 mac_c1=$(ip -n "${P}c1" -j link show dev eth0 | jq -r '.[0].address')
 
 # A process in container 2's namespace.
-ip netns exec "${P}c2" sleep 120 </dev/null >/dev/null 2>&1 &
+nsenter --net="/run/netns/${P}c2" -- sleep 120 </dev/null >/dev/null 2>&1 &
 pid2=$!
 CLEANUP_EXTRA+=("kill $pid2")
-for _ in $(seq 50); do [[ $(readlink "/proc/$pid2/ns/net") == "$(ip netns exec "${P}c2" readlink /proc/self/ns/net)" ]] && break; sleep 0.1; done
+for _ in $(seq 50); do [[ $(readlink "/proc/$pid2/ns/net") == "$(in_ns "${P}c2" readlink /proc/self/ns/net)" ]] && break; sleep 0.1; done
 
 # ---- by process id ----
 ok "bypass add --container PID" -n "$H" -j bypass add 198.19.0.3 --container "$pid2" &&
 	jcheck "found container 2's veth and MAC" ".dev == \"${P}v2\" and .mac == \"$mac_c2\""
-check "the rule forwards" ip netns exec "${P}cl" ping -q -c2 -i0.2 -W2 198.19.0.3 >/dev/null
+check "the rule forwards" in_ns "${P}cl" ping -q -c2 -i0.2 -W2 198.19.0.3 >/dev/null
 ok "rule listed" -n "$H" -j bypass list && jcheck "rule on the veth" ".[0].dev == \"${P}v2\" and .[0].in_packets >= 2"
 x -n "$H" -v bypass add 2001:db8:19::3 --container "$pid2"
 check "-v: added" test "$RC" -eq 0

@@ -29,7 +29,7 @@ ok "by short id" -j bypass add "$C2_IP4" --container "${C2_ID:0:12}" &&
 	jcheck "id: veth and MAC" ".dev == \"$C2_VETH\" and .mac == \"$C2_MAC\""
 ok "by pid" -j bypass add "$C1_IP6" --container "$C1_PID" &&
 	jcheck "pid: same veth" ".dev == \"$C1_VETH\""
-check "ping through the bypass" ip netns exec "$CLIENT_NS" ping -q -c2 -i0.2 -W2 "$C1_IP4" >/dev/null
+check "ping through the bypass" in_ns "$CLIENT_NS" ping -q -c2 -i0.2 -W2 "$C1_IP4" >/dev/null
 ok "counted" -j bypass list && jcheck "in and out" ".[] | select(.addr == \"$C1_IP4\") | .in_packets >= 2 and .out_packets >= 2"
 bad "no such container" "^Error: no such container: ${P}nope \(see 'docker ps'\)$" bypass add 198.19.0.99 --container "${P}nope"
 ok "detach" detach "$UPLINK"

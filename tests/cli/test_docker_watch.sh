@@ -119,7 +119,7 @@ dt=$(echo "$t_ok - $t_up" | bc)
 echo "docker restart: entry back on $newveth after ${dt} s"
 check "restart: entry on the new veth" test "$(rule_dev "$C1_IP4")" == "$newveth"
 check "restart: within 2 s" test "$(echo "$dt <= 2" | bc)" -eq 1
-check "restart: the fast path answers" ip netns exec "$CLIENT_NS" ping -q -c2 -i0.2 -W2 "$C1_IP4" >/dev/null
+check "restart: the fast path answers" in_ns "$CLIENT_NS" ping -q -c2 -i0.2 -W2 "$C1_IP4" >/dev/null
 ok "counted" -j bypass list && jcheck "in_packets on the restarted container" ".[] | select(.addr == \"$C1_IP4\") | .in_packets >= 2"
 
 # docker network connect: the second address on the second veth.

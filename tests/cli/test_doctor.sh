@@ -26,13 +26,13 @@ ok "doctor, all well" -n "$H" -j doctor &&
 	jcheck "client side like a wire" '.[] | select(.check == "veth-uplink-checksum") | .status == "ok"'
 # The traps, made real: the peer loses its XDP program; the uplink's far end offloads checksums.
 ip -n "${P}c1" link set eth0 xdp off
-nsx "${P}cl" ethtool -K eth0 tx on >/dev/null 2>&1
+in_ns "${P}cl" ethtool -K eth0 tx on >/dev/null 2>&1
 ok "doctor sees both" -n "$H" doctor
 check "peer program missing, named" grep -Eq "^fail +veth-peer-programs +1 of 1 bypassed veths \(first: ${P}v1\)" <<<"$OUT"
 check "its fix" grep -q "fix: re-add its rules" <<<"$OUT"
 check "checksum offload, named" grep -Eq "^warn +veth-uplink-checksum +uplink ${P}up \(peer eth0 in /run/netns/${P}cl\) has tx checksum offload on" <<<"$OUT"
 check "its fix" grep -q "fix: 'ethtool -K PEER tx off'" <<<"$OUT"
-nsx "${P}cl" ethtool -K eth0 tx off >/dev/null 2>&1
+in_ns "${P}cl" ethtool -K eth0 tx off >/dev/null 2>&1
 
 # ---- the Docker socket: not answering, not root's ----
 sock=$TMPD/docker.sock

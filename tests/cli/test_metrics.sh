@@ -15,7 +15,7 @@ command -v curl >/dev/null || skip "curl not installed"
 lab_up || { echo "FAIL: lab setup"; exit 1; }
 ok "attach" -n "$H" attach "${P}up" --engine tc --fast-path skip-firewall || finish
 ok "bypass add" -n "$H" bypass add 198.19.0.3 dev "${P}v2"
-pings() { ip netns exec "${P}cl" ping -c"$2" -i0.01 -W1 -s 200 "$1" >/dev/null 2>&1; }
+pings() { in_ns "${P}cl" ping -c"$2" -i0.01 -W1 -s 200 "$1" >/dev/null 2>&1; }
 pings 198.19.0.3 10
 pings 198.19.0.2 5
 

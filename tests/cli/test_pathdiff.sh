@@ -18,7 +18,7 @@ ip -n "${P}d2" link set "${P}dy" up
 # Quiet namespaces, so that what one run hits and the other does not is the path
 # itself: no IPv6 (router and multicast chatter), static neighbours (no ARP).
 for ns in cl h c1 c2 d1 d2; do
-	ip netns exec "${P}$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	in_ns "${P}$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 done
 mac() { ip -n "$1" -j link show dev "$2" | jq -r '.[0].address'; }
 ip -n "${P}cl" neigh replace 198.18.0.1 lladdr "$(mac "$H" "${P}up")" dev eth0 nud permanent
@@ -27,15 +27,15 @@ ip -n "$H" neigh replace 198.19.0.2 lladdr "$(mac "${P}c1" eth0)" dev "${P}br" n
 ip -n "${P}c1" neigh replace 198.19.0.1 lladdr "$(mac "$H" "${P}br")" dev eth0 nud permanent
 ip -n "${P}d1" neigh replace 198.18.9.2 lladdr "$(mac "${P}d2" "${P}dy")" dev "${P}dx" nud permanent
 ip -n "${P}d2" neigh replace 198.18.9.1 lladdr "$(mac "${P}d1" "${P}dx")" dev "${P}dy" nud permanent
-ip netns exec "${P}d1" ping -c1 -W2 198.18.9.2 >/dev/null 2>&1
-ip netns exec "${P}cl" ping -c1 -W2 198.19.0.2 >/dev/null 2>&1
+in_ns "${P}d1" ping -c1 -W2 198.18.9.2 >/dev/null 2>&1
+in_ns "${P}cl" ping -c1 -W2 198.19.0.2 >/dev/null 2>&1
 
 tracefs=/sys/kernel/tracing
 instances() { ls "$tracefs/instances" 2>/dev/null | grep -c '^xdpctl-'; }
 before=$(instances)
 
-A="ip netns exec ${P}cl ping -c1 -W2 198.19.0.2"
-B="ip netns exec ${P}d1 ping -c1 -W2 198.18.9.2"
+A="nsenter --net=/run/netns/${P}cl ping -c1 -W2 198.19.0.2"
+B="nsenter --net=/run/netns/${P}d1 ping -c1 -W2 198.18.9.2"
 
 ok "path diff A B" path diff "$A" "$B"
 for want in "net:net_dev_queue:dev=${P}br" "net:net_dev_xmit:dev=${P}br" \

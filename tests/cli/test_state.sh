@@ -90,7 +90,7 @@ bpftool map update pinned "$PIN/xdpctl_abi" key 0 0 0 0 value 1 0 0 0
 bad "state of ABI 1" "^Error: $PIN holds the state of xdpctl ABI 1, this xdpctl is ABI [0-9]+: detach its devices with the xdpctl of ABI 1, then 'rm -rf $PIN'$" -n "$H" status
 bad "attach on a state of ABI 1" "holds the state of xdpctl ABI 1" -n "$H" attach "${P}db" --engine tc
 x -n "$H" -j status "${P}db"
-check "nothing attached to ${P}db" bash -c "! ip netns exec $H tc filter show dev ${P}db ingress | grep -q xdpctl"
+check "nothing attached to ${P}db" bash -c "! tc -n $H filter show dev ${P}db ingress | grep -q xdpctl"
 ver=$("$XDPCTL" -j version | jq .abi_version)
 bpftool map update pinned "$PIN/xdpctl_abi" key 0 0 0 0 value "$ver" 0 0 0
 ok "stamp back: status" -n "$H" status

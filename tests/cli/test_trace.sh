@@ -22,7 +22,7 @@ trace_flags() { "$XDPCTL" -j stats | jq '.trace_readers'; }
 # Traffic a moment after the tracer started; the pings are bounded (-c1 -W2).
 traffic() {
 	(sleep 0.7
-	 for a in "$@"; do ip netns exec "${P}cl" ping -c1 -W2 "$a" >/dev/null 2>&1; done) &
+	 for a in "$@"; do in_ns "${P}cl" ping -c1 -W2 "$a" >/dev/null 2>&1; done) &
 	TRAFFIC=$!
 	CLEANUP_EXTRA+=("kill $TRAFFIC")
 }
@@ -103,11 +103,11 @@ sleep 1
 check "a reader is on" test "$(trace_flags)" = 1
 kill -STOP "$tracer"
 stopped=$(date +%s%N)
-ip netns exec "${P}cl" ping -c1 -W1 198.19.0.77 >/dev/null 2>&1
+in_ns "${P}cl" ping -c1 -W1 198.19.0.77 >/dev/null 2>&1
 sleep 2.6
 left=$(trace_flags)
 check "stopped reader: lease lapsed 2.6 s after (readers $left)" test "$left" = 0
-ip netns exec "${P}cl" ping -c1 -W1 198.19.0.78 >/dev/null 2>&1
+in_ns "${P}cl" ping -c1 -W1 198.19.0.78 >/dev/null 2>&1
 after_ms=$((($(date +%s%N) - stopped) / 1000000))
 kill -CONT "$tracer"
 sleep 1
@@ -137,11 +137,11 @@ t2=$!
 CLEANUP_EXTRA+=("kill $t1" "kill $t2")
 sleep 0.7
 check "two readers" test "$(trace_flags)" = 2
-ip netns exec "${P}cl" ping -c2 -i0.2 -W1 198.19.0.80 >/dev/null 2>&1
+in_ns "${P}cl" ping -c2 -i0.2 -W1 198.19.0.80 >/dev/null 2>&1
 wait "$t1"
 sleep 0.5
 check "one reader left after the first ended" test "$(trace_flags)" = 1
-ip netns exec "${P}cl" ping -c1 -W1 198.19.0.79 >/dev/null 2>&1
+in_ns "${P}cl" ping -c1 -W1 198.19.0.79 >/dev/null 2>&1
 wait "$t2"
 for f in t1 t2; do
 	check "$f saw both echoes sent while both ran" \
@@ -152,7 +152,7 @@ check "second session saw the echo sent after the first ended" \
 check "both gone: tracing off" test "$(trace_flags)" = 0
 
 # A closed pipe (| head -1) and SIGHUP end the reader at once and give the lease back.
-(sleep 0.5; ip netns exec "${P}cl" ping -c3 -i0.2 -W1 198.19.0.77 >/dev/null 2>&1) &
+(sleep 0.5; in_ns "${P}cl" ping -c3 -i0.2 -W1 198.19.0.77 >/dev/null 2>&1) &
 CLEANUP_EXTRA+=("kill $!")
 start=$(date +%s%N)
 line=$(timeout 10 "$XDPCTL" -n "$H" trace 2>"$TMPD/pipe.err" | head -1)

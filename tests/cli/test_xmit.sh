@@ -11,7 +11,7 @@ command -v ethtool >/dev/null || skip "needs ethtool"
 
 # ethtool_sum DEV SUFFIX: sum of tx_queue_N_SUFFIX of DEV in the host namespace.
 ethtool_sum() {
-	ip netns exec "$H" ethtool -S "$1" | awk -v s="$2" '
+	in_ns "$H" ethtool -S "$1" | awk -v s="$2" '
 		{ k = $1; sub(/:$/, "", k) }
 		k ~ "^tx_queue_[0-9]+_" s "$" { n += $2 } END { print n + 0 }'
 }
@@ -22,7 +22,7 @@ ok "bypass add" -n "$H" bypass add 198.19.0.2 dev "${P}v1"
 x -n "$H" -j status "${P}v1"
 jcheck "status: a bypassed veth has the counters" '.[0].xdp_xmit_packets >= 0 and .[0].xdp_xmit_errors >= 0'
 before=$(jq '.[0].xdp_xmit_packets' <<<"$OUT")
-nsx "${P}cl" ping -c 20 -i 0.05 -W 1 198.19.0.2 >/dev/null 2>&1
+in_ns "${P}cl" ping -c 20 -i 0.05 -W 1 198.19.0.2 >/dev/null 2>&1
 check "ping through the XDP bypass" test "$?" -eq 0
 
 xmit=$(ethtool_sum "${P}v1" xdp_xmit)
@@ -43,7 +43,7 @@ check "prometheus: xdp_xmit_errors" grep -qx "xdpctl_veth_xdp_xmit_errors_total{
 
 # The default engine forwards without XDP redirects: nothing more handed to the ring.
 ok "attach (engine auto)" -n "$H" attach "${P}up" --fast-path skip-firewall
-nsx "${P}cl" ping -c 5 -i 0.05 -W 1 198.19.0.2 >/dev/null 2>&1
+in_ns "${P}cl" ping -c 5 -i 0.05 -W 1 198.19.0.2 >/dev/null 2>&1
 check "ping through the default engine" test "$?" -eq 0
 check "engine auto: no XDP redirect into ${P}v1" test "$(ethtool_sum "${P}v1" xdp_xmit)" -eq "$xmit"
 ok "bypass del" -n "$H" bypass del 198.19.0.2

@@ -1,9 +1,9 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Shared by the tests/cni scripts, on top of tests/cli/lib.sh (assertions,
-# pin dir, prefix, teardown): a node namespace that plays a Kubernetes node
-# (uplink to a client namespace), and running xdpctl-cni as a CNI runtime
-# would, inside the node's netns.
+# pin dir, prefix, teardown, and tests/lib's checks and lab pieces): a node
+# namespace that plays a Kubernetes node (uplink to a client namespace), and
+# running xdpctl-cni as a CNI runtime would, inside the node's netns.
 #
 # Topology of node_up (names carry $P; addresses from 198.18.0.0/15 only):
 #   ${P}cl: eth0 198.18.0.2/24 --- ${P}n: ${P}up 198.18.0.1/24, forwarding on
@@ -27,21 +27,12 @@ need_cni_plugins() {
 
 node_up() {
 	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
-	ip netns add "${P}cl" && ip netns add "$N" || return 1
-	ip -n "${P}cl" link set lo up
-	ip -n "$N" link set lo up
-	ip -n "${P}cl" link add eth0 type veth peer name "${P}up" netns "$N" || return 1
-	ip -n "${P}cl" addr add 198.18.0.2/24 dev eth0
-	ip -n "${P}cl" link set eth0 up
+	lab_uplink "${P}cl" "$N" "${P}up" || return 1
 	ip -n "${P}cl" route add "$POD_NET" via 198.18.0.1
-	# behave like a wire: no half-done checksums leave the client (docs/design.md, Traps)
-	nsx "${P}cl" ethtool -K eth0 tx off >/dev/null 2>&1
-	ip -n "$N" addr add 198.18.0.1/24 dev "${P}up"
-	ip -n "$N" link set "${P}up" up
-	nsx "$N" sysctl -qw net.ipv4.ip_forward=1
+	sysctl_set "$N" net.ipv4.ip_forward 1
 	# A node's firewall, as kube-proxy's KUBE-FORWARD has it: it also makes
 	# conntrack track this netns, which a conntrack-following fast path reads.
-	nsx "$N" iptables -w 5 -A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+	in_ns "$N" iptables -w 5 -A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
 }
 
 # The network configuration of the bridge plugin (host-local IPAM, state in $TMPD).
@@ -116,18 +107,6 @@ xdpctl_conf() {
 			'{cniVersion: "1.0.0", name: $net, type: "xdpctl-cni", pinDir: $pin,
 			  logLevel: "info"} | '"$filter" <<<'{}'
 	fi
-}
-
-# wait_for SECONDS COMMAND...: until COMMAND succeeds, at most SECONDS
-# (generous: the machine may be shared and slow; success returns at once).
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	while :; do
-		"$@" && return 0
-		((SECONDS < end)) || return 1
-		sleep 0.1
-	done
 }
 
 # jqt ARGS...: jq -e as a condition (for check), quietly.

@@ -188,7 +188,7 @@ rule_bytes() { "$XDPCTL" -n "$N" -j bypass list | jq --arg a "${cip[1]}" '.[] | 
 br0=$(br_bytes)
 r0=$(rule_bytes)
 check "the client fetches 2 MB over TCP from ${P}c1" \
-	nsx "${P}cl" curl -s --max-time 20 -o "$TMPD/got" "http://${cip[1]}:8080/busybox"
+	in_ns "${P}cl" curl -s --max-time 20 -o "$TMPD/got" "http://${cip[1]}:8080/busybox"
 check "  intact" cmp -s "$TMPD/got" "$BB"
 br1=$(br_bytes)
 r1=$(rule_bytes)

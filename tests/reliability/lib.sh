@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Shared by the reliability tests: the binaries under test, a lab of the
 # run's own (scripts/lab.sh, netns mode, prefix r<4 digits>), a pin dir of
-# the run's own, counted UDP flows, checks that print only on failure, and a
-# cleanup that runs on every exit (trap), also after a failure or a timeout.
+# the run's own, counted UDP flows. Checks that print only on failure and the
+# cleanup that runs on every exit (trap) are tests/lib/common.sh's.
 #
 # Environment (meson sets the first ones):
 #   XDPCTL REL_UDP REL_CHECK REL_CHURN TOP   binaries and the source tree
@@ -21,17 +21,18 @@ export PATH="$PATH:/usr/sbin:/sbin"
 
 P=${REL_PREFIX:-r$((RANDOM % 9000 + 1000))}
 PIN=/sys/fs/bpf/xdpctl-test-$$
-TMPD=$(mktemp -d "/tmp/xdpctl-rel-$P.XXXXXX")
-CHECKS=0
-FAILS=0
+# shellcheck disable=SC2034  # read by tests/lib/common.sh
+TEST_KIND=rel
+# shellcheck disable=SC2034
+TEST_VERBOSE=${REL_VERBOSE:-}
+# shellcheck source=../lib/common.sh
+source "$TOP/tests/lib/common.sh"
+# shellcheck source=../lib/lab.sh
+source "$TOP/tests/lib/lab.sh"
 BG_PIDS=()
-CLEANUP_EXTRA=()
 LAB_IS_UP=0
 T_START=$(date +%s.%N)
 
-skip() { echo "SKIP: $*"; exit 77; }
-need_root() { [[ $(id -u) -eq 0 ]] || skip "needs root (namespaces, BPF programs)"; }
-need_cmd() { command -v "$1" >/dev/null 2>&1 || skip "needs $1"; }
 log() { printf '[%6.1fs] %s\n' "$(awk -v a="$(date +%s.%N)" -v b="$T_START" 'BEGIN { print a - b }')" "$*"; }
 
 # Is PID still a child of this shell? (A pid that ended may be reused by then.)
@@ -43,10 +44,10 @@ bg_done() {
 		[[ ${BG_PIDS[i]} == "$1" ]] && unset 'BG_PIDS[i]'
 	done
 }
-
-cleanup() {
-	local pid f
-	trap - EXIT
+# The background processes first (TERM, up to 1 s, then KILL), before what else the
+# cleanup stops.
+bg_stop_all() {
+	local pid
 	for pid in "${BG_PIDS[@]}"; do
 		ours "$pid" && kill -TERM "$pid" 2>/dev/null
 	done
@@ -55,58 +56,18 @@ cleanup() {
 		ours "$pid" && kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
-	for f in "${CLEANUP_EXTRA[@]}"; do
-		eval "$f" >/dev/null 2>&1
-	done
-	if [[ $LAB_IS_UP -eq 1 ]]; then
-		if [[ ${REL_KEEP:-0} -eq 1 && $FAILS -gt 0 ]]; then
-			echo "REL_KEEP: lab '$P' kept: scripts/lab.sh down --prefix $P; rm -rf $PIN"
-			return
-		fi
-		"$TOP/scripts/lab.sh" down --prefix "$P" >/dev/null 2>&1 ||
-			"$TOP/scripts/lab.sh" down --prefix "$P" >/dev/null 2>&1
+}
+CLEANUP_EXTRA+=(bg_stop_all)
+cleanup_lab() {
+	[[ $LAB_IS_UP -eq 1 ]] || return 0
+	if [[ ${REL_KEEP:-0} -eq 1 && $FAILS -gt 0 ]]; then
+		echo "REL_KEEP: lab '$P' kept: scripts/lab.sh down --prefix $P; rm -rf $PIN"
+		PIN=
+		TMPD=
+		return
 	fi
-	[[ -d $PIN ]] && rm -rf "$PIN"
-	rm -rf "$TMPD"
-}
-trap cleanup EXIT
-trap 'echo "interrupted"; exit 130' INT TERM
-
-# ---- checks ----
-fail_check() {
-	FAILS=$((FAILS + 1))
-	echo "FAIL: $1"
-	shift
-	[[ $# -gt 0 ]] && printf '  %s\n' "$@"
-	return 0
-}
-pass_check() { CHECKS=$((CHECKS + 1)); [[ -n ${REL_VERBOSE:-} ]] && echo "ok: $1"; return 0; }
-check() { # check "what" cmd...   (passes when cmd succeeds)
-	local what=$1; shift
-	CHECKS=$((CHECKS + 1))
-	if "$@"; then return 0; fi
-	fail_check "$what" "command: $*"
-	return 1
-}
-check_eq() { # check_eq "what" actual expected
-	CHECKS=$((CHECKS + 1))
-	[[ $2 == "$3" ]] && return 0
-	fail_check "$1" "got:      $2" "expected: $3"
-	return 1
-}
-check_match() { # check_match "what" text regex
-	CHECKS=$((CHECKS + 1))
-	[[ $2 =~ $3 ]] && return 0
-	fail_check "$1" "got:      $2" "expected to match: $3"
-	return 1
-}
-finish() {
-	if [[ $FAILS -gt 0 ]]; then
-		echo "FAILED: $FAILS of $CHECKS checks failed"
-		exit 1
-	fi
-	echo "PASS: $CHECKS checks"
-	exit 0
+	"$TOP/scripts/lab.sh" down --prefix "$P" >/dev/null 2>&1 ||
+		"$TOP/scripts/lab.sh" down --prefix "$P" >/dev/null 2>&1
 }
 
 # ---- xdpctl ----
@@ -154,12 +115,10 @@ lab_up() { # lab_up [extra lab.sh args]
 	fi
 	eval "$("$TOP/scripts/lab.sh" env --prefix "$P")"
 	# Neighbours resolved before any counted packet.
-	ip netns exec "$CLIENT_NS" ping -c1 -W2 "$UPLINK_IP4" >/dev/null 2>&1
-	ip netns exec "$CLIENT_NS" ping -6 -c1 -W2 "$UPLINK_IP6" >/dev/null 2>&1
+	in_ns "$CLIENT_NS" ping -c1 -W2 "$UPLINK_IP4" >/dev/null 2>&1
+	in_ns "$CLIENT_NS" ping -6 -c1 -W2 "$UPLINK_IP6" >/dev/null 2>&1
 }
 
-# Run in a namespace keeping the mounts (never 'ip netns exec' for xdpctl).
-in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" -- "$@"; }
 
 # ---- counted UDP ----
 # sink_start NS ADDR PORT NAME: a counting receiver; its output in $TMPD/NAME.sink
@@ -193,16 +152,3 @@ sink_stop() {
 }
 # sent_to FILE ADDR: what the sender reported for ADDR
 sent_to() { awk -v a="$2" '$1 == "sent" && $2 == a { print $3 }' "$1"; }
-
-# ---- devices ----
-# wait_until TRIES SLEEP cmd...: bounded poll
-wait_until() {
-	local tries=$1 pause=$2 i; shift 2
-	for (( i = 0; i < tries; i++ )); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep "$pause"
-	done
-	return 1
-}
-link_gone() { ! ip -n "$1" link show dev "$2" >/dev/null 2>&1; } # link_gone NS DEV
-link_ifindex() { ip -n "$1" -o link show dev "$2" 2>/dev/null | sed -n 's/^\([0-9]*\):.*/\1/p'; }

@@ -169,7 +169,7 @@ check_eq "uplink gone: a second detach --ifindex $up_ifx finds nothing" "$RC $ER
 	"1 Error: ifindex $up_ifx: xdpctl has no entry for it (see 'xdpctl status')"
 "$TOP/scripts/lab.sh" up --prefix "$P" --containers 5 >"$TMPD/lab2.log" 2>&1 ||
 	fail_check "lab up again" "$(cat "$TMPD/lab2.log")"
-ip netns exec "$CLIENT_NS" ping -c1 -W2 "$UPLINK_IP4" >/dev/null 2>&1
+in_ns "$CLIENT_NS" ping -c1 -W2 "$UPLINK_IP4" >/dev/null 2>&1
 x_ok "uplink back: attach again" attach "$UPLINK" --engine tc --fast-path skip-firewall
 flow_ok "uplink back: c1 through its rule" "$C1_IP4" "$C1_NS" 7600
 x -j status
