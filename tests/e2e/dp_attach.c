@@ -16,7 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "dp_lab.h"
+#include "lab.h"
 #include "pass.skel.h"
 
 #define MAC_UP "02:00:00:00:01:fe"
@@ -187,29 +187,6 @@ static void test_clsact(struct xdpctl_dp *dp)
 	}
 }
 
-struct pp_find {
-	struct xdpctl_addr a;
-	unsigned long long n;
-};
-
-static int pp_find_cb(const struct xdpctl_pingpong_rule *r, void *ctx)
-{
-	struct pp_find *f = ctx;
-
-	if (!memcmp(&r->addr, &f->a, sizeof(f->a)))
-		f->n = r->packets;
-	return 0;
-}
-
-/* Replies counted by the ping-pong rule of @addr (~0: no such rule). */
-static unsigned long long pp_packets(struct xdpctl_dp *dp, const char *addr)
-{
-	struct pp_find f = { lab_addr(addr), ~0ull };
-
-	xdpctl_dp__pingpong_for_each(dp, pp_find_cb, &f);
-	return f.n;
-}
-
 /* Re-attach keeps rules and counters; the program is replaced. */
 static void test_reattach(struct xdpctl_dp *dp)
 {
@@ -228,8 +205,8 @@ static void test_reattach(struct xdpctl_dp *dp)
 	CHECK(lab_ping(client, NULL, "198.18.0.254", 3) == 3, "3 pings answered");
 	CHECK(lab_stat(dp, XDPCTL_HOOK_XDP, XDPCTL_R_PINGPONG) - xdp0 == 3, "XDP ping-pong +3 (%llu)",
 	      lab_stat(dp, XDPCTL_HOOK_XDP, XDPCTL_R_PINGPONG) - xdp0);
-	CHECK(pp_packets(dp, "198.18.0.254") == 3, "rule counted 3 (%llu)",
-	      pp_packets(dp, "198.18.0.254"));
+	CHECK(lab_pp_packets(dp, "198.18.0.254") == 3, "rule counted 3 (%llu)",
+	      lab_pp_packets(dp, "198.18.0.254"));
 	CHECK(lab_snmp(host, "Icmp", "InEchos") == echos0, "the host's stack saw no echo request");
 
 	xdpctl_dp__dev_status(dp, up, &st);
@@ -240,12 +217,12 @@ static void test_reattach(struct xdpctl_dp *dp)
 		      "re-attach: new program %u (was %u)", st.xdp_prog_id, id1);
 		CHECK(st.xdp_mode == XDPCTL_MODE_NATIVE && !strcmp(st.xdp_path, "bpf_xdp_attach"),
 		      "re-attach kept native mode, replaced by bpf_xdp_attach (%s)", st.xdp_path);
-		CHECK(pp_packets(dp, "198.18.0.254") == 3 &&
+		CHECK(lab_pp_packets(dp, "198.18.0.254") == 3 &&
 		      lab_stat(dp, XDPCTL_HOOK_XDP, XDPCTL_R_PINGPONG) - xdp0 == 3,
 		      "rule and counters kept");
 		CHECK(lab_ping(client, NULL, "198.18.0.254", 2) == 2, "2 more pings answered");
-		CHECK(pp_packets(dp, "198.18.0.254") == 5, "rule counts on (5: %llu)",
-		      pp_packets(dp, "198.18.0.254"));
+		CHECK(lab_pp_packets(dp, "198.18.0.254") == 5, "rule counts on (5: %llu)",
+		      lab_pp_packets(dp, "198.18.0.254"));
 	}
 	/* Mode switch: not atomic, but ends in generic mode with the rules. */
 	if (attach_ok(dp, XDPCTL_ENGINE_XDP, XDPCTL_MODE_GENERIC, false)) {
@@ -253,8 +230,8 @@ static void test_reattach(struct xdpctl_dp *dp)
 		CHECK(st.xdp_mode == XDPCTL_MODE_GENERIC && st.xdp_prog_id == lab_xdp_id(host, up),
 		      "now generic");
 		CHECK(lab_ping(client, NULL, "198.18.0.254", 2) == 2, "answered in generic mode");
-		CHECK(pp_packets(dp, "198.18.0.254") == 7, "rule counts on (7: %llu)",
-		      pp_packets(dp, "198.18.0.254"));
+		CHECK(lab_pp_packets(dp, "198.18.0.254") == 7, "rule counts on (7: %llu)",
+		      lab_pp_packets(dp, "198.18.0.254"));
 	}
 	/* Engine switch: our XDP program goes, tc answers. */
 	if (attach_ok(dp, XDPCTL_ENGINE_TC, XDPCTL_MODE_AUTO, false)) {
@@ -264,8 +241,8 @@ static void test_reattach(struct xdpctl_dp *dp)
 		CHECK(lab_ping(client, NULL, "198.18.0.254", 2) == 2, "answered by tc");
 		CHECK(lab_stat(dp, XDPCTL_HOOK_TC_IN, XDPCTL_R_PINGPONG) - tc0 == 2,
 		      "tc ping-pong +2 (%llu)", lab_stat(dp, XDPCTL_HOOK_TC_IN, XDPCTL_R_PINGPONG) - tc0);
-		CHECK(pp_packets(dp, "198.18.0.254") == 9, "rule counts on (9: %llu)",
-		      pp_packets(dp, "198.18.0.254"));
+		CHECK(lab_pp_packets(dp, "198.18.0.254") == 9, "rule counts on (9: %llu)",
+		      lab_pp_packets(dp, "198.18.0.254"));
 	}
 	CHECK(lab_snmp(host, "Icmp", "InEchos") == echos0, "the host's stack saw none of them");
 	CHECK_RET(dp, xdpctl_dp__detach(dp, up), 0);

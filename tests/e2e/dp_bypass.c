@@ -23,7 +23,7 @@
 #include <sys/file.h>
 #include <sys/syscall.h>
 
-#include "dp_lab.h"
+#include "lab.h"
 
 /*
  * Fault injection for the bulk load (issue 15, item 10): libbpf makes its

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <bpf/libbpf.h>
 
-#include "dp_lab.h"
+#include "lab.h"
 
 static void test_parse(void)
 {

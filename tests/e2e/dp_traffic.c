@@ -19,7 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "dp_lab.h"
+#include "lab.h"
 #include "pass.skel.h"
 
 #define MAC_CL "02:00:00:00:01:01"
@@ -46,7 +46,7 @@ static void setup(void)
 	lab_veth(host, up, MAC_UP, client, "eth0", MAC_CL);
 	lab_veth(host, hv, MAC_HV, ctr, "eth0", MAC_CT);
 	/* The client behaves like a wire: full checksums (docs/design.md, Traps). */
-	SH_OK("ip netns exec %s ethtool -K eth0 tx off >/dev/null", client);
+	SH_OK("nsenter --net=/run/netns/%s -- ethtool -K eth0 tx off >/dev/null", client);
 	SH_OK("ip -n %s addr add 198.18.0.1/24 dev eth0 && "
 	      "ip -n %s addr add 2001:db8:1::1/64 dev eth0 nodad && "
 	      "ip -n %s route add 198.19.0.0/24 via 198.18.0.254 && "
@@ -60,7 +60,7 @@ static void setup(void)
 	      "ip -n %s addr add 2001:db8:1::fe/64 dev %s nodad && "
 	      "ip -n %s addr add 198.19.0.1/24 dev %s && "
 	      "ip -n %s addr add 2001:db8:2::1/64 dev %s nodad && "
-	      "ip netns exec %s sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 && "
+	      "nsenter --net=/run/netns/%s -- sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 && "
 	      "ip -n %s neigh replace 198.18.0.1 lladdr %s dev %s nud permanent && "
 	      "ip -n %s neigh replace 2001:db8:1::1 lladdr %s dev %s nud permanent && "
 	      "ip -n %s neigh replace 198.19.0.2 lladdr %s dev %s nud permanent && "
@@ -85,7 +85,9 @@ static void setup(void)
 
 static long long dev_stat(const char *ns, const char *dev, const char *what)
 {
-	return sh_num("ip netns exec %s cat /sys/class/net/%s/statistics/%s", ns, dev, what);
+	/* netlink's counters: /sys/class/net under nsenter shows another namespace */
+	return sh_num("ip -n %s -j -s link show dev %s | jq '.[0].stats64.%s.packets'", ns, dev,
+		      what);
 }
 
 /* The client's eth0 runs the pass program while XDP_TX answers into it (docs/design.md, Traps). */
@@ -110,28 +112,6 @@ static void client_pass(bool on)
 	lab_enter(host);
 }
 
-struct pp_find {
-	struct xdpctl_addr a;
-	unsigned long long n;
-};
-
-static int pp_cb(const struct xdpctl_pingpong_rule *r, void *ctx)
-{
-	struct pp_find *f = ctx;
-
-	if (!memcmp(&r->addr, &f->a, sizeof(f->a)))
-		f->n = r->packets;
-	return 0;
-}
-
-static unsigned long long pp_packets(struct xdpctl_dp *dp, const char *addr)
-{
-	struct pp_find f = { lab_addr(addr), ~0ull };
-
-	xdpctl_dp__pingpong_for_each(dp, pp_cb, &f);
-	return f.n;
-}
-
 /* 5 real pings answered at the hook; the container sees none. */
 static void test_pingpong(struct xdpctl_dp *dp, enum xdpctl_engine e, const char *addr)
 {
@@ -154,8 +134,8 @@ static void test_pingpong(struct xdpctl_dp *dp, enum xdpctl_engine e, const char
 	CHECK(got == 5, "%s %s: 5 echo replies (%d)", xdpctl_engine_name(e), addr, got);
 	CHECK(seen == 0, "%s %s: no echo request reached the container's eth0 (%ld)",
 	      xdpctl_engine_name(e), addr, seen);
-	CHECK(pp_packets(dp, addr) == 5, "%s %s: rule counted exactly 5 (%llu)",
-	      xdpctl_engine_name(e), addr, pp_packets(dp, addr));
+	CHECK(lab_pp_packets(dp, addr) == 5, "%s %s: rule counted exactly 5 (%llu)",
+	      xdpctl_engine_name(e), addr, lab_pp_packets(dp, addr));
 	CHECK(lab_stat(dp, hook, XDPCTL_R_PINGPONG) - st0 == 5, "%s %s: %s ping-pong +5 (%llu)",
 	      xdpctl_engine_name(e), addr, xdpctl_hook_name(hook),
 	      lab_stat(dp, hook, XDPCTL_R_PINGPONG) - st0);
@@ -172,12 +152,12 @@ static bool transfer(const char *from, const char *to, bool v6, int port, const 
 	int i, rc;
 
 	snprintf(out, sizeof(out), "/tmp/dp%d-%s", (int)getpid(), tag);
-	srv = sh_bg("exec ip netns exec %s socat -u %s:%d,reuseaddr OPEN:%s,creat,trunc", to,
+	srv = sh_bg("exec nsenter --net=/run/netns/%s -- socat -u %s:%d,reuseaddr OPEN:%s,creat,trunc", to,
 		    v6 ? "TCP6-LISTEN" : "TCP4-LISTEN", port, out);
-	for (i = 0; i < 50 && sh_q("ip netns exec %s ss -Hltn 'sport = :%d' | grep -q LISTEN", to, port);
+	for (i = 0; i < 50 && sh_q("nsenter --net=/run/netns/%s -- ss -Hltn 'sport = :%d' | grep -q LISTEN", to, port);
 	     i++)
 		usleep(100 * 1000);
-	rc = sh("ip netns exec %s timeout 30 socat -u OPEN:%s %s:%s:%d", from, data,
+	rc = sh("nsenter --net=/run/netns/%s -- timeout 30 socat -u OPEN:%s %s:%s:%d", from, data,
 		v6 ? "TCP6" : "TCP4",
 		v6 ? (from == client ? "[2001:db8:2::2]" : "[2001:db8:1::1]") :
 		     (from == client ? "198.19.0.2" : "198.18.0.1"), port);
@@ -221,8 +201,8 @@ static void test_bypass(struct xdpctl_dp *dp, enum xdpctl_engine e, const char *
 	rule_counts(dp, addr, &in0, &out0);
 	cap = lab_capture_start(host, br, FLOW);
 	CHECK(cap > 0, "capture on the bridge");
-	brx = dev_stat(host, br, "rx_packets");
-	btx = dev_stat(host, br, "tx_packets");
+	brx = dev_stat(host, br, "rx");
+	btx = dev_stat(host, br, "tx");
 	up_by = lab_stat(dp, hook, XDPCTL_R_BYPASS);
 	fwd_by = lab_stat(dp, XDPCTL_HOOK_TC_FWD, XDPCTL_R_BYPASS);
 	got = lab_ping(client, NULL, addr, 5);
@@ -240,8 +220,8 @@ static void test_bypass(struct xdpctl_dp *dp, enum xdpctl_engine e, const char *
 	CHECK(in0 - in1 >= DATA_MB * 1024 * 1024 / 1500 && out0 - out1 >= DATA_MB * 1024 * 1024 / 65536,
 	      "%s %s: TCP through the rule (in +%llu, out +%llu packets)", en, addr,
 	      (unsigned long long)(in0 - in1), (unsigned long long)(out0 - out1));
-	brx = dev_stat(host, br, "rx_packets") - brx;
-	btx = dev_stat(host, br, "tx_packets") - btx;
+	brx = dev_stat(host, br, "rx") - brx;
+	btx = dev_stat(host, br, "tx") - btx;
 	seen = lab_capture_stop(cap);
 	up_by = lab_stat(dp, hook, XDPCTL_R_BYPASS) - up_by;
 	fwd_by = lab_stat(dp, XDPCTL_HOOK_TC_FWD, XDPCTL_R_BYPASS) - fwd_by;
@@ -265,7 +245,7 @@ static void test_bypass(struct xdpctl_dp *dp, enum xdpctl_engine e, const char *
 /* Without rules the same traffic goes through the bridge: the check above can fail. */
 static void test_baseline(void)
 {
-	long long brx = dev_stat(host, br, "rx_packets"), btx = dev_stat(host, br, "tx_packets");
+	long long brx = dev_stat(host, br, "rx"), btx = dev_stat(host, br, "tx");
 	pid_t cap = lab_capture_start(host, br, FLOW);
 	long seen;
 
@@ -273,9 +253,9 @@ static void test_baseline(void)
 	CHECK(lab_ping(client, NULL, "2001:db8:2::2", 3) == 3, "baseline pings v6");
 	seen = lab_capture_stop(cap);
 	CHECK(seen == 12, "baseline: the capture sees the 12 packets on the bridge (%ld)", seen);
-	CHECK(dev_stat(host, br, "rx_packets") - brx >= 6 && dev_stat(host, br, "tx_packets") - btx >= 6,
+	CHECK(dev_stat(host, br, "rx") - brx >= 6 && dev_stat(host, br, "tx") - btx >= 6,
 	      "baseline: the bridge's counters carry the kernel path (rx +%lld, tx +%lld)",
-	      dev_stat(host, br, "rx_packets") - brx, dev_stat(host, br, "tx_packets") - btx);
+	      dev_stat(host, br, "rx") - brx, dev_stat(host, br, "tx") - btx);
 }
 
 int main(void)

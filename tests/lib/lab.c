@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Helpers of the dataplane library's end-to-end tests: see dp_lab.h. */
+/* The C netns lab of the tests: see lab.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <linux/magic.h>
 
-#include "dp_lab.h"
+#include "lab.h"
 
 #define MAX_NS  16
 #define MAX_BG  16
@@ -431,14 +431,14 @@ unsigned int lab_tc_id(const char *ns, const char *dev, const char *name)
 long long lab_snmp(const char *ns, const char *proto, const char *field)
 {
 	if (field)
-		return sh_num("ip netns exec %s awk '$1 == \"%s:\" { if (!h) { for (i = 1; i <= NF; i++) n[$i] = i; h = 1 } else print $n[\"%s\"] }' /proc/net/snmp",
+		return sh_num("nsenter --net=/run/netns/%s -- awk '$1 == \"%s:\" { if (!h) { for (i = 1; i <= NF; i++) n[$i] = i; h = 1 } else print $n[\"%s\"] }' /proc/net/snmp",
 			      ns, proto, field);
-	return sh_num("ip netns exec %s awk '$1 == \"%s\" { print $2 }' /proc/net/snmp6", ns, proto);
+	return sh_num("nsenter --net=/run/netns/%s -- awk '$1 == \"%s\" { print $2 }' /proc/net/snmp6", ns, proto);
 }
 
 int lab_ping(const char *ns, const char *opts, const char *dst, int count)
 {
-	return (int)sh_num("ip netns exec %s ping %s -c %d -i 0.2 -W 1 -q %s | sed -n 's/.* \\([0-9]*\\) received.*/\\1/p'",
+	return (int)sh_num("nsenter --net=/run/netns/%s -- ping %s -c %d -i 0.2 -W 1 -q %s | sed -n 's/.* \\([0-9]*\\) received.*/\\1/p'",
 			   ns, opts ? opts : "", count, dst);
 }
 
@@ -454,7 +454,7 @@ pid_t lab_capture_start(const char *ns, const char *dev, const char *filter)
 	int i;
 
 	snprintf(file, sizeof(file), "/tmp/dp%d-cap%d.pcap", (int)getpid(), seq++);
-	pid = sh_bg("exec ip netns exec %s tcpdump -Z root -U --immediate-mode -n -i %s -w %s '%s' 2>/dev/null",
+	pid = sh_bg("exec nsenter --net=/run/netns/%s -- tcpdump -Z root -U --immediate-mode -n -i %s -w %s '%s' 2>/dev/null",
 		    ns, dev, file, filter);
 	if (pid <= 0)
 		return -1;
@@ -493,4 +493,26 @@ long lab_capture_stop(pid_t pid)
 	n = sh_num("tcpdump -n -r %s 2>/dev/null | wc -l", file);
 	unlink(file);
 	return n;
+}
+
+struct pp_find {
+	struct xdpctl_addr a;
+	unsigned long long n;
+};
+
+static int pp_find_cb(const struct xdpctl_pingpong_rule *r, void *ctx)
+{
+	struct pp_find *f = ctx;
+
+	if (!memcmp(&r->addr, &f->a, sizeof(f->a)))
+		f->n = r->packets;
+	return 0;
+}
+
+unsigned long long lab_pp_packets(struct xdpctl_dp *dp, const char *addr)
+{
+	struct pp_find f = { lab_addr(addr), ~0ull };
+
+	xdpctl_dp__pingpong_for_each(dp, pp_find_cb, &f);
+	return f.n;
 }

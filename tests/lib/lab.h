@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Helpers of the dataplane library's end-to-end tests (tests/e2e/dp_*.c):
- * checks that name what failed, shell commands with their output shown
+ * The tests' netns lab in C (the shell's is tests/lib/lab.sh), used by the
+ * dataplane library's end-to-end tests (tests/e2e/dp_*.c): checks that
+ * name what failed, shell commands with their output shown
  * only on failure, network namespaces with a per-run prefix, a per-run pin
  * dir and /tmp/dp<pid>-* files, background processes tracked by pid,
  * packet captures, and a cleanup that runs on every exit path (also
  * SIGTERM/SIGINT from meson's timeout).
  */
-#ifndef XDPCTL_DP_LAB_H
-#define XDPCTL_DP_LAB_H
+#ifndef XDPCTL_TEST_LAB_H
+#define XDPCTL_TEST_LAB_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -85,6 +86,8 @@ struct xdpctl_addr lab_addr(const char *s);
 struct xdpctl_dp *lab_open(__u32 max_rules);
 /* Sum of one counter over the stats map. */
 unsigned long long lab_stat(struct xdpctl_dp *dp, unsigned int hook, unsigned int reason);
+/* Replies counted by the ping-pong rule of @addr (~0: no such rule). */
+unsigned long long lab_pp_packets(struct xdpctl_dp *dp, const char *addr);
 /* Id of the XDP program on @dev in namespace @ns (0: none). */
 unsigned int lab_xdp_id(const char *ns, const char *dev);
 /* Id of the tc program named @name on @dev's clsact ingress in @ns (0: none). */
@@ -94,4 +97,4 @@ long long lab_snmp(const char *ns, const char *proto, const char *field);
 /* Echo replies received by `ping -c count` in @ns (extra ping args in @opts). */
 int lab_ping(const char *ns, const char *opts, const char *dst, int count);
 
-#endif /* XDPCTL_DP_LAB_H */
+#endif /* XDPCTL_TEST_LAB_H */
