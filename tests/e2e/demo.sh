@@ -10,9 +10,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 mode=netns
 [ "${1:-}" = --docker ] && mode=docker
 P="dm$(($$ % 100000))"
-FAILS=0
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; FAILS=$((FAILS + 1)); }
+# shellcheck source=../lib/verdict.sh
+source "$ROOT/tests/lib/verdict.sh"
 
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP demo_$mode: needs root"; exit 77; fi
 args=(--no-install --prefix "$P" --log "$(mktemp /tmp/demo-log.XXXXXX)")

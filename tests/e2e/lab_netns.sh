@@ -9,12 +9,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LAB="$ROOT/scripts/lab.sh"
 P="t$(( $$ % 100000 ))"      # unique per run, short enough for "${P}h" + 15-char names
-FAILS=0
 LOG=""
 
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; FAILS=$((FAILS + 1)); }
-skip() { echo "SKIP $1: $2"; }
+# shellcheck source=../lib/verdict.sh
+source "$ROOT/tests/lib/verdict.sh"
 
 if [[ $(id -u) -ne 0 ]]; then skip lab_netns "needs root (network namespaces)"; exit 77; fi
 for c in ip nsenter ping; do
@@ -30,21 +28,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 LOG=$(mktemp /tmp/lab_netns.XXXXXX)
-
-# ping_check NAME NS ADDR: one echo reply within 3 tries, routed once (ttl/hlim 63).
-ping_check() {
-    local name=$1 ns=$2 addr=$3 out="" i
-    for (( i = 0; i < 3; i++ )); do
-        if out=$(nsenter --net="/run/netns/$ns" ping -c 1 -W 2 "$addr" 2>&1); then break; fi
-    done
-    if [[ $out != *" 0% packet loss"* ]]; then
-        fail "$name" "no reply from $addr in $ns: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
-    elif [[ $out != *"ttl=63"* ]]; then
-        fail "$name" "reply from $addr did not cross the host (expected ttl=63): $(grep 'bytes from' <<<"$out")"
-    else
-        pass "$name"
-    fi
-}
 
 # leftovers: namespaces, links (root namespace) and state of the lab with prefix $1.
 leftovers() {
