@@ -11,6 +11,13 @@
 #include "lib/ct.h"
 #include "lib/nat.h"
 
+/*
+ * Set by user space at load time to a hash of this object file: a pinned
+ * return program (dataplane/attach.c, dp_ret_get) is reused only by the
+ * build that loaded it. No program reads it.
+ */
+const volatile __u64 xdpctl_build = 0;
+
 /* Headers the programs must see in the linear part of the skb. */
 #define TC_PULL_LEN 128
 

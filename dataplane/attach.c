@@ -72,6 +72,7 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 	struct xdpctl_iface old = {}, ent = {};
 	struct xdpctl_xdp *xskel = NULL;
 	struct xdpctl_tc *tskel = NULL;
+	struct dp_retprog ret = DP_RETPROG_NONE;
 	bool force = false, have_old, created = false, direct = false;
 	bool xdp_added = false, tc_added = false, want_xdp;
 	int old_xdp_fd = -1;
@@ -203,11 +204,11 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 	}
 
 	if (want_xdp) {
-		err = dp_tail_pin(dp, xskel->maps.xdpctl_xdp_tail, 'x', l.ifindex);
+		err = dp_tail_pin(dp, bpf_map__fd(xskel->maps.xdpctl_xdp_tail), 'x', l.ifindex);
 		if (err)
 			goto rollback;
 	}
-	err = dp_tail_pin(dp, tskel->maps.xdpctl_tc_tin, 'i', l.ifindex);
+	err = dp_tail_pin(dp, bpf_map__fd(tskel->maps.xdpctl_tc_tin), 'i', l.ifindex);
 	if (err)
 		goto rollback;
 	tc_added = !dp_tc_prog_id(l.ifindex);
@@ -257,6 +258,16 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 		goto rollback;
 	}
 	dp_pass_sync(dp);
+	/*
+	 * The veths' return program, loaded now (or found pinned) so that the
+	 * first rule of every veth finds it: a rule's setup runs no verifier.
+	 * Best effort: a veth's setup loads it again and reports a failure.
+	 */
+	if (dp_retprog_get(dp, &ret)) {
+		dp_log(XDPCTL_LOG_WARN, "%s (left to the first bypass rule of a veth)\n", dp->errmsg);
+		dp->errmsg[0] = 0;
+	}
+	dp_retprog_put(&ret);
 	dp_log(XDPCTL_LOG_INFO, "%s: attached, engine %s, fast path %s%s\n", dev,
 	       xdpctl_engine_name(engine), xdpctl_fast_path_name(fast_path),
 	       want_xdp ? (direct ? " (XDP by bpf_xdp_attach)" : " (XDP by libxdp)") : "");
@@ -357,6 +368,8 @@ int xdpctl_dp__detach(struct xdpctl_dp *dp, const char *dev)
 		dp_pass_sync(dp);
 		if ((ent.flags & XDPCTL_IF_LIBERAL_OURS) && !liberal_users(dp))
 			dp_sysctl_write(SYSCTL_LIBERAL, 0);
+		if (!dp_other_veth(dp, 0))
+			dp_retprog_unpin(dp);
 	}
 out:
 	dp_unlock(dp);

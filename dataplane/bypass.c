@@ -35,6 +35,7 @@ int xdpctl_dp__bypass_add(struct xdpctl_dp *dp, const struct xdpctl_addr *addr,
 	const __u8 *dmac = NULL, *smac = NULL;
 	struct xdpctl_bypass *vals = NULL;
 	struct xdpctl_iface ent;
+	struct dp_retprog ret = DP_RETPROG_NONE;
 	bool have_ent, set_up = false, written = false;
 	struct dp_veth v;
 	char a[64];
@@ -88,7 +89,8 @@ int xdpctl_dp__bypass_add(struct xdpctl_dp *dp, const struct xdpctl_addr *addr,
 			err = nsfd;
 			goto out;
 		}
-		err = dp_veth_setup(dp, &v, nsfd, NULL, &ent);
+		err = dp_veth_setup(dp, &v, nsfd, &ret, &ent);
+		dp_retprog_put(&ret);
 		if (err)
 			goto out;
 		set_up = true;

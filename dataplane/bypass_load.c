@@ -12,7 +12,6 @@
 #include <bpf/libbpf.h>
 
 #include "bypass.h"
-#include "tc.skel.h"
 
 /* Rules per batch update of a bulk load. */
 #define LOAD_CHUNK 16384
@@ -320,7 +319,7 @@ int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule
 	struct xdpctl_addr *have_keys = NULL;
 	struct ifcount *ic = NULL;
 	struct keyset ks = {};
-	struct xdpctl_tc *tc = NULL;
+	struct dp_retprog ret = DP_RETPROG_NONE;
 	struct load_veth *lv = NULL;
 	__u16 *which = NULL;
 	size_t nv = 0, i, stored = 0;
@@ -407,15 +406,7 @@ int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule
 			err = nsfd;
 			goto undo;
 		}
-		if (!tc) {
-			err = dp_load_tc(dp, DP_PROG_TC_FWD, &tc);
-			if (err) {
-				if (nsfd >= 0)
-					close(nsfd);
-				goto undo;
-			}
-		}
-		err = dp_veth_setup(dp, &lv[i].v, nsfd, tc, &lv[i].ent);
+		err = dp_veth_setup(dp, &lv[i].v, nsfd, &ret, &lv[i].ent);
 		if (nsfd >= 0)
 			close(nsfd);
 		if (err)
@@ -491,7 +482,7 @@ undo:
 unlock:
 	dp_unlock(dp);
 out_free:
-	xdpctl_tc__destroy(tc);
+	dp_retprog_put(&ret);
 	keyset_free(&ks);
 	free(have_keys);
 	free(ic);

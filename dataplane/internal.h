@@ -105,8 +105,18 @@ int dp_prepare_obj(struct xdpctl_dp *dp, struct bpf_object *obj);
  * "xt<kind><ifindex>" (kind 'x' XDP, 'i' tc ingress of an uplink, 'r' a
  * container veth's return path), replaced on re-attach, removed on detach.
  */
-struct bpf_map;
-int dp_tail_pin(struct xdpctl_dp *dp, struct bpf_map *m, char kind, __u32 ifindex);
+int dp_tail_pin(struct xdpctl_dp *dp, int map_fd, char kind, __u32 ifindex);
 void dp_tail_unpin(struct xdpctl_dp *dp, char kind, __u32 ifindex);
+/* @path = pin dir + "/" + @name; -ENAMETOOLONG if it does not fit. */
+int dp_pin_path(const struct xdpctl_dp *dp, const char *name, char path[PATH_MAX]);
+
+/*
+ * Pins of the container veths' return program and of the program array it
+ * tail-calls through, one per pin dir (prog.c, dp_retprog_get); dp_retprog_unpin
+ * removes both (the veths using it keep it and their own "xtr<ifindex>").
+ */
+#define DP_PIN_RET      "xdpctl_ret"
+#define DP_PIN_RET_TAIL "xdpctl_ret_tail"
+void dp_retprog_unpin(struct xdpctl_dp *dp);
 
 #endif /* XDPCTL_DP_INTERNAL_H */

@@ -41,4 +41,24 @@ int dp_load_xdp(struct xdpctl_dp *dp, struct xdpctl_xdp **out);
 /* The tc object with only @prog (DP_PROG_TC_IN or DP_PROG_TC_FWD) loaded. */
 int dp_load_tc(struct xdpctl_dp *dp, const char *prog, struct xdpctl_tc **out);
 
+/*
+ * The container veths' return program (DP_PROG_TC_FWD with its tail call),
+ * loaded once per pin dir and shared by every veth: fds of the program and
+ * of its tail-call array (-1: none yet).
+ */
+struct dp_retprog {
+	int prog_fd;
+	int tail_fd;
+};
+#define DP_RETPROG_NONE ((struct dp_retprog){ .prog_fd = -1, .tail_fd = -1 })
+/*
+ * Fill @r (a no-op when it is filled): from the pins DP_PIN_RET and
+ * DP_PIN_RET_TAIL when they hold this state's program of this build (name,
+ * this state's stats map, the rodata's build stamp and conntrack timeouts)
+ * with its tail call in place, else loaded and pinned, replacing stale pins.
+ */
+int dp_retprog_get(struct xdpctl_dp *dp, struct dp_retprog *r);
+/* Close @r's fds. */
+void dp_retprog_put(struct dp_retprog *r);
+
 #endif /* XDPCTL_DP_PROG_H */

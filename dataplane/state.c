@@ -284,6 +284,11 @@ int xdpctl_pin_dir_check(const char *dir, unsigned int what)
 	return 0;
 }
 
+int dp_pin_path(const struct xdpctl_dp *dp, const char *name, char path[PATH_MAX])
+{
+	return pin_path(dp, name, path);
+}
+
 static int pin_path(const struct xdpctl_dp *dp, const char *name, char path[PATH_MAX])
 {
 	int n = snprintf(path, PATH_MAX, "%s/%s", dp->pin_dir, name);
@@ -624,7 +629,7 @@ void xdpctl_dp__close(struct xdpctl_dp *dp)
 }
 
 /* Unlink every pin (the caller holds the lock); 0 or the first error. */
-int dp_tail_pin(struct xdpctl_dp *dp, struct bpf_map *m, char kind, __u32 ifindex)
+int dp_tail_pin(struct xdpctl_dp *dp, int map_fd, char kind, __u32 ifindex)
 {
 	char path[PATH_MAX], name[24];
 	int err;
@@ -634,10 +639,20 @@ int dp_tail_pin(struct xdpctl_dp *dp, struct bpf_map *m, char kind, __u32 ifinde
 		return dp_err(dp, -ENAMETOOLONG, "%s: path too long", dp->pin_dir);
 	unlink(path);
 	/* By fd: one skeleton's array may serve several veths (bulk loads). */
-	err = bpf_obj_pin(bpf_map__fd(m), path) ? -errno : 0;
+	err = bpf_obj_pin(map_fd, path) ? -errno : 0;
 	if (err)
 		return dp_err(dp, err, "%s: pinning the tail-call array: %s", path, strerror(-err));
 	return 0;
+}
+
+void dp_retprog_unpin(struct xdpctl_dp *dp)
+{
+	char path[PATH_MAX];
+
+	if (!pin_path(dp, DP_PIN_RET, path))
+		unlink(path);
+	if (!pin_path(dp, DP_PIN_RET_TAIL, path))
+		unlink(path);
 }
 
 void dp_tail_unpin(struct xdpctl_dp *dp, char kind, __u32 ifindex)
@@ -665,6 +680,8 @@ static int unpin_all(struct xdpctl_dp *dp)
 	}
 	if (d)
 		closedir(d);
+	/* The veths' shared return program (prog.c, dp_retprog_get). */
+	dp_retprog_unpin(dp);
 
 	for (m = 0; m < DP_MAP_MAX; m++) {
 		if (pin_path(dp, map_specs[m].name, path))

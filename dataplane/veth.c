@@ -119,12 +119,11 @@ static int pass_detach_cb(void *arg)
  * pass program on the peer (netns @nsfd). Fills @ent; undoes itself on error.
  */
 int dp_veth_setup(struct xdpctl_dp *dp, const struct dp_veth *v, int nsfd,
-		  struct xdpctl_tc *tc, struct xdpctl_iface *ent)
+		  struct dp_retprog *ret, struct xdpctl_iface *ent)
 {
 	int devmap = dp_map_fd(dp, DP_MAP_DEVMAP);
 	__u32 idx = v->host.ifindex;
 	struct pass_call pc = { .ifindex = v->peer.ifindex };
-	struct xdpctl_tc *skel = NULL;
 	bool created = false;
 	int err;
 
@@ -140,17 +139,14 @@ int dp_veth_setup(struct xdpctl_dp *dp, const struct dp_veth *v, int nsfd,
 			       strerror(errno));
 		return err;
 	}
-	if (!tc) {
-		err = dp_load_tc(dp, DP_PROG_TC_FWD, &skel);
-		if (err)
-			goto fail_devmap;
-		tc = skel;
-	}
-	err = dp_tail_pin(dp, tc->maps.xdpctl_tc_tret, 'r', idx);
+	/* Shared, pinned: no verifier run for a veth (see dp_retprog_get). */
+	err = dp_retprog_get(dp, ret);
+	if (err)
+		goto fail_devmap;
+	/* The veth's own pin of the array: it outlives a replaced shared pin. */
+	err = dp_tail_pin(dp, ret->tail_fd, 'r', idx);
 	if (!err)
-		err = dp_tc_add(dp, idx, bpf_program__fd(tc->progs.xdpctl_tc_fwd), DP_PROG_TC_FWD,
-				false, &created);
-	xdpctl_tc__destroy(skel);
+		err = dp_tc_add(dp, idx, ret->prog_fd, DP_PROG_TC_FWD, false, &created);
 	if (err)
 		goto fail_devmap;
 	if (created)
@@ -247,6 +243,23 @@ void dp_pass_sync(struct xdpctl_dp *dp)
 	}
 }
 
+bool dp_other_veth(struct xdpctl_dp *dp, __u32 ifindex)
+{
+	int fd = dp_map_fd(dp, DP_MAP_IFACES);
+	__u32 key, prev = 0;
+	struct xdpctl_iface e;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(fd, first ? NULL : &prev, &key)) {
+		first = false;
+		prev = key;
+		if (key != ifindex && !bpf_map_lookup_elem(fd, &key, &e) &&
+		    (e.flags & XDPCTL_IF_VETH))
+			return true;
+	}
+	return false;
+}
+
 int dp_veth_teardown(struct xdpctl_dp *dp, __u32 ifindex, const struct xdpctl_iface *e)
 {
 	struct pass_call pc = {};
@@ -281,6 +294,9 @@ int dp_veth_teardown(struct xdpctl_dp *dp, __u32 ifindex, const struct xdpctl_if
 	bpf_map_delete_elem(dp_map_fd(dp, DP_MAP_DEVMAP), &ifindex);
 	if (!err)
 		bpf_map_delete_elem(dp_map_fd(dp, DP_MAP_IFACES), &ifindex);
+	/* The last veth: the shared return program's pins go with it. */
+	if (!dp_other_veth(dp, ifindex))
+		dp_retprog_unpin(dp);
 	return dp_ret(err);
 }
 

@@ -26,13 +26,19 @@ int dp_veth_resolve(struct xdpctl_dp *dp, const char *dev, __u32 ifindex, struct
 int dp_veth_netns(struct xdpctl_dp *dp, const struct dp_veth *v, const char *given);
 /*
  * First rule for veth @v: devmap entry, tc return path on the host veth
- * (from @tc, loaded here when NULL), pass program on the peer (netns
- * @nsfd). Fills @ent; undoes itself on error.
+ * (the shared return program @ret, filled here when empty: the caller puts
+ * it), pass program on the peer (netns @nsfd). Fills @ent; undoes itself on
+ * error.
  */
 int dp_veth_setup(struct xdpctl_dp *dp, const struct dp_veth *v, int nsfd,
-		  struct xdpctl_tc *tc, struct xdpctl_iface *ent);
-/* Undo the per-veth setup of the host veth @ifindex (entry @e), best effort. */
+		  struct dp_retprog *ret, struct xdpctl_iface *ent);
+/*
+ * Undo the per-veth setup of the host veth @ifindex (entry @e), best
+ * effort; the last veth's also unpins the shared return program.
+ */
 int dp_veth_teardown(struct xdpctl_dp *dp, __u32 ifindex, const struct xdpctl_iface *e);
+/* Does a container veth other than @ifindex (0: any) have an ifaces entry? */
+bool dp_other_veth(struct xdpctl_dp *dp, __u32 ifindex);
 /*
  * Does an attached uplink redirect bypass hits by XDP (engine xdp)? Only
  * then do the bypassed veths' peers need the pass program.

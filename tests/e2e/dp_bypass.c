@@ -5,7 +5,8 @@
  * the container side) and the last one removes; defaults taken from the
  * devices; errors (duplicate, missing, unknown or wrong device, wrong
  * netns, map full with rollback); stale rules of a veth that went; and a
- * bulk load of a million rules with its rate.
+ * bulk load of a million rules with its rate; the return program loaded
+ * once per pin dir and shared by every veth.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -225,6 +226,73 @@ static void test_lifetime(struct xdpctl_dp *dp)
 	      !strcmp(k_before, k_after), "both ends as before:\n%s\n%s\n%s\n---\n%s\n%s\n%s",
 	      link_before, q_before, k_before, link_after, q_after, k_after);
 	CHECK_RET(dp, del(dp, "2001:db8:2::2"), -ENOENT);
+}
+
+/* Id of the program pinned as @name in the pin dir, 0 if none. */
+static unsigned int pinned_prog(const char *name)
+{
+	long long id = sh_num("bpftool -j prog show pinned %s/%s 2>/dev/null | jq -r '.id // 0'",
+			      lab_pin_dir(), name);
+
+	return id > 0 ? (unsigned int)id : 0;
+}
+
+static bool pinned(const char *name)
+{
+	return !sh_q("test -e %s/%s", lab_pin_dir(), name);
+}
+
+/*
+ * The veths' return program is loaded once per pin dir, pinned, and shared;
+ * the last veth's teardown removes the pins; a pin of another program or
+ * one without its tail-call array is replaced, and the veth using the old
+ * program keeps its own pin of that program's array.
+ */
+static void test_shared_ret(struct xdpctl_dp *dp)
+{
+	unsigned int id0, id1, id2, other;
+
+	XDPCTL_OPTS(xdpctl_attach_opts, o, .engine = XDPCTL_ENGINE_XDP);
+
+	/* test_lifetime's last rule took the pins; attaching (again) loads the program. */
+	CHECK(!pinned("xdpctl_ret") && !pinned("xdpctl_ret_tail"), "no return program pinned");
+	CHECK_RET(dp, xdpctl_dp__attach(dp, up, &o), 0);
+	id0 = pinned_prog("xdpctl_ret");
+	CHECK(id0 && pinned("xdpctl_ret_tail"), "attach pinned the return program (%u)", id0);
+	CHECK_RET(dp, add(dp, "198.19.0.2", v1), 0);
+	id1 = lab_tc_id(host, v1, "xdpctl_tc_fwd");
+	CHECK(id1 == id0 && pinned_prog("xdpctl_ret") == id1 && pinned("xdpctl_ret_tail"),
+	      "the first veth runs the pinned program (%u, pinned %u)", id1, id0);
+	CHECK_RET(dp, add(dp, "198.19.0.3", v2), 0);
+	CHECK(lab_tc_id(host, v2, "xdpctl_tc_fwd") == id1, "the second veth runs the same program (%u, %u)",
+	      lab_tc_id(host, v2, "xdpctl_tc_fwd"), id1);
+	CHECK_RET(dp, del(dp, "198.19.0.2"), 0);
+	CHECK(pinned_prog("xdpctl_ret") == id1 && lab_tc_id(host, v2, "xdpctl_tc_fwd") == id1,
+	      "one veth left: pin and its program kept");
+	CHECK_RET(dp, del(dp, "198.19.0.3"), 0);
+	CHECK(!pinned("xdpctl_ret") && !pinned("xdpctl_ret_tail"), "the last veth took the pins");
+
+	/* A stale pin: another program under the name. */
+	other = lab_xdp_id(host, up);
+	CHECK(other && !sh("bpftool prog pin id %u %s/xdpctl_ret", other, lab_pin_dir()),
+	      "another program (%u) pinned as xdpctl_ret", other);
+	CHECK_RET(dp, add(dp, "198.19.0.2", v1), 0);
+	id1 = lab_tc_id(host, v1, "xdpctl_tc_fwd");
+	CHECK(id1 && id1 != other && pinned_prog("xdpctl_ret") == id1,
+	      "replaced by the return program (%u; pin %u)", id1, pinned_prog("xdpctl_ret"));
+
+	/* The array's pin gone: a new program for the next veth, the old one keeps working. */
+	sh("rm -f %s/xdpctl_ret_tail", lab_pin_dir());
+	CHECK_RET(dp, add(dp, "198.19.0.3", v2), 0);
+	id2 = lab_tc_id(host, v2, "xdpctl_tc_fwd");
+	CHECK(id2 && id2 != id1 && pinned_prog("xdpctl_ret") == id2 && pinned("xdpctl_ret_tail"),
+	      "a new program %u pinned (old %u) with its array", id2, id1);
+	CHECK(sh_num("bpftool -j map dump pinned %s/xtr%u | jq length", lab_pin_dir(),
+		     if_nametoindex(v1)) == 1,
+	      "the first veth's tail call still in place (its own pin)");
+	CHECK_RET(dp, del(dp, "198.19.0.2"), 0);
+	CHECK_RET(dp, del(dp, "198.19.0.3"), 0);
+	CHECK(!pinned("xdpctl_ret") && !pinned("xdpctl_ret_tail"), "pins gone again");
 }
 
 static void test_errors(struct xdpctl_dp *dp)
@@ -577,6 +645,7 @@ int main(void)
 	dp = lab_open(1024);
 	attach_up(dp, XDPCTL_ENGINE_XDP);
 	test_lifetime(dp);
+	test_shared_ret(dp);
 	test_errors(dp);
 	test_stale(dp);
 	xdpctl_dp__detach(dp, up); /* test_stale may have taken it */
