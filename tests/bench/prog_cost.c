@@ -3,8 +3,13 @@
  * prog_cost - per-packet cost of the real xdpctl programs through
  * BPF_PROG_TEST_RUN, in ns per packet (median of interleaved rounds), for:
  * a parse-only reference, XDP pass (miss), XDP bypass hit, XDP echo reply,
- * tc pass (miss), tc bypass hit, tc echo reply; and with --rules, the XDP
- * bypass hit with N rules installed and the lookups spread over the N keys.
+ * tc pass (miss), tc bypass hit, tc echo reply (the uplink in skip-firewall
+ * mode); the conntrack fast path (the uplink following conntrack): XDP and
+ * tc inbound hit of an established UDP entry of a published port (DNAT),
+ * the tc return hit (its reply, SNAT back), XDP, tc and return ct miss
+ * (no entry); "conntrack lookup adds" = ct hit - bypass hit of the same
+ * hook; and with --rules, the XDP bypass hit with N rules installed and the
+ * lookups spread over the N keys.
  *
  * How each case is measured, and why (a test run keeps the packet the
  * program rewrote for the next repeat):
@@ -14,6 +19,11 @@
  *           a frame sent with TTL 255 stays on the bypass path for 253
  *           repeats: runs of repeat 250 on a fresh frame each, their
  *           in-kernel times averaged. The frame returned must carry TTL 5.
+ *           The conntrack inbound hit too: its DNAT (CLIENT:4242 ->
+ *           PUB:8080 to BY:53) is undone on the next repeat by a mirror
+ *           entry (CLIENT:4242 -> BY:53, DNAT to PUB:8080, PUB a container
+ *           address as well), so every repeat is a DNAT hit and an even
+ *           number of them returns the frame as sent, TTL apart.
  *   single  an echo request becomes a reply after one run (a reply is never
  *           answered), so only repeat=1 measures the echo path. Each run
  *           gets a fresh request; the kernel's per-run time includes a fixed
@@ -21,6 +31,8 @@
  *           (single minus batch) and subtracted. Raw figures are printed too.
  * Every round checks the counters: RX and the expected reason each grew by
  * exactly the number of runs, so no measured run took another path.
+ * Conntrack entries are injected into the private namespace's conntrack
+ * table as tests/unit does (ct_inject: bpf_xdp_ct_alloc, bpf_ct_insert_entry).
  *
  * Usage: prog_cost [--rounds N] [--repeat N] [--singles N] [--cpu N]
  *                  [--rules N[,N...]] [--samples N] [--json]
@@ -48,6 +60,7 @@
 #include "pkt.h"
 #include "xdpctl/dataplane.h"
 #include "parse_only.skel.h"
+#include "ct_inject.skel.h"
 
 #define MAX_ROUNDS 101
 #define TTL_START 255
@@ -56,6 +69,16 @@
 
 static const __u8 MAC_CONT[6] = { 0x02, 0, 0, 0, 0, 0xc3 };
 static const __u8 MAC_GW[6] = { 0x02, 0, 0, 0, 0, 0xc1 };
+
+/* The conntrack cases: client, the host's published address, the container. */
+#define CT_CLIENT "198.18.0.1"
+#define CT_PUB    "198.18.0.254" /* xu0, the uplink of the return path */
+#define CT_CONT   "198.19.0.3"   /* the bypass cases' rule: the container table */
+#define P_CLIENT  4242           /* pb_udp's source port */
+#define P_MISS    4245           /* no entry */
+#define P_PUB     8080
+#define P_CONT    53             /* pb_udp's destination port */
+#define IPS_SEEN_REPLY_ (1u << 1)
 
 enum method { M_BATCH, M_TTL, M_SINGLE };
 static const char *const method_name[] = { "batch", "ttl", "single" };
@@ -72,6 +95,8 @@ struct bcase {
 	__u32 ret;          /* expected verdict of every run */
 	int reason;         /* expected reason (-1: not counted, parse-only) */
 	const __u8 *dev_mac; /* iface[1].mac for this case */
+	__u32 dev_flags;     /* iface[1].flags for this case (with dev_mac) */
+	__u32 ifindex;       /* device of the run (0: loopback, the uplink) */
 	struct bcase *partner; /* single: the batch pass case of the same hook */
 	double v[MAX_ROUNDS];   /* per round: ns per packet */
 	double raw[MAX_ROUNDS]; /* single: median of the single runs */
@@ -91,7 +116,7 @@ static struct {
 } O = { .rounds = 7, .repeat = 1000000, .singles = 20000, .cpu = -1, .samples = 100000 };
 
 static struct th *H;
-static __u32 if_veth;
+static __u32 if_veth, if_uplink;
 
 static void die(const char *what, int err)
 {
@@ -151,9 +176,12 @@ static int build(struct pb_spec *s, __u8 *out)
 	return len;
 }
 
-static void set_dev_mac(const __u8 *mac)
+#define DEV_SKIP_FW (XDPCTL_IF_UPLINK | XDPCTL_IF_SKIP_FIREWALL)
+#define DEV_CT      XDPCTL_IF_UPLINK /* following conntrack */
+
+static void set_dev(const __u8 *mac, __u32 flags)
 {
-	int err = th_iface_set(H, 1, mac, XDPCTL_IF_UPLINK | XDPCTL_IF_SKIP_FIREWALL);
+	int err = th_iface_set(H, 1, mac, flags);
 
 	if (err)
 		die("th_iface_set", err);
@@ -190,7 +218,7 @@ static void check_counts(const char *label, enum xdpctl_hook hook, const struct 
 static __u32 run_once(const struct bcase *c, const __u8 *frame, int len, __u32 repeat, __u8 *out,
 		      __u32 *retval)
 {
-	struct th_run r = { .in = frame, .in_len = len, .repeat = repeat };
+	struct th_run r = { .in = frame, .in_len = len, .repeat = repeat, .ifindex = c->ifindex };
 	int err;
 
 	if (out) {
@@ -255,7 +283,7 @@ static double measure(struct bcase *c, int r)
 	int err, ttl_off;
 
 	if (c->dev_mac)
-		set_dev_mac(c->dev_mac);
+		set_dev(c->dev_mac, c->dev_flags);
 	err = th_stats_read(H, &before);
 	if (err)
 		die("th_stats_read", err);
@@ -281,6 +309,13 @@ static double measure(struct bcase *c, int r)
 			if (out[ttl_off] != TTL_START - TTL_REPEAT) {
 				fprintf(stderr, "Error: %s: TTL %u after %d repeats, expected %u\n",
 					c->label, out[ttl_off], TTL_REPEAT, TTL_START - TTL_REPEAT);
+				exit(1);
+			}
+			/* IPv4: destination address and both ports as sent (an even number of DNATs). */
+			if (c->frame[12] == 0x08 &&
+			    memcmp(out + ETH_HLEN + 16, c->frame + ETH_HLEN + 16, 8)) {
+				fprintf(stderr, "Error: %s: destination or ports changed after %d repeats\n",
+					c->label, TTL_REPEAT);
 				exit(1);
 			}
 			total += d;
@@ -335,6 +370,23 @@ static void plumb(void)
 	if_veth = if_nametoindex("xt0");
 	if (!if_veth)
 		die("if_nametoindex xt0", errno);
+	/*
+	 * The return path's uplink xu0: the host's address, the client's
+	 * neighbour, forwarding on (FIB lookups answered by the tables). No
+	 * program on xu0/xu1, so their packets move no counter.
+	 */
+	err = th_cmd("ip link add xu0 address 02:00:00:00:00:fe type veth peer name xu1 && "
+		     "ip link set xu0 up && ip link set xu1 up && "
+		     "ip addr add " CT_PUB "/24 dev xu0 && "
+		     "ip neigh add " CT_CLIENT " lladdr 02:00:00:00:00:01 dev xu0 nud permanent");
+	if (err)
+		die("the return path's uplink xu0", err > 0 ? EIO : err);
+	err = th_write_file("/proc/sys/net/ipv4/conf/all/forwarding", "1");
+	if (err)
+		die("forwarding sysctl", err);
+	if_uplink = if_nametoindex("xu0");
+	if (!if_uplink)
+		die("if_nametoindex xu0", errno);
 }
 
 static void rule_by(const char *text)
@@ -347,6 +399,39 @@ static void rule_by(const char *text)
 	err = th_bypass_add(H, &a, if_veth, 1500, MAC_CONT, MAC_GW);
 	if (err)
 		die("th_bypass_add", err);
+}
+
+/*
+ * A conntrack entry in this namespace, as tests/unit does: UDP/IPv4 src:sport
+ * -> dst:dport, DNAT to nat:nat_port, reply seen (established).
+ */
+static void ct_dnat(struct ct_inject *ci, const char *src, __u16 sport, const char *dst,
+		    __u16 dport, const char *nat, __u16 nat_port)
+{
+	static __u8 frame[64];
+	struct th_run run = { .in = frame, .in_len = sizeof(frame) };
+	int err;
+
+	memset(ci->bss->in_saddr, 0, 16);
+	memset(ci->bss->in_daddr, 0, 16);
+	memset(ci->bss->in_nat_addr, 0, 16);
+	if (pb_addr4(ci->bss->in_saddr, src) || pb_addr4(ci->bss->in_daddr, dst) ||
+	    pb_addr4(ci->bss->in_nat_addr, nat))
+		die("ct_dnat: address", EINVAL);
+	ci->bss->in_v6 = 0;
+	ci->bss->in_l4proto = IPPROTO_UDP;
+	ci->bss->in_sport = htons(sport);
+	ci->bss->in_dport = htons(dport);
+	ci->data->in_manip = 1; /* DNAT */
+	ci->bss->in_nat_port = nat_port;
+	ci->bss->in_status = IPS_SEEN_REPLY_;
+	ci->data->out_err = 1;
+	err = th_run_fd(bpf_program__fd(ci->progs.ct_inject), true, &run);
+	if (!err)
+		err = ci->data->out_err;
+	if (err)
+		die("injecting a conntrack entry (bpf_xdp_ct_alloc, bpf_ct_insert_entry)",
+		    err < 0 ? err : EIO);
 }
 
 static void rule_pp(const char *text)
@@ -380,7 +465,71 @@ static struct bcase *add_case(const char *name, const char *label, int fd, bool 
 	c->ret = ret;
 	c->reason = reason;
 	c->dev_mac = dev_mac;
+	c->dev_flags = DEV_SKIP_FW;
 	return c;
+}
+
+/*
+ * The conntrack fast path: the uplink follows conntrack (no skip-firewall
+ * flag); a published port CLIENT:4242 -> PUB:8080, DNAT to CONT:53, and its
+ * mirror (see the ttl method); the return path from the container's veth
+ * xt0 to the client's neighbour on xu0.
+ */
+static void setup_ct_cases(void)
+{
+	static struct pb_spec s;
+	int xdp = th_prog_fd(H, TH_XDP), tc = th_prog_fd(H, TH_TC_IN), ret = th_prog_fd(H, TH_TC_FWD);
+	struct ct_inject *ci;
+	struct bcase *c, *ret_miss;
+	__u8 mac_up[6] = { 0x02, 0, 0, 0, 0, 0xfe };
+
+	ci = ct_inject__open_and_load();
+	if (!ci)
+		die("loading ct_inject.bpf.o", errno);
+	ct_dnat(ci, CT_CLIENT, P_CLIENT, CT_PUB, P_PUB, CT_CONT, P_CONT);
+	ct_dnat(ci, CT_CLIENT, P_CLIENT, CT_CONT, P_CONT, CT_PUB, P_PUB);
+	ct_inject__destroy(ci);
+	rule_by(CT_PUB);
+	if (th_iface_set(H, if_uplink, mac_up, DEV_CT) || th_iface_set(H, if_veth, MAC_GW, XDPCTL_IF_VETH))
+		die("th_iface_set", errno);
+
+	/* Inbound: to the published port, the frame at the container's MACs (idempotent). */
+	pb_udp(&s, CT_CLIENT, CT_PUB);
+	s.payload_len = 18;
+	s.ttl = TTL_START;
+	s.sport = htons(P_CLIENT);
+	s.dport = htons(P_PUB);
+	memcpy(s.dmac, MAC_CONT, 6);
+	memcpy(s.smac, MAC_GW, 6);
+	c = add_case("xdp_ct_hit", "XDP ct hit (DNAT)", xdp, true, XDPCTL_HOOK_XDP, M_TTL, &s,
+		     XDP_REDIRECT, XDPCTL_R_CT_FWD, MAC_CONT);
+	c->dev_flags = DEV_CT;
+	c = add_case("tc_ct_hit", "tc ct hit (DNAT)", tc, false, XDPCTL_HOOK_TC_IN, M_TTL, &s,
+		     TC_ACT_REDIRECT, XDPCTL_R_CT_FWD, MAC_CONT);
+	c->dev_flags = DEV_CT;
+	s.sport = htons(P_MISS);
+	c = add_case("xdp_ct_miss", "XDP ct miss (no entry)", xdp, true, XDPCTL_HOOK_XDP, M_BATCH,
+		     &s, XDP_PASS, XDPCTL_R_CT_NEW, MAC_CONT);
+	c->dev_flags = DEV_CT;
+	c = add_case("tc_ct_miss", "tc ct miss (no entry)", tc, false, XDPCTL_HOOK_TC_IN, M_BATCH,
+		     &s, TC_ACT_OK, XDPCTL_R_CT_NEW, MAC_CONT);
+	c->dev_flags = DEV_CT;
+
+	/* Return: the container's reply on xt0, SNAT back to PUB:8080, out of xu0. */
+	pb_udp(&s, CT_CONT, CT_CLIENT);
+	s.payload_len = 18;
+	s.sport = htons(P_CONT);
+	s.dport = htons(P_MISS);
+	memcpy(s.dmac, MAC_GW, 6);
+	memcpy(s.smac, MAC_CONT, 6);
+	ret_miss = add_case("ret_ct_miss", "tc return ct miss (no entry)", ret, false,
+			    XDPCTL_HOOK_TC_FWD, M_BATCH, &s, TC_ACT_OK, XDPCTL_R_CT_NEW, NULL);
+	ret_miss->ifindex = if_veth;
+	s.dport = htons(P_CLIENT);
+	c = add_case("ret_ct_hit", "tc return ct hit (SNAT)", ret, false, XDPCTL_HOOK_TC_FWD,
+		     M_SINGLE, &s, TC_ACT_REDIRECT, XDPCTL_R_CT_FWD, NULL);
+	c->ifindex = if_veth;
+	c->partner = ret_miss;
 }
 
 static void setup_cases(int parse_fd)
@@ -390,7 +539,7 @@ static void setup_cases(int parse_fd)
 	struct bcase *xdp_pass, *tc_pass;
 
 	rule_pp("198.19.0.2");
-	rule_by("198.19.0.3");
+	rule_by(CT_CONT);
 	if (th_devmap_add(H, if_veth))
 		die("th_devmap_add", errno);
 
@@ -542,7 +691,7 @@ static void spread(struct spread_result *res, int n_res)
 	c.ret = XDP_REDIRECT;
 	c.reason = XDPCTL_R_BYPASS;
 	c.label = "XDP bypass hit, spread";
-	set_dev_mac(MAC_CONT);
+	set_dev(MAC_CONT, DEV_SKIP_FW);
 
 	/* The pass partner, to the same MAC as the bypass frames. */
 	pb_udp(&s, "2001:db8:18::1", "2001:db8:19::9");
@@ -723,6 +872,37 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
 }
 
+static const struct bcase *find_case(const char *name)
+{
+	int i;
+
+	for (i = 0; i < n_cases; i++)
+		if (!strcmp(cases[i].name, name))
+			return &cases[i];
+	die(name, ENOENT);
+	return NULL;
+}
+
+/* What following conntrack adds to a hit of @hook ("xdp", "tc"): ct hit - bypass hit. */
+static double ct_lookup_ns(const char *hook)
+{
+	char a[32], b[32];
+
+	snprintf(a, sizeof(a), "%s_ct_hit", hook);
+	snprintf(b, sizeof(b), "%s_bypass", hook);
+	return median(find_case(a)->v, O.rounds) - median(find_case(b)->v, O.rounds);
+}
+
+/* The same for a miss: ct miss (no entry) - pass (skip-firewall miss). */
+static double ct_miss_ns(const char *hook)
+{
+	char a[32], b[32];
+
+	snprintf(a, sizeof(a), "%s_ct_miss", hook);
+	snprintf(b, sizeof(b), "%s_pass", hook);
+	return median(find_case(a)->v, O.rounds) - median(find_case(b)->v, O.rounds);
+}
+
 static void print_results(const struct spread_result *sr, int n_sr)
 {
 	int i, k, n = O.rounds;
@@ -748,7 +928,9 @@ static void print_results(const struct spread_result *sr, int n_sr)
 			if (cases[i].method == M_SINGLE)
 				printf("%s\"%s\":%.1f", k++ ? "," : "", cases[i].xdp ? "xdp" : "tc",
 				       median(cases[i].ovh, n));
-		printf("},\"rules\":[");
+		printf("},\"ct_lookup_ns\":{\"xdp\":%.1f,\"tc\":%.1f},"
+		       "\"ct_miss_ns\":{\"xdp\":%.1f,\"tc\":%.1f},\"rules\":[",
+		       ct_lookup_ns("xdp"), ct_lookup_ns("tc"), ct_miss_ns("xdp"), ct_miss_ns("tc"));
 		for (k = 0; k < n_sr; k++)
 			printf("%s{\"rules\":%ld,\"ns_per_packet\":%.1f,\"raw_ns\":%.1f,"
 			       "\"single_overhead_ns\":%.1f,\"samples\":%ld,\"map_memory_bytes\":%llu}",
@@ -770,6 +952,10 @@ static void print_results(const struct spread_result *sr, int n_sr)
 	}
 	printf("medians of %d interleaved rounds; single = median of one round's single runs minus\n"
 	       "that round's single-run overhead (pass single runs - pass batch)\n", n);
+	printf("conntrack lookup adds (ct hit - skip-firewall bypass hit): XDP %.1f ns, tc %.1f ns\n"
+	       "  (lookup, NAT rewrite, timeout refresh, flow record); a miss adds (ct miss - pass):\n"
+	       "  XDP %.1f ns, tc %.1f ns\n",
+	       ct_lookup_ns("xdp"), ct_lookup_ns("tc"), ct_miss_ns("xdp"), ct_miss_ns("tc"));
 	if (n_sr) {
 		printf("\nXDP bypass hit, IPv6, N rules, lookups spread over the N keys:\n");
 		printf("%-10s %8s %12s %10s %10s %14s\n", "rules", "ns/pkt", "single runs", "overhead",
@@ -811,6 +997,7 @@ int main(int argc, char **argv)
 		die("loading parse_only.bpf.o", errno);
 	pin_in_dispatcher(th_prog_fd(H, TH_XDP), bpf_program__fd(po->progs.bench_parse_only));
 	setup_cases(bpf_program__fd(po->progs.bench_parse_only));
+	setup_ct_cases();
 
 	/* Warm-up round, not recorded; then interleaved rounds. */
 	for (i = 0; i < n_cases; i++)
