@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # scripts/bench.sh - measure every data path of the netns lab side by side:
-# kernel path with and without Docker-style netfilter, xdpctl bypass (XDP and
-# tc engines and engine auto), xdpctl ping-pong (XDP and tc), a minimal reference redirect and
-# the XDP_DROP ceiling. Rounds are interleaved (every path once per round, the
+# kernel path with and without Docker-style netfilter, the kernel path through a
+# published port (Docker's DNAT and conntrack), xdpctl following conntrack on that
+# published port (XDP and tc engines and engine auto), xdpctl skip-firewall bypass
+# (XDP and tc engines and engine auto), xdpctl ping-pong (XDP and tc), a minimal
+# reference redirect and the XDP_DROP ceiling. Rounds are interleaved (every path once per round, the
 # order rotated), results are medians with min-max. Writes a markdown report
 # and a PNG plot; leaves nothing behind (trap cleanup).
 #
@@ -18,7 +20,7 @@
 #                 run, DIR/bench-quick under the build directory for --quick)
 #   --no-build    do not run ninja first (meson test has built everything)
 #   --no-plot     skip the PNG (and the gnuplot install)
-#   --budget S    wall-time budget for the rounds (default 480 s; quick 40 s)
+#   --budget S    wall-time budget for the rounds (default 720 s; quick 40 s)
 #
 # Sections: A latency (ping), B 64-byte UDP packet rate (tests/bench/gen),
 # C single-stream TCP (iperf3), D per-packet cost (tests/bench/prog_cost),
@@ -51,12 +53,13 @@ BUILD=$(cd "$TOP" && mkdir -p "$BUILD" && cd "$BUILD" && pwd)
 # ---- parameters -----------------------------------------------------------
 if (( QUICK )); then
 	ROUNDS=${ROUNDS:-1} BUDGET=${BUDGET:-40}
-	PING_FAST=20 PING_IDLE=3 B_SECONDS=1 C_SECONDS=1 E_RULES=10000 E_ADDS=5
+	# 13 paths in about 30 s: short runs (iperf3 by amount: its -t takes whole seconds).
+	PING_FAST=20 PING_IDLE=2 B_SECONDS=0.5 C_SECONDS=1 C_LIMIT="-n 32M" E_RULES=10000 E_ADDS=5
 	D_ARGS="--rounds 1 --repeat 1000 --singles 200 --samples 1000 --rules 1,1000" D_TIMEOUT=30
 	OUT=${OUT:-$BUILD/bench-quick}
 else
-	ROUNDS=${ROUNDS:-6} BUDGET=${BUDGET:-480}
-	PING_FAST=100 PING_IDLE=10 B_SECONDS=3 C_SECONDS=3 E_RULES=1000000 E_ADDS=20
+	ROUNDS=${ROUNDS:-6} BUDGET=${BUDGET:-720} # 13 paths, about 130 s a round
+	PING_FAST=100 PING_IDLE=10 B_SECONDS=3 C_SECONDS=3 C_LIMIT="-t 3" E_RULES=1000000 E_ADDS=20
 	D_ARGS="--rounds 5 --repeat 10000 --singles 2000 --samples 20000 --rules 1,1000,100000,1000000"
 	D_TIMEOUT=150
 	OUT=${OUT:-$TOP/docs}
@@ -64,6 +67,9 @@ fi
 GEN_CPU=$(( $(nproc) - 1 ))     # the generator's core (the last one)
 UDP_PORT=9                      # discard; the sink socket in the container
 IPERF_PORT=5201
+PUB_UDP=8009                    # published ports of the host (pub, ct*): DNAT to UDP_PORT,
+PUB_TCP=8201                    # IPERF_PORT of the first container
+FLOW_SPORT=40009                # the generator's source port on published-port paths
 PREFIX="b$$"                    # lab name prefix: [a-z][a-z0-9]{0,7}
 PREFIX=${PREFIX:0:8}
 PIN_DIR=/sys/fs/bpf/xdpctl-bench-$$
@@ -164,7 +170,7 @@ log "lab up (prefix $PREFIX), work dir $WORK"
 LAB_UP=1
 "$TOP/scripts/lab.sh" up --prefix "$PREFIX" >>"$LOG" 2>&1 || die "lab up failed: see $LOG"
 eval "$("$TOP/scripts/lab.sh" env --prefix "$PREFIX")" || die "lab env failed"
-for v in CLIENT_NS HOST_NS UPLINK UPLINK_MAC CLIENT_MAC CLIENT_IP4 C1_NS C1_IP4 C1_VETH C1_MAC GW_MAC C2_VETH; do
+for v in CLIENT_NS HOST_NS UPLINK UPLINK_IP4 BRIDGE UPLINK_MAC CLIENT_MAC CLIENT_IP4 C1_NS C1_IP4 C1_VETH C1_MAC GW_MAC C2_VETH; do
 	[[ -n ${!v:-} ]] || die "lab env does not give $v"
 done
 
@@ -178,9 +184,11 @@ grep -q "xdpctl-lab:$PREFIX" "$WORK/netfilter.rules" || die "the lab's Docker-st
 
 # A UDP sink that never reads: every datagram reaches the container's UDP
 # layer (queued or counted as RcvbufErrors) without a reader's CPU cost.
+# SO_REUSEPORT: establish_udp answers from the same address and port.
 in_ns "$C1_NS" timeout 1800 python3 -c '
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
 s.bind((sys.argv[1], int(sys.argv[2])))
 time.sleep(1800)' "$C1_IP4" "$UDP_PORT" >>"$LOG" 2>&1 &
 SINK_PID=$!
@@ -189,11 +197,67 @@ IPERF_PID=$!
 sleep 0.3
 in_ns "$CLIENT_NS" ping -c 2 -i 0.1 -W 1 "$C1_IP4" >/dev/null 2>&1 || die "no ping to $C1_IP4 over the lab's original path"
 
+# The published-port paths' netfilter: the lab's Docker-style rules without the
+# lab's DOCKER-USER admit rule, with what `docker run -p` adds for the first
+# container's UDP sink and iperf3 server (Docker 20.10): DNAT in nat/DOCKER,
+# the hairpin MASQUERADE, and in filter/DOCKER an ACCEPT of the DNATed port
+# only. FORWARD then admits established flows and these ports, nothing else.
+awk -v br="$BRIDGE" -v c="$C1_IP4" -v pu="$PUB_UDP" -v pt="$PUB_TCP" -v u="$UDP_PORT" -v t="$IPERF_PORT" '
+	/^\*/ { table = $1 }
+	/xdpctl-lab:/ { next }
+	$1 == "COMMIT" && table == "*nat" {
+		printf "-A DOCKER ! -i %s -p udp -m udp --dport %s -j DNAT --to-destination %s:%s\n", br, pu, c, u
+		printf "-A DOCKER ! -i %s -p tcp -m tcp --dport %s -j DNAT --to-destination %s:%s\n", br, pt, c, t
+		printf "-A POSTROUTING -s %s/32 -d %s/32 -p udp -m udp --dport %s -j MASQUERADE\n", c, c, u
+		printf "-A POSTROUTING -s %s/32 -d %s/32 -p tcp -m tcp --dport %s -j MASQUERADE\n", c, c, t
+	}
+	$1 == "COMMIT" && table == "*filter" {
+		printf "-A DOCKER -d %s/32 ! -i %s -o %s -p udp -m udp --dport %s -j ACCEPT\n", c, br, br, u
+		printf "-A DOCKER -d %s/32 ! -i %s -o %s -p tcp -m tcp --dport %s -j ACCEPT\n", c, br, br, t
+	}
+	{ print }' "$WORK/netfilter.rules" >"$WORK/netfilter.pub.rules"
+grep -q -- "--dport $PUB_TCP -j DNAT" "$WORK/netfilter.pub.rules" || die "could not derive the published-port rules from $WORK/netfilter.rules"
+
+# establish_udp: one datagram each way on the generator's flow to the published
+# port (client:FLOW_SPORT -> host:PUB_UDP, DNAT to the sink; the sink's address
+# answers), so that its conntrack entry is established (reply seen) before the
+# timed run, as a real flow's would be. Prints "ok" when the answer came back.
+establish_udp() {
+	local out
+	in_ns "$CLIENT_NS" timeout 10 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.settimeout(3)
+s.sendto(b"hello", (sys.argv[3], int(sys.argv[4])))
+try:
+    s.recv(64)
+    print("ok")
+except socket.timeout:
+    print("no answer")' "$CLIENT_IP4" "$FLOW_SPORT" "$UPLINK_IP4" "$PUB_UDP" >"$WORK/establish.out" 2>>"$LOG" &
+	local cpid=$!
+	sleep 0.3
+	in_ns "$C1_NS" timeout 5 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.sendto(b"hello", (sys.argv[3], int(sys.argv[4])))' "$C1_IP4" "$UDP_PORT" "$CLIENT_IP4" "$FLOW_SPORT" 2>>"$LOG"
+	wait "$cpid"
+	out=$(cat "$WORK/establish.out")
+	printf '%s\n' "${out:-no answer}"
+}
+
 # ---- paths ----------------------------------------------------------------------
 # name|sections|description
 PATHS=(
 	"base|ABC|kernel path, Docker-style netfilter"
 	"nonf|ABC|kernel path, no netfilter"
+	"pub|ABC|kernel path to a published port (Docker's DNAT, conntrack)"
+	"ctxdp|ABC|xdpctl following conntrack, published port, XDP engine"
+	"cttc|ABC|xdpctl following conntrack, published port, tc engine"
+	"ctauto|ABC|xdpctl following conntrack, published port, engine auto"
 	"xdp|ABC|xdpctl skip-firewall bypass, XDP engine"
 	"tc|ABC|xdpctl skip-firewall bypass, tc engine"
 	"auto|ABC|xdpctl skip-firewall bypass, engine auto (XDP, TCP by tc)"
@@ -202,12 +266,30 @@ PATHS=(
 	"ref|B|reference DEVMAP redirect"
 	"drop|B|XDP_DROP on the uplink"
 )
-needs_xdpctl() { case $1 in xdp|tc|auto|ppxdp|pptc) return 0 ;; esac; return 1; }
+needs_xdpctl() { case $1 in xdp|tc|auto|ppxdp|pptc|ctxdp|cttc|ctauto) return 0 ;; esac; return 1; }
+published() { case $1 in pub|ctxdp|cttc|ctauto) return 0 ;; esac; return 1; }
+
+# Where a path's traffic goes: the container itself, or the host's published
+# ports (pub, ct*; ping goes to the host's address and is answered by the host:
+# ICMP is not published, and the conntrack kfuncs take TCP and UDP only).
+targets() {
+	if published "$1"; then
+		DST_IP=$UPLINK_IP4 DST_UDP=$PUB_UDP DST_TCP=$PUB_TCP SRC_UDP=$FLOW_SPORT
+	else
+		DST_IP=$C1_IP4 DST_UDP=$UDP_PORT DST_TCP=$IPERF_PORT SRC_UDP=9
+	fi
+}
 
 path_up() {
 	case $1 in
 	base) in_ns "$HOST_NS" iptables-restore <"$WORK/netfilter.rules" ;;
 	nonf) in_ns "$HOST_NS" nft flush ruleset ;;
+	pub) in_ns "$HOST_NS" iptables-restore <"$WORK/netfilter.pub.rules" ;;
+	ctxdp|cttc|ctauto)
+		# The default fast path: follows what conntrack accepted under the same rules.
+		in_ns "$HOST_NS" iptables-restore <"$WORK/netfilter.pub.rules" &&
+		xdpctl -n "$HOST_NS" attach "$UPLINK" --engine "${1#ct}" --fast-path conntrack &&
+		xdpctl -n "$HOST_NS" bypass add "$C1_IP4" dev "$C1_VETH" ;;
 	xdp|tc|auto)
 		# The per-address bypass (the opt-in fast path that skips netfilter).
 		xdpctl -n "$HOST_NS" attach "$UPLINK" --engine "$1" --fast-path skip-firewall &&
@@ -226,10 +308,14 @@ path_up() {
 path_down() {
 	case $1 in
 	base) ;;
-	nonf) in_ns "$HOST_NS" iptables-restore <"$WORK/netfilter.rules" ;;
+	nonf|pub) in_ns "$HOST_NS" iptables-restore <"$WORK/netfilter.rules" ;;
 	xdp|tc|auto)
 		xdpctl -n "$HOST_NS" bypass del "$C1_IP4"
 		xdpctl -n "$HOST_NS" detach "$UPLINK" ;;
+	ctxdp|cttc|ctauto)
+		xdpctl -n "$HOST_NS" bypass del "$C1_IP4"
+		xdpctl -n "$HOST_NS" detach "$UPLINK"
+		in_ns "$HOST_NS" iptables-restore <"$WORK/netfilter.rules" ;;
 	ppxdp|pptc)
 		xdpctl -n "$HOST_NS" pingpong del "$C1_IP4"
 		xdpctl -n "$HOST_NS" detach "$UPLINK" ;;
@@ -245,7 +331,7 @@ path_down() {
 ping_rtts() {
 	local n=$1 i=$2
 	in_ns "$CLIENT_NS" timeout $(( n / 4 + 15 )) ping -n -c "$n" -i "$i" -W 1 \
-		-w $(( n / 4 + 10 )) "$C1_IP4" 2>&1 |
+		-w $(( n / 4 + 10 )) "$DST_IP" 2>&1 |
 		sed -n 's/.* ttl=\([0-9]*\) time=\([0-9.]*\) ms.*/\2 \1/p' |
 		awk '{ printf "%.1f %d\n", $1 * 1000, $2 }'
 }
@@ -261,7 +347,7 @@ measure_a() {
 		[[ -n $lines ]] && got=$(wc -l <<<"$lines")
 		# shellcheck disable=SC2046 # one value per echo
 		rec A "$p" "$r" "rtt_${kind}_us" $(cut -d' ' -f1 <<<"$lines")
-		# Reply TTL: 64 when answered at the hook (ping-pong), 63 through the host.
+		# Reply TTL: 64 when answered at the hook (ping-pong) or by the host (published), 63 through the host.
 		# shellcheck disable=SC2046
 		rec A "$p" "$r" ttl $(cut -d' ' -f2 <<<"$lines" | sort -u)
 		rec A "$p" "$r" "lost_${kind}" $(( n - got ))
@@ -273,14 +359,19 @@ measure_a() {
 
 # ---- B: packet rate -----------------------------------------------------------------
 measure_b() {
-	local p=$1 r=$2 rx0 rx1 fw0 fw1 c0 c1 out sent secs rx st0 st1
+	local p=$1 r=$2 rx0 rx1 fw0 fw1 c0 c1 out sent secs rx st0 st1 est
+	if published "$p"; then
+		est=$(establish_udp)
+		rec B "$p" "$r" established "$([[ $est == ok ]] && echo 1 || echo 0)"
+		[[ $est == ok ]] || warn "$p: the flow to the published port got no answer ($est)"
+	fi
 	sleep 0.2
 	rx0=$(snmp "$C1_NS" Ip InDelivers); fw0=$(snmp "$HOST_NS" Ip ForwDatagrams)
 	[[ $p == drop ]] && c0=$(in_ns "$HOST_NS" "$BENCHPROG" count "$UPLINK")
 	st0=$(cpu_jiffies)
-	out=$(in_ns "$CLIENT_NS" taskset -c "$GEN_CPU" timeout $(( B_SECONDS + 20 )) "$GEN" \
+	out=$(in_ns "$CLIENT_NS" taskset -c "$GEN_CPU" timeout $(( ${B_SECONDS%.*} + 21 )) "$GEN" \
 		--dev eth0 --src-mac "$CLIENT_MAC" --dst-mac "$UPLINK_MAC" \
-		--src-ip "$CLIENT_IP4" --dst-ip "$C1_IP4" --dport "$UDP_PORT" --size 64 \
+		--src-ip "$CLIENT_IP4" --dst-ip "$DST_IP" --sport "$SRC_UDP" --dport "$DST_UDP" --size 64 \
 		--seconds "$B_SECONDS" 2>>"$LOG")
 	st1=$(cpu_jiffies)
 	sleep 0.2 # let the receive queues drain
@@ -308,8 +399,9 @@ measure_c() {
 	for dir in fwd rev; do
 		flag=""; [[ $dir == rev ]] && flag=-R
 		st0=$(cpu_jiffies)
-		out=$(in_ns "$CLIENT_NS" timeout $(( C_SECONDS + 20 )) iperf3 -c "$C1_IP4" \
-			-p "$IPERF_PORT" -t "$C_SECONDS" -J $flag 2>>"$LOG")
+		# shellcheck disable=SC2086 # C_LIMIT holds an option and its value
+		out=$(in_ns "$CLIENT_NS" timeout $(( C_SECONDS + 20 )) iperf3 -c "$DST_IP" \
+			-p "$DST_TCP" $C_LIMIT -J $flag 2>>"$LOG")
 		st1=$(cpu_jiffies)
 		res=$(python3 -c '
 import json, sys
@@ -342,7 +434,7 @@ cond cpu "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo) ($(npro
 cond loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 cond iptables "$(iptables-save --version 2>/dev/null | head -1)"
 cond xdpctl "$( (( HAVE_XDPCTL )) && "$XDPCTL" version 2>/dev/null | head -1 || echo 'not built: paths xdp, tc, ppxdp, pptc and section E skipped')"
-cond settings "rounds up to $ROUNDS; ping $PING_FAST x -i 0.01 and $PING_IDLE x -i 0.2; UDP ${B_SECONDS}s, 64-byte frames, generator on CPU $GEN_CPU (the receive path runs in its softirq, on the same core); iperf3 ${C_SECONDS}s single stream; GRO on the host uplink; XDP pass program on the client's eth0; sink socket that never reads"
+cond settings "rounds up to $ROUNDS; ping $PING_FAST x -i 0.01 and $PING_IDLE x -i 0.2; UDP ${B_SECONDS}s, 64-byte frames, generator on CPU $GEN_CPU (the receive path runs in its softirq, on the same core); iperf3 single stream ($C_LIMIT); GRO on the host uplink; XDP pass program on the client's eth0; sink socket that never reads"
 
 # ---- rounds ------------------------------------------------------------------------
 N=${#PATHS[@]}
@@ -370,6 +462,7 @@ for (( r = 1; r <= ROUNDS; r++ )); do
 			path_down "$p" >>"$LOG" 2>&1
 			continue
 		fi
+		targets "$p"
 		[[ $secs == *A* ]] && measure_a "$p" "$r"
 		[[ $secs == *B* ]] && measure_b "$p" "$r"
 		[[ $secs == *C* ]] && measure_c "$p" "$r"
