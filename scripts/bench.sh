@@ -31,7 +31,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PATH="$PATH:/usr/sbin:/sbin"
 
 QUICK=0 ROUNDS="" BUILD=${XDPCTL_BUILD_DIR:-$TOP/build} OUT="" DO_BUILD=1 DO_PLOT=1 BUDGET=""
-usage() { sed -n '3,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while (( $# > 0 )); do
 	case $1 in
 	--quick) QUICK=1 ;;
