@@ -17,13 +17,13 @@
  * XDPCTL_MAP_ABI when it creates the state and refuses a state stamped
  * with another version, or not stamped at all (made before the stamp).
  */
-#define XDPCTL_ABI_VERSION 5
+#define XDPCTL_ABI_VERSION 6
 
 /* Default bpffs directory for pinned maps (overridable at run time). */
 #define XDPCTL_PIN_DIR_DEFAULT "/sys/fs/bpf/xdpctl"
 
 /* Pinned map names: at most 15 characters, no dots (bpffs refuses them). */
-#define XDPCTL_MAP_BYPASS   "xdpctl_bypass"  /* addr -> bypass rule (per-CPU) */
+#define XDPCTL_MAP_BYPASS   "xdpctl_bypass"  /* addr -> bypass rule (shared, counters atomic) */
 #define XDPCTL_MAP_PINGPONG "xdpctl_pingpong" /* addr -> ping-pong rule (per-CPU) */
 #define XDPCTL_MAP_DEVMAP   "xdpctl_devmap"  /* ifindex -> ifindex (DEVMAP_HASH) */
 #define XDPCTL_MAP_IFACES   "xdpctl_ifaces"  /* ifindex -> attached device */
@@ -39,13 +39,12 @@
 /* Capacities (entries); the rule maps can be sized when first created. */
 #define XDPCTL_MAX_RULES_DEFAULT 1048576
 /*
- * The bypass map is a preallocated per-CPU hash: it takes max_entries x
- * (56 bytes x possible CPUs + the element) at creation. Its default size is
- * lowered on hosts with many CPUs (to a power of two) so that it stays
- * within this budget: 1M rules on 2 CPUs, 262144 on 16, 65536 on 64;
- * --max-rules overrides. (Not preallocating is no way out: the kernel's
- * per-CPU allocator took 19 s for 1M single inserts here and refused 0.17%
- * of them with ENOMEM; see docs/perf.md.)
+ * The bypass map is a shared hash, not preallocated: it takes memory per
+ * rule stored, about 128 bytes (the kernel's element: its header, the key,
+ * the value) plus 16 bytes of bucket per max_entries, whatever the CPU
+ * count (145 MiB for 1M rules, 16 MiB empty; docs/perf.md). The default
+ * size is the largest power of two up to XDPCTL_MAX_RULES_DEFAULT whose
+ * full map stays within this budget (1M); --max-rules overrides.
  */
 #define XDPCTL_RULES_MEM_BUDGET (256ULL << 20)
 #define XDPCTL_MAX_PINGPONG      4096
@@ -169,8 +168,13 @@ struct xdpctl_counter {
 _Static_assert(sizeof(struct xdpctl_counter) == 16, "xdpctl_counter layout");
 
 /*
- * Value of XDPCTL_MAP_BYPASS (per CPU: user space writes the same config
- * to every CPU and sums the counters). Ingress (uplink -> container):
+ * Value of XDPCTL_MAP_BYPASS: one value shared by every CPU, its counters
+ * updated by atomic adds. It fits one 64-byte cache line, and in the
+ * kernel's hash element (48 bytes of header, the 24-byte key, then this)
+ * it is the line after the one holding the element's header: a lookup
+ * reads the bucket and the element's two lines, and the counters cost no
+ * further miss (a per-CPU value is one more, in another memory area).
+ * Ingress (uplink -> container):
  * rewrite dmac/smac, decrement TTL, redirect to ifindex (the host-side veth,
  * an ifindex of the uplink's namespace; XDP through the devmap, tc through
  * bpf_redirect_peer). Return (container -> uplink): matched by source.
@@ -188,7 +192,10 @@ struct xdpctl_bypass {
 };
 _Static_assert(sizeof(struct xdpctl_bypass) == 56, "xdpctl_bypass layout");
 
-/* Value of XDPCTL_MAP_PINGPONG (per CPU, like xdpctl_bypass). */
+/*
+ * Value of XDPCTL_MAP_PINGPONG (per CPU: user space writes the same hooks
+ * to every CPU and sums the counters).
+ */
 struct xdpctl_pingpong {
 	__u32 hooks;    /* XDPCTL_HOOKBIT_*: which hooks answer */
 	__u32 pad;

@@ -134,8 +134,7 @@ static __always_inline int ct_in_tc(struct __sk_buff *skb, struct ct_job *j)
 	if (l2_forward_rewrite((void *)(long)skb->data, (void *)(long)skb->data_end,
 			       j->pk.src.family, rule->dmac, rule->smac))
 		return XDPCTL_R_MALFORMED;
-	rule->in_packets++;
-	rule->in_bytes += j->pk.len;
+	rule_count_in(rule, j->pk.len);
 	flow_account(&j->pk, &nat, XDPCTL_HOOK_TC_IN, j->ifindex, target);
 	j->out_ifindex = target;
 	j->action = bpf_redirect_peer(target, 0);
@@ -304,10 +303,8 @@ __attribute__((noinline)) int xdpctl_fwd_out(struct __sk_buff *skb, struct ct_jo
 	reason = fwd_out(skb, j);
 	if (reason == XDPCTL_R_CT_FWD || reason == XDPCTL_R_BYPASS) {
 		rule = bpf_map_lookup_elem(&xdpctl_bypass, &j->pk.src);
-		if (rule) {
-			rule->out_packets++;
-			rule->out_bytes += j->pk.len;
-		}
+		if (rule)
+			rule_count_out(rule, j->pk.len);
 	}
 	ct_verdict(&j->pk, j->ifindex, XDPCTL_HOOK_TC_FWD, j->trace, reason, j->out_ifindex);
 	observe_skb(skb, &j->pk, j->trace, j->ifindex, XDPCTL_HOOK_TC_FWD, reason, j->out_ifindex,
@@ -407,8 +404,7 @@ int xdpctl_tc_in(struct __sk_buff *skb)
 		goto out;
 	}
 	forward_rewrite(&p, rule->dmac, rule->smac);
-	rule->in_packets++;
-	rule->in_bytes += p.len;
+	rule_count_in(rule, p.len);
 	out_ifindex = rule->ifindex;
 	reason = XDPCTL_R_BYPASS;
 	action = bpf_redirect_peer(rule->ifindex, 0);

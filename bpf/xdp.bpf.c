@@ -75,8 +75,7 @@ static __always_inline int ct_in_xdp(struct xdp_md *ctx, struct ct_job *j)
 	nat_rewrite_direct(&j->pk, l3, l4, data_end, &nat);
 	if (l2_forward_rewrite(data, data_end, j->pk.src.family, rule->dmac, rule->smac))
 		return XDPCTL_R_MALFORMED;
-	rule->in_packets++;
-	rule->in_bytes += j->pk.len;
+	rule_count_in(rule, j->pk.len);
 	flow_account(&j->pk, &nat, XDPCTL_HOOK_XDP, j->ifindex, rule->ifindex);
 	j->out_ifindex = rule->ifindex;
 	j->action = XDP_REDIRECT;
@@ -192,8 +191,7 @@ int xdpctl_xdp(struct xdp_md *ctx)
 		goto out;
 	}
 	forward_rewrite(&p, rule->dmac, rule->smac);
-	rule->in_packets++;
-	rule->in_bytes += p.len;
+	rule_count_in(rule, p.len);
 	out_ifindex = rule->ifindex;
 	reason = XDPCTL_R_BYPASS;
 	action = XDP_REDIRECT;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Single bypass rules: add, delete, look up, list. Rule maps are per-CPU:
- * the same value goes to every possible CPU and counters are summed. The
- * first rule of a veth sets the veth up, the last tears it down (veth.c).
+ * Single bypass rules: add, delete, look up, list. The bypass map holds one
+ * value per rule, shared by the CPUs (the programs count with atomic adds).
+ * The first rule of a veth sets the veth up, the last tears it down (veth.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@ void dp_bypass_value(struct xdpctl_bypass *val, __u32 ifindex, __u16 mtu, const 
 		     const __u8 *smac)
 {
 	/* Built on the stack and copied whole: GCC's bounds analysis under
-	 * -fsanitize cannot size the per-CPU value arrays val points into. */
+	 * -fsanitize cannot size the value arrays val points into. */
 	struct xdpctl_bypass v = { .ifindex = ifindex, .mtu = mtu };
 
 	memcpy(v.dmac, dmac, 6);
@@ -39,7 +39,7 @@ int xdpctl_dp__bypass_add(struct xdpctl_dp *dp, const struct xdpctl_addr *addr,
 	bool have_ent, set_up = false, written = false;
 	struct dp_veth v;
 	char a[64];
-	int i, err, nsfd = -1;
+	int err, nsfd = -1;
 
 	if (!dp)
 		return dp_ret(-EINVAL);
@@ -63,7 +63,7 @@ int xdpctl_dp__bypass_add(struct xdpctl_dp *dp, const struct xdpctl_addr *addr,
 	err = dp_veth_resolve(dp, dev, 0, &v);
 	if (err)
 		return err;
-	vals = calloc(dp->ncpus, sizeof(*vals));
+	vals = calloc(1, sizeof(*vals));
 	if (!vals)
 		return dp_err(dp, -ENOMEM, "out of memory");
 	err = dp_lock(dp);
@@ -98,8 +98,6 @@ int xdpctl_dp__bypass_add(struct xdpctl_dp *dp, const struct xdpctl_addr *addr,
 
 	dp_bypass_value(&vals[0], v.host.ifindex, v.mtu, dmac ? dmac : v.peer.mac,
 		   smac ? smac : v.smac);
-	for (i = 1; i < dp->ncpus; i++)
-		vals[i] = vals[0];
 	if (bpf_map_update_elem(bypass, addr, vals, BPF_NOEXIST)) {
 		if (errno == E2BIG)
 			err = dp_err(dp, -E2BIG, "%s: the bypass map is full (%u rules)", a,
@@ -153,7 +151,7 @@ int dp_bypass_walk(struct xdpctl_dp *dp, dp_bypass_batch_fn fn, void *ctx)
 	while (!last) {
 		if (!keys) {
 			keys = calloc(chunk, sizeof(*keys));
-			vals = calloc((size_t)chunk * dp->ncpus, sizeof(*vals));
+			vals = calloc(chunk, sizeof(*vals));
 			if (!keys || !vals) {
 				err = -ENOMEM;
 				break;
@@ -201,9 +199,10 @@ static int count_batch(struct xdpctl_dp *dp, const struct xdpctl_addr *keys,
 	struct count_ctx *c = ctx;
 	__u32 i;
 
+	(void)dp; /* one value per key: no per-CPU count to know */
 	(void)keys;
 	for (i = 0; i < count; i++)
-		if (vals[(size_t)i * dp->ncpus].ifindex == c->ifindex)
+		if (vals[i].ifindex == c->ifindex)
 			c->n++;
 	return 0;
 }
@@ -232,7 +231,7 @@ int xdpctl_dp__bypass_del(struct xdpctl_dp *dp, const struct xdpctl_addr *addr)
 	if (!dp_addr_valid(addr))
 		return dp_err(dp, -EINVAL, "bypass rule: not a valid IPv4 or IPv6 key");
 	dp_addr_str(addr, a);
-	vals = calloc(dp->ncpus, sizeof(*vals));
+	vals = calloc(1, sizeof(*vals));
 	if (!vals)
 		return dp_err(dp, -ENOMEM, "out of memory");
 	err = dp_lock(dp);
@@ -316,24 +315,19 @@ static bool cache_name(struct name_cache *c, __u32 ifindex, char name[IF_NAMESIZ
 	return c->present[slot];
 }
 
-static void fill_rule(struct xdpctl_dp *dp, const struct xdpctl_addr *key,
-		      const struct xdpctl_bypass *vals, struct name_cache *nc,
-		      struct xdpctl_bypass_rule *r)
+static void fill_rule(const struct xdpctl_addr *key, const struct xdpctl_bypass *val,
+		      struct name_cache *nc, struct xdpctl_bypass_rule *r)
 {
-	int i;
-
 	memset(r, 0, sizeof(*r));
 	r->addr = *key;
-	r->ifindex = vals[0].ifindex;
-	r->mtu = vals[0].mtu;
-	memcpy(r->dmac, vals[0].dmac, 6);
-	memcpy(r->smac, vals[0].smac, 6);
-	for (i = 0; i < dp->ncpus; i++) {
-		r->in_packets += vals[i].in_packets;
-		r->in_bytes += vals[i].in_bytes;
-		r->out_packets += vals[i].out_packets;
-		r->out_bytes += vals[i].out_bytes;
-	}
+	r->ifindex = val->ifindex;
+	r->mtu = val->mtu;
+	memcpy(r->dmac, val->dmac, 6);
+	memcpy(r->smac, val->smac, 6);
+	r->in_packets = val->in_packets;
+	r->in_bytes = val->in_bytes;
+	r->out_packets = val->out_packets;
+	r->out_bytes = val->out_bytes;
 	r->stale = !cache_name(nc, r->ifindex, r->dev);
 }
 
@@ -349,7 +343,7 @@ int xdpctl_dp__bypass_get(struct xdpctl_dp *dp, const struct xdpctl_addr *addr,
 		return dp_ret(-EINVAL);
 	if (!dp_addr_valid(addr))
 		return dp_err(dp, -EINVAL, "bypass rule: not a valid IPv4 or IPv6 key");
-	vals = calloc(dp->ncpus, sizeof(*vals));
+	vals = calloc(1, sizeof(*vals));
 	nc = calloc(1, sizeof(*nc));
 	if (!vals || !nc) {
 		err = dp_err(dp, -ENOMEM, "out of memory");
@@ -359,7 +353,7 @@ int xdpctl_dp__bypass_get(struct xdpctl_dp *dp, const struct xdpctl_addr *addr,
 		err = dp_err(dp, -ENOENT, "%s: no such bypass rule", dp_addr_str(addr, a));
 		goto out;
 	}
-	fill_rule(dp, addr, vals, nc, out);
+	fill_rule(addr, vals, nc, out);
 out:
 	free(vals);
 	free(nc);
@@ -379,10 +373,12 @@ static int each_batch(struct xdpctl_dp *dp, const struct xdpctl_addr *keys,
 	struct each_ctx *e = ctx;
 	struct xdpctl_bypass_rule r;
 	__u32 i;
+
+	(void)dp; /* one value per key: no per-CPU count to know */
 	int err;
 
 	for (i = 0; i < count; i++) {
-		fill_rule(dp, &keys[i], &vals[(size_t)i * dp->ncpus], e->nc, &r);
+		fill_rule(&keys[i], &vals[i], e->nc, &r);
 		err = e->cb(&r, e->ctx);
 		if (err) {
 			e->stopped = true;

@@ -154,12 +154,14 @@ static int keys_batch(struct xdpctl_dp *dp, const struct xdpctl_addr *keys,
 	struct keys_ctx *k = ctx;
 	__u32 i;
 
+	(void)dp; /* one value per key: no per-CPU count to know */
+
 	if (count > k->room - k->n)
 		return -EOVERFLOW; /* more rules than the map holds: cannot be */
 	for (i = 0; i < count; i++) {
 		k->store[k->n + i] = keys[i];
 		keyset_add(k->ks, &k->store[k->n + i]); /* the set points into store */
-		ifcount_add(k->ic, vals[(size_t)i * dp->ncpus].ifindex);
+		ifcount_add(k->ic, vals[i].ifindex);
 	}
 	k->n += count;
 	return 0;
@@ -236,13 +238,12 @@ struct store_job {
 static void store_batches(struct store_job *job)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-	int ncpus = job->dp->ncpus, c;
 	struct xdpctl_addr *keys;
 	struct xdpctl_bypass *vals;
 	size_t base;
 
 	keys = calloc(LOAD_CHUNK, sizeof(*keys));
-	vals = calloc((size_t)LOAD_CHUNK * ncpus, sizeof(*vals));
+	vals = calloc(LOAD_CHUNK, sizeof(*vals));
 	if (!keys || !vals) {
 		job->err = -ENOMEM;
 		goto out;
@@ -254,14 +255,12 @@ static void store_batches(struct store_job *job)
 		for (j = 0; j < k; j++) {
 			const struct xdpctl_bypass_rule *r = &job->rules[base + j];
 			const struct dp_veth *v = &job->lv[job->which[base + j]].v;
-			struct xdpctl_bypass *val = &vals[(size_t)j * ncpus];
+			struct xdpctl_bypass *val = &vals[j];
 
 			keys[j] = r->addr;
 			dp_bypass_value(val, v->host.ifindex, r->mtu ? r->mtu : v->mtu,
 				   mac_zero(r->dmac) ? v->peer.mac : r->dmac,
 				   mac_zero(r->smac) ? v->smac : r->smac);
-			for (c = 1; c < ncpus; c++)
-				val[c] = val[0];
 		}
 		count = k;
 		err = bpf_map_update_batch(job->fd, keys, vals, &count, &bo);

@@ -51,7 +51,7 @@ struct xdpctl_dp {
  * htab_elem and the bucket slot, rounded up); for sizing, not accounting.
  */
 #define DP_HTAB_ELEM_BYTES 64
-__u32 dp_default_max_rules(int ncpus);
+__u32 dp_default_max_rules(void);
 
 /* ---- errors (state.c) ---- */
 /*

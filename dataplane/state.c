@@ -30,7 +30,7 @@ static const struct map_spec {
 	__u32 value_size;
 	__u32 max_entries;
 } map_specs[DP_MAP_MAX] = {
-	[DP_MAP_BYPASS] = { XDPCTL_MAP_BYPASS, BPF_MAP_TYPE_PERCPU_HASH,
+	[DP_MAP_BYPASS] = { XDPCTL_MAP_BYPASS, BPF_MAP_TYPE_HASH,
 			    sizeof(struct xdpctl_addr), sizeof(struct xdpctl_bypass), 0 },
 	[DP_MAP_PINGPONG] = { XDPCTL_MAP_PINGPONG, BPF_MAP_TYPE_PERCPU_HASH,
 			      sizeof(struct xdpctl_addr), sizeof(struct xdpctl_pingpong),
@@ -206,7 +206,7 @@ int dp_prepare_obj(struct xdpctl_dp *dp, struct bpf_object *obj)
 			/* Created by this load (only the bypass map is sized at run time). */
 			if (m == DP_MAP_BYPASS) {
 				err = bpf_map__set_max_entries(map, dp->max_rules ? dp->max_rules :
-								dp_default_max_rules(dp->ncpus));
+								dp_default_max_rules());
 				if (err)
 					return err;
 			}
@@ -535,13 +535,13 @@ static void dp_free(struct xdpctl_dp *dp)
 /*
  * The bypass map's size when none is asked for: XDPCTL_MAX_RULES_DEFAULT,
  * lowered (to a power of two) so that the map full of rules stays within
- * XDPCTL_RULES_MEM_BUDGET on this host: each rule holds its value once per
- * possible CPU, plus the hash element and its bucket slot.
+ * XDPCTL_RULES_MEM_BUDGET: each rule is one shared hash element (header,
+ * key, value) and its bucket slot, whatever the CPU count: 1M rules.
  */
-__u32 dp_default_max_rules(int ncpus)
+__u32 dp_default_max_rules(void)
 {
-	__u64 per_rule = (__u64)(ncpus > 0 ? ncpus : 1) * sizeof(struct xdpctl_bypass) +
-			 DP_HTAB_ELEM_BYTES + sizeof(struct xdpctl_addr);
+	__u64 per_rule = DP_HTAB_ELEM_BYTES + sizeof(struct xdpctl_addr) +
+			 sizeof(struct xdpctl_bypass);
 	__u64 fit = XDPCTL_RULES_MEM_BUDGET / per_rule;
 	__u32 n = XDPCTL_MAX_RULES_DEFAULT;
 
@@ -593,7 +593,7 @@ int xdpctl_dp__open(const struct xdpctl_dp_opts *opts, struct xdpctl_dp **out)
 		goto fail;
 	}
 	if (!max_rules)
-		max_rules = dp_default_max_rules(dp->ncpus);
+		max_rules = dp_default_max_rules();
 
 	if (geteuid() != 0) {
 		err = dp_err(NULL, -EPERM, "needs root (CAP_BPF and CAP_NET_ADMIN)");

@@ -10,8 +10,13 @@
 
 #include "compat.h"
 
+/*
+ * The container table: one shared value per rule (config and counters in
+ * one 64-byte line), not preallocated (abi.h, struct xdpctl_bypass).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, XDPCTL_MAX_RULES_DEFAULT);
 	__type(key, struct xdpctl_addr);
 	__type(value, struct xdpctl_bypass);

@@ -207,6 +207,22 @@ static __always_inline int bypass_check(const struct pkt *p, const struct xdpctl
 	return 0;
 }
 
+/*
+ * A rule's counters: one value shared by every CPU (abi.h), so atomic
+ * adds, in the line the lookup has just read.
+ */
+static __always_inline void rule_count_in(struct xdpctl_bypass *r, __u32 len)
+{
+	__sync_fetch_and_add(&r->in_packets, 1);
+	__sync_fetch_and_add(&r->in_bytes, len);
+}
+
+static __always_inline void rule_count_out(struct xdpctl_bypass *r, __u32 len)
+{
+	__sync_fetch_and_add(&r->out_packets, 1);
+	__sync_fetch_and_add(&r->out_bytes, len);
+}
+
 /* Decrement TTL (with the IPv4 header checksum) or the hop limit. */
 static __always_inline void ttl_decrement(struct pkt *p)
 {

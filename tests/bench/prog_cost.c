@@ -620,7 +620,7 @@ static void key_of(__u32 i, struct xdpctl_addr *a)
 
 static int install_rules(long from, long to)
 {
-	int ncpu = th_ncpus(), fd = th_map_fd(H, XDPCTL_MAP_BYPASS);
+	int fd = th_map_fd(H, XDPCTL_MAP_BYPASS);
 	const long chunk = 65536;
 	struct xdpctl_addr *keys;
 	struct xdpctl_bypass *vals;
@@ -628,7 +628,7 @@ static int install_rules(long from, long to)
 	int err = 0;
 
 	keys = calloc(chunk, sizeof(*keys));
-	vals = calloc(chunk * ncpu, sizeof(*vals));
+	vals = calloc(chunk, sizeof(*vals));
 	if (!keys || !vals) {
 		free(keys);
 		free(vals);
@@ -639,17 +639,14 @@ static int install_rules(long from, long to)
 		LIBBPF_OPTS(bpf_map_batch_opts, bo);
 
 		for (j = 0; j < (long)count; j++) {
-			struct xdpctl_bypass *v = &vals[j * ncpu];
-			int c;
+			struct xdpctl_bypass *v = &vals[j];
 
 			key_of((__u32)(i + j), &keys[j]);
-			for (c = 0; c < ncpu; c++) {
-				memset(&v[c], 0, sizeof(v[c]));
-				v[c].ifindex = if_veth;
-				v[c].mtu = 1500;
-				memcpy(v[c].dmac, MAC_CONT, 6);
-				memcpy(v[c].smac, MAC_GW, 6);
-			}
+			memset(v, 0, sizeof(*v));
+			v->ifindex = if_veth;
+			v->mtu = 1500;
+			memcpy(v->dmac, MAC_CONT, 6);
+			memcpy(v->smac, MAC_GW, 6);
 		}
 		if (bpf_map_update_batch(fd, keys, vals, &count, &bo))
 			err = -errno;

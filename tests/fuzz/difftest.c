@@ -357,8 +357,9 @@ static int reader_init(struct reader *rd, struct th *h)
 }
 
 /* Every entry of a per-CPU hash in batch lookups. @return the count or -errno. */
+/* @nvals values per key: rd->ncpus for a per-CPU hash, 1 for a shared one. */
 static int read_hash(struct reader *rd, int fd, struct xdpctl_addr *keys, size_t vsize,
-		     __u32 max)
+		     int nvals, __u32 max)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
 	__u8 in[32], out[32];
@@ -369,7 +370,7 @@ static int read_hash(struct reader *rd, int fd, struct xdpctl_addr *keys, size_t
 	while (total < max && rounds++ < 64) {
 		n = max - total;
 		ret = bpf_map_lookup_batch(fd, first ? NULL : in, out, keys + total,
-					   (__u8 *)rd->vals + total * vsize * rd->ncpus, &n, &o);
+					   (__u8 *)rd->vals + total * vsize * nvals, &n, &o);
 		if (ret && errno != ENOENT)
 			return -errno;
 		total += n;
@@ -416,7 +417,8 @@ static int snap_read(struct reader *rd, const struct ref_env *e, struct snap *s)
 		}
 	}
 
-	cnt = read_hash(rd, rd->pp_fd, akeys, sizeof(struct xdpctl_pingpong), REF_MAX_RULES);
+	cnt = read_hash(rd, rd->pp_fd, akeys, sizeof(struct xdpctl_pingpong), rd->ncpus,
+			REF_MAX_RULES);
 	if (cnt < 0)
 		return cnt;
 	for (i = 0; i < cnt; i++) {
@@ -430,21 +432,19 @@ static int snap_read(struct reader *rd, const struct ref_env *e, struct snap *s)
 			s->pp[r].bytes += v[c].bytes;
 		}
 	}
-	cnt = read_hash(rd, rd->by_fd, akeys, sizeof(struct xdpctl_bypass), REF_MAX_RULES);
+	cnt = read_hash(rd, rd->by_fd, akeys, sizeof(struct xdpctl_bypass), 1, REF_MAX_RULES);
 	if (cnt < 0)
 		return cnt;
 	for (i = 0; i < cnt; i++) {
-		struct xdpctl_bypass *v = (struct xdpctl_bypass *)rd->vals + (size_t)i * rd->ncpus;
+		const struct xdpctl_bypass *v = (struct xdpctl_bypass *)rd->vals + i;
 		int r = find_rule(e, false, &akeys[i]);
 
 		if (r < 0)
 			return -EIO;
-		for (c = 0; c < (__u32)rd->ncpus; c++) {
-			s->by[r].in_packets += v[c].in_packets;
-			s->by[r].in_bytes += v[c].in_bytes;
-			s->by[r].out_packets += v[c].out_packets;
-			s->by[r].out_bytes += v[c].out_bytes;
-		}
+		s->by[r].in_packets += v->in_packets;
+		s->by[r].in_bytes += v->in_bytes;
+		s->by[r].out_packets += v->out_packets;
+		s->by[r].out_bytes += v->out_bytes;
 	}
 	return 0;
 }

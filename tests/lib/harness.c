@@ -414,20 +414,11 @@ int th_addr(struct xdpctl_addr *a, const char *text)
 int th_bypass_add(struct th *h, const struct xdpctl_addr *a, __u32 ifindex, __u16 mtu,
 		  const __u8 dmac[6], const __u8 smac[6])
 {
-	struct xdpctl_bypass *v = calloc(h->ncpus, sizeof(*v));
-	int i, ret;
+	struct xdpctl_bypass v = { .ifindex = ifindex, .mtu = mtu };
 
-	if (!v)
-		return -ENOMEM;
-	for (i = 0; i < h->ncpus; i++) {
-		v[i].ifindex = ifindex;
-		v[i].mtu = mtu;
-		memcpy(v[i].dmac, dmac, 6);
-		memcpy(v[i].smac, smac, 6);
-	}
-	ret = err_ret(bpf_map_update_elem(th_map_fd(h, XDPCTL_MAP_BYPASS), a, v, BPF_ANY));
-	free(v);
-	return ret;
+	memcpy(v.dmac, dmac, 6);
+	memcpy(v.smac, smac, 6);
+	return err_ret(bpf_map_update_elem(th_map_fd(h, XDPCTL_MAP_BYPASS), a, &v, BPF_ANY));
 }
 
 int th_bypass_del(struct th *h, const struct xdpctl_addr *a)
@@ -437,24 +428,7 @@ int th_bypass_del(struct th *h, const struct xdpctl_addr *a)
 
 int th_bypass_get(struct th *h, const struct xdpctl_addr *a, struct xdpctl_bypass *out)
 {
-	struct xdpctl_bypass *v = calloc(h->ncpus, sizeof(*v));
-	int i, ret;
-
-	if (!v)
-		return -ENOMEM;
-	ret = err_ret(bpf_map_lookup_elem(th_map_fd(h, XDPCTL_MAP_BYPASS), a, v));
-	if (!ret) {
-		*out = v[0];
-		out->in_packets = out->in_bytes = out->out_packets = out->out_bytes = 0;
-		for (i = 0; i < h->ncpus; i++) {
-			out->in_packets += v[i].in_packets;
-			out->in_bytes += v[i].in_bytes;
-			out->out_packets += v[i].out_packets;
-			out->out_bytes += v[i].out_bytes;
-		}
-	}
-	free(v);
-	return ret;
+	return err_ret(bpf_map_lookup_elem(th_map_fd(h, XDPCTL_MAP_BYPASS), a, out));
 }
 
 int th_pingpong_add(struct th *h, const struct xdpctl_addr *a, __u32 hooks)

@@ -92,7 +92,7 @@ int th_addr(struct xdpctl_addr *a, const char *text);
 int th_bypass_add(struct th *h, const struct xdpctl_addr *a, __u32 ifindex, __u16 mtu,
 		  const __u8 dmac[6], const __u8 smac[6]);
 int th_bypass_del(struct th *h, const struct xdpctl_addr *a);
-/** th_bypass_get - the rule with its counters summed over CPUs. */
+/** th_bypass_get - the rule with its counters (one value shared by the CPUs). */
 int th_bypass_get(struct th *h, const struct xdpctl_addr *a, struct xdpctl_bypass *out);
 
 /** th_pingpong_add - answer echo requests for @a at @hooks (XDPCTL_HOOKBIT_*). */
