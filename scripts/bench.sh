@@ -4,8 +4,9 @@
 # kernel path with and without Docker-style netfilter, the kernel path through a
 # published port (Docker's DNAT and conntrack), xdpctl following conntrack on that
 # published port (XDP and tc engines and engine auto), xdpctl skip-firewall bypass
-# (XDP and tc engines and engine auto), xdpctl ping-pong (XDP and tc), a minimal
-# reference redirect and the XDP_DROP ceiling. Rounds are interleaved (every path once per round, the
+# (XDP and tc engines and engine auto), xdpctl ping-pong (XDP and tc), minimal
+# reference redirects (XDP devmap and tc bpf_redirect_peer) and the XDP_DROP
+# ceiling. Rounds are interleaved (every path once per round, the
 # order rotated), results are medians with min-max. Writes a markdown report
 # and a PNG plot; leaves nothing behind (trap cleanup).
 #
@@ -125,6 +126,7 @@ cleanup() {
 		if [[ -n $HOST_NS && -n $UPLINK ]]; then
 			(( HAVE_XDPCTL )) && xdpctl -n "$HOST_NS" detach "$UPLINK" >>"$LOG" 2>&1
 			in_ns "$HOST_NS" "$BENCHPROG" detach "$UPLINK" >>"$LOG" 2>&1
+			in_ns "$HOST_NS" "$BENCHPROG" detach-tc "$UPLINK" >>"$LOG" 2>&1
 		fi
 		[[ -n $C1_NS ]] && in_ns "$C1_NS" "$BENCHPROG" detach eth0 >>"$LOG" 2>&1
 		[[ -n $CLIENT_NS ]] && in_ns "$CLIENT_NS" "$BENCHPROG" detach eth0 >>"$LOG" 2>&1
@@ -264,6 +266,7 @@ PATHS=(
 	"ppxdp|A|xdpctl ping-pong, XDP"
 	"pptc|A|xdpctl ping-pong, tc"
 	"ref|B|reference DEVMAP redirect"
+	"reftc|B|reference tc bpf_redirect_peer"
 	"drop|B|XDP_DROP on the uplink"
 )
 needs_xdpctl() { case $1 in xdp|tc|auto|ppxdp|pptc|ctxdp|cttc|ctauto) return 0 ;; esac; return 1; }
@@ -301,6 +304,9 @@ path_up() {
 		in_ns "$C1_NS" "$BENCHPROG" attach pass eth0 &&
 		in_ns "$HOST_NS" "$BENCHPROG" attach ref "$UPLINK" --to "$C1_VETH" \
 			--dst-ip "$C1_IP4" --dmac "$C1_MAC" --smac "$GW_MAC" ;;
+	reftc)
+		in_ns "$HOST_NS" "$BENCHPROG" attach reftc "$UPLINK" --to "$C1_VETH" \
+			--dst-ip "$C1_IP4" --dmac "$C1_MAC" --smac "$GW_MAC" ;;
 	drop) in_ns "$HOST_NS" "$BENCHPROG" attach drop "$UPLINK" ;;
 	esac
 }
@@ -322,6 +328,7 @@ path_down() {
 	ref)
 		in_ns "$HOST_NS" "$BENCHPROG" detach "$UPLINK"
 		in_ns "$C1_NS" "$BENCHPROG" detach eth0 ;;
+	reftc) in_ns "$HOST_NS" "$BENCHPROG" detach-tc "$UPLINK" ;;
 	drop) in_ns "$HOST_NS" "$BENCHPROG" detach "$UPLINK" ;;
 	esac
 }

@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * benchprog - attach, count and detach the bench's own XDP programs: the
- * reference redirect (ref_redirect.bpf.c), the pass program for the
- * container-side veth, and the XDP_DROP ceiling (drop.bpf.c). Runs in the
+ * benchprog - attach, count and detach the bench's own programs: the
+ * reference redirects (ref_redirect.bpf.c: XDP devmap, tc bpf_redirect_peer),
+ * the pass program for the container-side veth, and the XDP_DROP ceiling
+ * (drop.bpf.c). Runs in the
  * namespace of the device (nsenter); pins nothing: an attached program keeps
  * its maps alive, and `count` finds the drop counter through the program.
  *
  *   benchprog attach ref DEV --to VETH --dst-ip IPV4 --dmac MAC --smac MAC
+ *   benchprog attach reftc DEV --to VETH --dst-ip IPV4 --dmac MAC --smac MAC
  *   benchprog attach pass DEV
  *   benchprog attach drop DEV
  *   benchprog count DEV          frames dropped by the attached drop program
  *   benchprog detach DEV         only if the attached program is one of ours
+ *   benchprog detach-tc DEV      removes the clsact qdisc reftc made
  *
- * Attaches in native mode and never replaces a program that is there.
+ * Attaches XDP in native mode and never replaces a program that is there;
+ * reftc refuses a device that has a clsact qdisc already.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -35,10 +39,11 @@ static const char *const our_progs[] = { "ref_redirect", "ref_pass", "bench_drop
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: benchprog attach ref DEV --to VETH --dst-ip IPV4 --dmac MAC --smac MAC\n"
+		"usage: benchprog attach ref|reftc DEV --to VETH --dst-ip IPV4 --dmac MAC --smac MAC\n"
 		"       benchprog attach pass|drop DEV\n"
 		"       benchprog count DEV\n"
-		"       benchprog detach DEV\n");
+		"       benchprog detach DEV\n"
+		"       benchprog detach-tc DEV\n");
 	return 1;
 }
 
@@ -77,7 +82,29 @@ static int attach(int ifindex, const char *dev, int prog_fd)
 	return err;
 }
 
-static int attach_ref(const char *dev, int argc, char **argv)
+/* The reference at tc ingress of @ifindex, in a clsact qdisc of its own. */
+static int attach_tc(int ifindex, const char *dev, int prog_fd)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1, .prog_fd = prog_fd);
+	int err = bpf_tc_hook_create(&hook);
+
+	if (err == -EEXIST)
+		fprintf(stderr, "Error: %s has a clsact qdisc already: remove it first\n", dev);
+	else if (err)
+		fprintf(stderr, "Error: clsact on %s: %s\n", dev, strerror(-err));
+	if (err)
+		return err;
+	err = bpf_tc_attach(&hook, &opts);
+	if (err) {
+		fprintf(stderr, "Error: attaching tc ingress to %s: %s\n", dev, strerror(-err));
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+	return err;
+}
+
+static int attach_ref(const char *dev, int argc, char **argv, bool tc)
 {
 	const char *to = NULL, *dst = NULL, *dmac = NULL, *smac = NULL;
 	struct bench_ref *skel = NULL;
@@ -123,6 +150,8 @@ static int attach_ref(const char *dev, int argc, char **argv)
 	skel->rodata->ref_dst_ip = ip.s_addr;
 	skel->rodata->ref_target = to_idx;
 	bpf_program__set_autoload(skel->progs.ref_pass, false);
+	bpf_program__set_autoload(tc ? skel->progs.ref_redirect : skel->progs.ref_redirect_peer,
+				  false);
 	err = bench_ref__load(skel);
 	if (err) {
 		fprintf(stderr, "Error: loading ref_redirect: %s\n", strerror(-err));
@@ -134,7 +163,10 @@ static int attach_ref(const char *dev, int argc, char **argv)
 		fprintf(stderr, "Error: devmap entry for %s: %s\n", to, strerror(-err));
 		goto out;
 	}
-	err = attach(ifindex, dev, bpf_program__fd(skel->progs.ref_redirect));
+	if (tc)
+		err = attach_tc(ifindex, dev, bpf_program__fd(skel->progs.ref_redirect_peer));
+	else
+		err = attach(ifindex, dev, bpf_program__fd(skel->progs.ref_redirect));
 out:
 	bench_ref__destroy(skel);
 	return err ? 1 : 0;
@@ -247,6 +279,42 @@ static int detach(const char *dev)
 	return 0;
 }
 
+/* Remove the clsact qdisc of @dev if its ingress runs ref_redirect_peer. */
+static int detach_tc(const char *dev)
+{
+	int ifindex = dev_index(dev), fd, err;
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (!ifindex)
+		return 1;
+	err = bpf_tc_query(&hook, &opts);
+	if (err == -ENOENT || err == -EINVAL)
+		return 0; /* no qdisc or no such filter: nothing of ours */
+	if (err) {
+		fprintf(stderr, "Error: querying tc ingress of %s: %s\n", dev, strerror(-err));
+		return 1;
+	}
+	fd = bpf_prog_get_fd_by_id(opts.prog_id);
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    strcmp(info.name, "ref_redirect_pe")) {
+		fprintf(stderr, "Error: tc ingress of %s runs another program: left alone\n", dev);
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	close(fd);
+	hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+	err = bpf_tc_hook_destroy(&hook);
+	if (err) {
+		fprintf(stderr, "Error: removing clsact from %s: %s\n", dev, strerror(-err));
+		return 1;
+	}
+	return 0;
+}
+
 static int count(const char *dev)
 {
 	struct bpf_prog_info info;
@@ -300,7 +368,9 @@ int main(int argc, char **argv)
 {
 	if (argc >= 4 && !strcmp(argv[1], "attach")) {
 		if (!strcmp(argv[2], "ref"))
-			return attach_ref(argv[3], argc - 4, argv + 4);
+			return attach_ref(argv[3], argc - 4, argv + 4, false);
+		if (!strcmp(argv[2], "reftc"))
+			return attach_ref(argv[3], argc - 4, argv + 4, true);
 		if (argc == 4 && !strcmp(argv[2], "pass"))
 			return attach_pass(argv[3]);
 		if (argc == 4 && !strcmp(argv[2], "drop"))
@@ -311,5 +381,7 @@ int main(int argc, char **argv)
 		return count(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "detach"))
 		return detach(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "detach-tc"))
+		return detach_tc(argv[2]);
 	return usage();
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The bench's reference forwarder: the least an XDP bypass can do. */
+/* The bench's reference forwarders: the least an XDP or a tc bypass can do. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -46,6 +47,31 @@ int ref_redirect(struct xdp_md *ctx)
 	macs[1] = ref_macs[1];
 	macs[2] = ref_macs[2];
 	return bpf_redirect_map(&ref_devmap, ref_target, XDP_PASS);
+}
+
+/*
+ * ref_redirect_peer - attached by `benchprog attach reftc` to the lab's
+ * uplink at tc clsact ingress: the same as ref_redirect, but handed to the
+ * container's namespace by bpf_redirect_peer (ref_target's peer). The
+ * yardstick for xdpctl's tc engine (and engine auto, whose hits tc takes).
+ */
+SEC("tc")
+int ref_redirect_peer(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + sizeof(*eth);
+	__u32 *macs = data;
+
+	if ((void *)(ip + 1) > data_end)
+		return TC_ACT_OK;
+	if (eth->h_proto != bpf_htons(ETH_P_IP) || ip->daddr != ref_dst_ip)
+		return TC_ACT_OK;
+	macs[0] = ref_macs[0];
+	macs[1] = ref_macs[1];
+	macs[2] = ref_macs[2];
+	return bpf_redirect_peer(ref_target, 0);
 }
 
 /*

@@ -28,12 +28,13 @@ PATHS = [
     ("ppxdp", "xdpctl ping-pong, XDP"),
     ("pptc", "xdpctl ping-pong, tc"),
     ("ref", "reference DEVMAP redirect"),
+    ("reftc", "reference tc bpf_redirect_peer"),
     ("drop", "XDP_DROP on the uplink"),
 ]
 DESC = dict(PATHS)
 ORDER = [p for p, _ in PATHS]
-DELIVERING = {"base", "nonf", "pub", "ctxdp", "cttc", "ctauto", "xdp", "tc", "auto", "ref"}
-BYPASSING = {"xdp", "tc", "auto", "ref", "drop", "ctxdp", "cttc", "ctauto"}
+DELIVERING = {"base", "nonf", "pub", "ctxdp", "cttc", "ctauto", "xdp", "tc", "auto", "ref", "reftc"}
+BYPASSING = {"xdp", "tc", "auto", "ref", "reftc", "drop", "ctxdp", "cttc", "ctauto"}
 KERNEL = {"base", "nonf", "pub"}
 # Published-port paths: traffic to the host's address and published ports (ping:
 # the host's address, answered by the host).
@@ -286,11 +287,13 @@ class Report:
         if pc.get("rules"):
             self.out("XDP bypass hit with N rules installed, lookups spread over the N keys:")
             self.out()
-            self.out("| rules | ns/packet | samples |")
-            self.out("| --- | --- | --- |")
+            self.out("| rules | ns/packet | samples | bypass map, kernel memory (MiB) |")
+            self.out("| --- | --- | --- | --- |")
             for r in pc["rules"]:
-                self.out("| %d | %.1f | %d |" % (r.get("rules", 0), r.get("ns_per_packet", 0),
-                                                 r.get("samples", 0)))
+                mem = r.get("map_memory_bytes")
+                self.out("| %d | %.1f | %d | %s |" % (r.get("rules", 0), r.get("ns_per_packet", 0),
+                                                      r.get("samples", 0),
+                                                      "%.1f" % (mem / 1048576.0) if mem else "n/a"))
             self.out()
 
     def section_e(self):
@@ -361,8 +364,16 @@ class Report:
         m, rr = self.med, self.round_ratio
         add("B: XDP bypass ≥ 2.5× baseline (received pps)",
             rr("B", "rx_pps", "xdp", "base"), 2.5, True, "no data")
-        add("B: XDP bypass ≥ 0.9× reference redirect",
-            rr("B", "rx_pps", "xdp", "ref"), 0.9, True, "no data")
+        # Issue 14: each engine within 5% of a minimal program of its hook
+        # doing the same forwarding (every feature on: counters, trace compiled in).
+        add("B: XDP bypass ≥ 0.95× reference XDP devmap redirect",
+            rr("B", "rx_pps", "xdp", "ref"), 0.95, True, "no data")
+        add("B: tc bypass ≥ 0.95× reference tc bpf_redirect_peer",
+            rr("B", "rx_pps", "tc", "reftc"), 0.95, True, "no data")
+        add("B: engine auto bypass ≥ 0.95× reference tc bpf_redirect_peer (auto's hits go to tc)",
+            rr("B", "rx_pps", "auto", "reftc"), 0.95, True, "no data")
+        add("B: conntrack fast path ≥ 0.95× a minimal conntrack-following program",
+            None, 0.95, True, "no minimal conntrack-following reference in tests/bench yet")
         add("B: tc bypass vs baseline (received pps; no target)",
             rr("B", "rx_pps", "tc", "base"), None, True, "no data")
         add("B: engine auto bypass ≥ 2.5× baseline (received pps)",
@@ -413,12 +424,12 @@ class Report:
                 ctl.get(h), 60.0, False, "no prog_cost data")
         cases = {c.get("name"): c.get("ns_per_packet") for c in self.prog_cost.get("cases", [])}
         rules = {r.get("rules"): r.get("ns_per_packet") for r in self.prog_cost.get("rules", [])}
-        add("D: XDP bypass hit ≤ 1.3× parse-only",
-            ratio(cases.get("xdp_bypass"), cases.get("parse_only")), 1.3, False, "no prog_cost data")
-        add("D: tc bypass hit ≤ 1.3× parse-only",
-            ratio(cases.get("tc_bypass"), cases.get("parse_only")), 1.3, False, "no prog_cost data")
-        add("D: bypass hit with 1M rules ≤ 1.2× with 1 rule",
-            ratio(rules.get(1000000), rules.get(1)), 1.2, False, "no 1M-rule data")
+        add("D: XDP bypass hit ≤ 1.5× parse-only",
+            ratio(cases.get("xdp_bypass"), cases.get("parse_only")), 1.5, False, "no prog_cost data")
+        add("D: tc bypass hit ≤ 1.5× parse-only",
+            ratio(cases.get("tc_bypass"), cases.get("parse_only")), 1.5, False, "no prog_cost data")
+        add("D: bypass hit with 1M rules, lookups spread, ≤ 3× with 1 rule",
+            ratio(rules.get(1000000), rules.get(1)), 3.0, False, "no 1M-rule data")
         bulk = vals(self.data, "E", "bulk", "rules_per_s")
         add("E: bulk load ≥ 1M rules/s (value in M rules/s)", bulk[0] / 1e6 if bulk else None, 1.0, True,
             "not measured")
