@@ -31,9 +31,11 @@ ok "status (memory line)" -n "$H" status &&
 	check "status memory line" grep -Eq "^state .*: [0-9]+ maps, [0-9.]+ MiB of kernel memory" <<<"$OUT"
 ok "status --maps" -n "$H" status --maps &&
 	check "maps header" grep -Eq "^MAP +TYPE +ID +MAX_ENTRIES +PREALL +MEMORY_BYTES" <<<"$OUT" &&
-	check "maps row" grep -Eq "^xdpctl_bypass +percpu_hash +[0-9]+ +[0-9]+ +yes +[1-9][0-9]+$" <<<"$OUT"
+	check "maps row" grep -Eq "^xdpctl_bypass +hash +[0-9]+ +[0-9]+ +no +[1-9][0-9]+$" <<<"$OUT"
 ok "status --maps -j" -n "$H" -j status --maps &&
-	jcheck "maps JSON" 'type == "array" and (map(.name) | index("xdpctl_bypass") != null) and all(.[]; .memory_bytes > 0 and .max_entries > 0) and (.[] | select(.name == "xdpctl_bypass") | .preallocated == true and .type == "percpu_hash")'
+	jcheck "maps JSON" 'type == "array" and (map(.name) | index("xdpctl_bypass") != null) and all(.[]; .memory_bytes > 0 and .max_entries > 0) and (.[] | select(.name == "xdpctl_bypass") | .preallocated == false and .type == "hash")'
+# The bypass map is not preallocated (ABI 6): it grows with the rules stored (below).
+bypass_mem0=$(jq '.[] | select(.name == "xdpctl_bypass") | .memory_bytes' <<<"$OUT")
 
 ok "attach -j (re-attach keeps the state)" -n "$H" -j attach "${P}up" --engine xdp --mode generic --fast-path skip-firewall &&
 	jcheck "attach JSON" ".dev == \"${P}up\" and .engine == \"xdp\" and .xdp_mode == \"generic\" and .xdp_prog_id > 0 and .fast_path == \"skip-firewall\""
@@ -61,6 +63,8 @@ ok "pingpong list after del" -j pingpong list && jcheck "one left" 'length == 1 
 ok "bypass add dev" -n "$H" bypass add 198.19.0.3 dev "${P}v2" && check "bypass add is quiet" test -z "$OUT"
 ok "bypass add -j dev --mac" -n "$H" -j bypass add 2001:db8:19::3 dev "${P}v2" --mac "$mac_c2" &&
 	jcheck "bypass add JSON" ".addr == \"2001:db8:19::3\" and .dev == \"${P}v2\" and .mac == \"$mac_c2\""
+ok "status --maps -j (two rules)" -n "$H" -j status --maps &&
+	jcheck "bypass map memory grew with its rules" "(.[] | select(.name == \"xdpctl_bypass\") | .memory_bytes) > $bypass_mem0"
 check "ping 198.19.0.3 through the bypass" ping_cl -c3 -i0.2 -W2 198.19.0.3
 check "ping 2001:db8:19::3 through the bypass" ping_cl -6 -c3 -i0.2 -W2 2001:db8:19::3
 ok "bypass list" -n "$H" bypass list &&
