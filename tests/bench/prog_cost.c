@@ -985,7 +985,7 @@ int main(int argc, char **argv)
 	}
 	libbpf_set_print(quiet);
 	plumb();
-	/* The rule map at its production size (1M entries, preallocated). */
+	/* The rule map at its production size (1M entries, the default). */
 	H = th_open(&o);
 	if (!H)
 		die("loading the xdp and tc objects", errno);
