@@ -425,7 +425,7 @@ struct xdpctl_flow {
 	__u32 out_ifindex;
 	__u64 packets;
 	__u64 bytes;
-	__u64 last_ns;    /* bpf_ktime_get_ns() of the last packet (CLOCK_MONOTONIC) */
+	__u64 last_ns;    /* bpf_ktime_get_coarse_ns() of the last packet (CLOCK_MONOTONIC, a tick behind) */
 };
 _Static_assert(sizeof(struct xdpctl_flow) == 72, "xdpctl_flow layout");
 
