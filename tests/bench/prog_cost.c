@@ -61,6 +61,7 @@
 #include "xdpctl/dataplane.h"
 #include "parse_only.skel.h"
 #include "ct_inject.skel.h"
+#include "ref_ct.skel.h"
 
 #define MAX_ROUNDS 101
 #define TTL_START 255
@@ -470,6 +471,39 @@ static struct bcase *add_case(const char *name, const char *label, int fd, bool 
 }
 
 /*
+ * tests/bench/ref_ct.bpf.c, the minimal conntrack follower: loaded with the
+ * container's MACs and veth, attached natively to xu1 (so that its test
+ * runs, like the others', skip the XDP dispatcher's update); its fd.
+ */
+static int ref_ct_fd(void)
+{
+	static struct bench_ref_ct *rc;
+	__u32 ifx = if_veth, peer;
+	int err;
+
+	if (rc)
+		return bpf_program__fd(rc->progs.ref_ct);
+	rc = bench_ref_ct__open();
+	if (!rc)
+		die("opening ref_ct.bpf.o", errno);
+	memcpy((void *)rc->rodata->ref_macs, MAC_CONT, 6);
+	memcpy((__u8 *)rc->rodata->ref_macs + 6, MAC_GW, 6);
+	rc->rodata->ref_ct_target = if_veth;
+	err = bench_ref_ct__load(rc);
+	if (err)
+		die("loading ref_ct.bpf.o", err);
+	if (bpf_map_update_elem(bpf_map__fd(rc->maps.ref_ct_devmap), &ifx, &ifx, BPF_ANY))
+		die("ref_ct devmap", errno);
+	peer = if_nametoindex("xu1");
+	if (!peer)
+		die("if_nametoindex xu1", errno);
+	err = th_xdp_link(bpf_program__fd(rc->progs.ref_ct), peer);
+	if (err < 0)
+		die("attaching ref_ct to xu1 (native)", err);
+	return bpf_program__fd(rc->progs.ref_ct);
+}
+
+/*
  * The conntrack fast path: the uplink follows conntrack (no skip-firewall
  * flag); a published port CLIENT:4242 -> PUB:8080, DNAT to CONT:53, and its
  * mirror (see the ttl method); the return path from the container's veth
@@ -504,6 +538,9 @@ static void setup_ct_cases(void)
 	c = add_case("xdp_ct_hit", "XDP ct hit (DNAT)", xdp, true, XDPCTL_HOOK_XDP, M_TTL, &s,
 		     XDP_REDIRECT, XDPCTL_R_CT_FWD, MAC_CONT);
 	c->dev_flags = DEV_CT;
+	/* The same frame through the minimal conntrack follower (no counters of its own). */
+	add_case("ref_ct_hit", "minimal ct follower (xdp)", ref_ct_fd(), true, XDPCTL_HOOK_XDP,
+		 M_TTL, &s, XDP_REDIRECT, -1, NULL);
 	c = add_case("tc_ct_hit", "tc ct hit (DNAT)", tc, false, XDPCTL_HOOK_TC_IN, M_TTL, &s,
 		     TC_ACT_REDIRECT, XDPCTL_R_CT_FWD, MAC_CONT);
 	c->dev_flags = DEV_CT;
@@ -925,8 +962,9 @@ static void print_results(const struct spread_result *sr, int n_sr)
 			if (cases[i].method == M_SINGLE)
 				printf("%s\"%s\":%.1f", k++ ? "," : "", cases[i].xdp ? "xdp" : "tc",
 				       median(cases[i].ovh, n));
-		printf("},\"ct_lookup_ns\":{\"xdp\":%.1f,\"tc\":%.1f},"
+		printf("},\"ct_vs_ref\":{\"xdp\":%.3f},\"ct_lookup_ns\":{\"xdp\":%.1f,\"tc\":%.1f},"
 		       "\"ct_miss_ns\":{\"xdp\":%.1f,\"tc\":%.1f},\"rules\":[",
+		       median(find_case("xdp_ct_hit")->v, n) / median(find_case("ref_ct_hit")->v, n),
 		       ct_lookup_ns("xdp"), ct_lookup_ns("tc"), ct_miss_ns("xdp"), ct_miss_ns("tc"));
 		for (k = 0; k < n_sr; k++)
 			printf("%s{\"rules\":%ld,\"ns_per_packet\":%.1f,\"raw_ns\":%.1f,"
@@ -949,6 +987,9 @@ static void print_results(const struct spread_result *sr, int n_sr)
 	}
 	printf("medians of %d interleaved rounds; single = median of one round's single runs minus\n"
 	       "that round's single-run overhead (pass single runs - pass batch)\n", n);
+	printf("XDP ct hit / minimal ct follower: %.2f (%.1f ns more)\n",
+	       median(find_case("xdp_ct_hit")->v, n) / median(find_case("ref_ct_hit")->v, n),
+	       median(find_case("xdp_ct_hit")->v, n) - median(find_case("ref_ct_hit")->v, n));
 	printf("conntrack lookup adds (ct hit - skip-firewall bypass hit): XDP %.1f ns, tc %.1f ns\n"
 	       "  (lookup, NAT rewrite, timeout refresh, flow record); a miss adds (ct miss - pass):\n"
 	       "  XDP %.1f ns, tc %.1f ns\n",
