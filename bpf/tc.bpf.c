@@ -134,6 +134,7 @@ static __always_inline int ct_in_tc(struct __sk_buff *skb, struct ct_job *j)
 	if (l2_forward_rewrite((void *)(long)skb->data, (void *)(long)skb->data_end,
 			       j->pk.src.family, rule->dmac, rule->smac))
 		return XDPCTL_R_MALFORMED;
+	hop_csum_skb(skb, j->pk.src.family, j->ttl);
 	rule_count_in(rule, j->pk.len);
 	flow_account(&j->pk, &nat, XDPCTL_HOOK_TC_IN, j->ifindex, target);
 	j->out_ifindex = target;
@@ -268,6 +269,7 @@ static __always_inline int fwd_out(struct __sk_buff *skb, struct ct_job *j)
 		if (l2_forward_rewrite((void *)(long)skb->data, (void *)(long)skb->data_end,
 				       j->pk.src.family, NULL, NULL))
 			return XDPCTL_R_MALFORMED;
+		hop_csum_skb(skb, j->pk.src.family, j->ttl);
 		if (fib.family == AF_INET) {
 			nh.nh_family = AF_INET;
 			nh.ipv4_nh = fib.ipv4_dst;
@@ -280,6 +282,7 @@ static __always_inline int fwd_out(struct __sk_buff *skb, struct ct_job *j)
 		if (l2_forward_rewrite((void *)(long)skb->data, (void *)(long)skb->data_end,
 				       j->pk.src.family, fib.dmac, fib.smac))
 			return XDPCTL_R_MALFORMED;
+		hop_csum_skb(skb, j->pk.src.family, j->ttl);
 		j->action = bpf_redirect(out_ifindex, 0);
 	}
 	return ct_mode ? XDPCTL_R_CT_FWD : XDPCTL_R_BYPASS;
@@ -403,7 +406,9 @@ int xdpctl_tc_in(struct __sk_buff *skb)
 		reason = XDPCTL_R_REDIRECT_ERR;
 		goto out;
 	}
+	ret = pkt_ttl(&p);
 	forward_rewrite(&p, rule->dmac, rule->smac);
+	hop_csum_skb(skb, p.src.family, ret);
 	rule_count_in(rule, p.len);
 	out_ifindex = rule->ifindex;
 	reason = XDPCTL_R_BYPASS;

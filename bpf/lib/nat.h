@@ -110,6 +110,15 @@ static __always_inline void nat_rewrite_direct(const struct pkt *v, void *l3, vo
 	}
 }
 
+/*
+ * BPF_F_IPV6 of bpf_l4_csum_replace() (uapi, kernel 6.16+): an IPv6
+ * address change in the pseudo-header is not reflected in a
+ * CHECKSUM_COMPLETE skb->csum (no IP header checksum absorbs it, as in
+ * IPv4: the packet's sum does not change). Older kernels refuse the flag
+ * with -EINVAL; then the call is made without it.
+ */
+#define XDPCTL_F_CSUM_IPV6 (1ULL << 7)
+
 /* What nat_rewrite_skb() needs, copied out of the parsed packet. */
 struct nat_job {
 	__u8 osrc[16];   /* the addresses and ports as they are */
@@ -164,17 +173,29 @@ __attribute__((noinline)) int xdpctl_nat_skb(struct __sk_buff *skb, struct nat_j
 			err |= bpf_skb_store_bytes(skb, NAT_L3_OFF + 16, &nd, 4, 0);
 		}
 	} else {
+		__u64 f = BPF_F_PSEUDO_HDR | mm | XDPCTL_F_CSUM_IPV6;
 		__s64 diff;
+		long e;
 
 		/* The job lies in map memory: the helpers read it there, nothing is copied. */
 		if (addr16_differ(j->osrc, nat->saddr)) {
 			diff = bpf_csum_diff((__be32 *)j->osrc, 16, (__be32 *)nat->saddr, 16, 0);
-			err |= bpf_l4_csum_replace(skb, csum_off, 0, diff, BPF_F_PSEUDO_HDR | mm);
+			e = bpf_l4_csum_replace(skb, csum_off, 0, diff, f);
+			if (e == -22 /* EINVAL: a kernel without BPF_F_IPV6 */) {
+				f &= ~XDPCTL_F_CSUM_IPV6;
+				e = bpf_l4_csum_replace(skb, csum_off, 0, diff, f);
+			}
+			err |= e;
 			err |= bpf_skb_store_bytes(skb, NAT_L3_OFF + 8, nat->saddr, 16, 0);
 		}
 		if (addr16_differ(j->odst, nat->daddr)) {
 			diff = bpf_csum_diff((__be32 *)j->odst, 16, (__be32 *)nat->daddr, 16, 0);
-			err |= bpf_l4_csum_replace(skb, csum_off, 0, diff, BPF_F_PSEUDO_HDR | mm);
+			e = bpf_l4_csum_replace(skb, csum_off, 0, diff, f);
+			if (e == -22) {
+				f &= ~XDPCTL_F_CSUM_IPV6;
+				e = bpf_l4_csum_replace(skb, csum_off, 0, diff, f);
+			}
+			err |= e;
 			err |= bpf_skb_store_bytes(skb, NAT_L3_OFF + 24, nat->daddr, 16, 0);
 		}
 	}
@@ -187,6 +208,22 @@ __attribute__((noinline)) int xdpctl_nat_skb(struct __sk_buff *skb, struct nat_j
 		err |= bpf_skb_store_bytes(skb, l4_off + 2, &nat->dport, 2, 0);
 	}
 	return err ? -1 : 0;
+}
+
+/*
+ * hop_csum_skb - the hop limit of an IPv6 skb went from @ttl to @ttl - 1:
+ * a CHECKSUM_COMPLETE skb->csum (a NIC's, over the packet from L3) follows,
+ * as IPv4's header checksum update keeps the packet's sum for TTL. Other
+ * checksum states: nothing to do (the helper refuses, harmlessly).
+ */
+static __always_inline void hop_csum_skb(struct __sk_buff *skb, __u8 family, __u8 ttl)
+{
+	__be32 o = bpf_htonl(ttl), n = bpf_htonl((__u8)(ttl - 1));
+
+	if (family != XDPCTL_AF_INET6)
+		return;
+	/* Byte 7 of the IPv6 header, byte 3 of the word: the same (odd) place in the sum. */
+	bpf_csum_update(skb, bpf_csum_diff(&o, 4, &n, 4, 0));
 }
 #endif /* XDPCTL_TC_PROG */
 
