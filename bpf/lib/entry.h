@@ -38,6 +38,10 @@ static __always_inline int rx_front(struct pkt *p, void *data, void *data_end, _
 	ret = parse_frame(p, data, data_end, len);
 	if (ret == -XDPCTL_R_MALFORMED && !p->eth)
 		return XDPCTL_R_MALFORMED;
+	/* ICMPv6 neighbour discovery (RS, RA, NS, NA, redirect): always the stack's, counted as such. */
+	if (!ret && p->ip6 && p->l4proto == IPPROTO_ICMPV6 && p->l4 && p->icmp_type >= 133 &&
+	    p->icmp_type <= 137)
+		return XDPCTL_R_ND;
 	/* L2 filters first: only unicast to this device is ours to touch. */
 	if (eth_is_multicast(p->eth))
 		return XDPCTL_R_BCAST;

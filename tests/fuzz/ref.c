@@ -5,6 +5,8 @@
  * block comments above the programs (reasons by the names abi.h gives them):
  *
  *  1. fewer than 14 bytes: no Ethernet header           -> malformed
+ *     a frame that parses (6 below finds nothing) and is ICMPv6 neighbour
+ *     discovery (types 133-137), any MAC, any hook     -> neighbour_discovery
  *  2. group bit in the destination MAC                  -> broadcast
  *  3. xdp/tc_in only: the device has an xdpctl_ifaces entry and the
  *     destination MAC is not its MAC                    -> not_for_us
@@ -638,6 +640,17 @@ int ref_run(const struct ref_env *env, enum xdpctl_hook hook, const __u8 *f, __u
 		r->why = "shorter than an Ethernet header";
 		result_pass(r, hook, XDPCTL_R_MALFORMED);
 		return 0;
+	}
+	/* ICMPv6 neighbour discovery in a frame that parses: the stack's, before the L2 filters. */
+	{
+		struct view nd = { .len = len };
+		const char *w = "";
+
+		if (!parse(f, &nd, &w) && is_nd(&nd)) {
+			r->why = "neighbour discovery";
+			result_pass(r, hook, XDPCTL_R_ND);
+			return 0;
+		}
 	}
 	if (f[0] & 1) {
 		r->why = "broadcast/multicast destination MAC";
