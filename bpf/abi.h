@@ -35,6 +35,7 @@
 #define XDPCTL_MAP_SIZES    "xdpctl_sizes"   /* hook * SIZE_BUCKETS + bucket -> counter */
 #define XDPCTL_MAP_ABI      "xdpctl_abi"     /* 0 -> __u32 XDPCTL_ABI_VERSION of the state */
 #define XDPCTL_MAP_FLOWS    "xdpctl_flows"   /* flow key -> flow on the fast path (LRU, per CPU) */
+#define XDPCTL_MAP_FLOWSTAT "xdpctl_flowstat" /* hook * FLOWSTAT_SLOTS + slot -> counter (per CPU) */
 
 /* Capacities (entries); the rule maps can be sized when first created. */
 #define XDPCTL_MAX_RULES_DEFAULT 1048576
@@ -357,6 +358,16 @@ _Static_assert(sizeof(struct xdpctl_capstat) == 40, "xdpctl_capstat layout");
 #define XDPCTL_SIZE_BUCKETS 12
 #define XDPCTL_SIZES_KEY(hook, bucket) ((hook) * XDPCTL_SIZE_BUCKETS + (bucket))
 #define XDPCTL_SIZES_ENTRIES (XDPCTL_HOOK_MAX * XDPCTL_SIZE_BUCKETS)
+
+/*
+ * Packets and bytes (whole frames) forwarded following conntrack
+ * (XDPCTL_MAP_FLOWSTAT, per CPU, struct xdpctl_counter), by hook, family
+ * and protocol: the flow table's counters summed, kept where the LRU table
+ * forgets a flow. Slots: IPv4 TCP, IPv4 UDP, IPv6 TCP, IPv6 UDP.
+ */
+#define XDPCTL_FLOWSTAT_SLOTS 4
+#define XDPCTL_FLOWSTAT_KEY(hook, v6, udp) ((hook) * XDPCTL_FLOWSTAT_SLOTS + (v6) * 2 + (udp))
+#define XDPCTL_FLOWSTAT_ENTRIES (XDPCTL_HOOK_MAX * XDPCTL_FLOWSTAT_SLOTS)
 
 /* Trace event kinds, a table as the hooks and reasons: X(ID, "name", "words"). */
 #define XDPCTL_EVENT_KINDS(X)                                                    \

@@ -25,6 +25,7 @@ enum dp_map {
 	DP_MAP_SIZES,
 	DP_MAP_ABI,
 	DP_MAP_FLOWS,
+	DP_MAP_FLOWSTAT,
 	DP_MAP_MAX,
 };
 

@@ -3,7 +3,9 @@
  * The Prometheus text exposition (format 0.0.4) of the pinned state: the
  * per hook and reason counters, the packet size histogram aggregated in
  * the kernel, per bypass rule (container) and ping-pong address counters,
- * the capture counters and the readers holding a lease. Names follow the
+ * the capture counters and the readers holding a lease, the flows of the
+ * conntrack fast path (a gauge by hook, family, protocol and state; packets
+ * and bytes forwarded on followed flows). Names follow the
  * Prometheus conventions: xdpctl_ prefix, counters end in _total, base
  * units (bytes). Written to a stream the caller gives; never to stdout.
  */
@@ -12,6 +14,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <bpf/bpf.h>
 
 #include "internal.h"
@@ -200,6 +203,87 @@ static int veth_xmit(struct xdpctl_dp *dp, FILE *f)
 	return xdpctl_dp__for_each_dev(dp, xmit_cb, &x);
 }
 
+/* A flow of the fast path's table is active when its last packet is this recent. */
+#define FLOW_ACTIVE_S 10.0
+
+static const char *const fam_names[2] = { "ipv4", "ipv6" };
+static const char *const proto_names[2] = { "tcp", "udp" };
+
+struct flow_gauge {
+	unsigned long long n[XDPCTL_HOOK_MAX][2][2][2]; /* hook, v6, udp, idle */
+};
+
+static int flow_gauge_cb(const struct xdpctl_flow_info *fi, void *ctx)
+{
+	struct flow_gauge *g = ctx;
+	unsigned int h = fi->flow.hook;
+
+	if (h >= XDPCTL_HOOK_MAX || (fi->key.proto != IPPROTO_TCP && fi->key.proto != IPPROTO_UDP))
+		return 0;
+	g->n[h][fi->key.family == XDPCTL_AF_INET6][fi->key.proto == IPPROTO_UDP]
+	    [fi->idle_s >= FLOW_ACTIVE_S]++;
+	return 0;
+}
+
+/*
+ * The conntrack fast path: the flows of its table ('xdpctl flows') by hook,
+ * family, protocol and state (active: a packet in the last 10 s; idle:
+ * older, until the LRU table drops it), and the packets and bytes forwarded
+ * on followed flows (monotonic: xdpctl_flowstat, not the LRU table, which
+ * forgets). Label sets are bounded: no addresses, no ports.
+ */
+static int fast_path_flows(struct xdpctl_dp *dp, FILE *f)
+{
+	int fd = dp_map_fd(dp, DP_MAP_FLOWSTAT);
+	struct xdpctl_counter *vals, c[XDPCTL_FLOWSTAT_ENTRIES];
+	struct flow_gauge g = {};
+	unsigned int h, v6, udp, k;
+	int err;
+
+	err = xdpctl_dp__flows_for_each(dp, flow_gauge_cb, &g);
+	if (err)
+		return err;
+	vals = calloc(dp->ncpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (k = 0; k < XDPCTL_FLOWSTAT_ENTRIES; k++) {
+		err = sum_counter(dp, fd, k, vals, &c[k]);
+		if (err) {
+			free(vals);
+			return dp_err(dp, err, "reading %s: %s", XDPCTL_MAP_FLOWSTAT, strerror(-err));
+		}
+	}
+	free(vals);
+	head(f, "xdpctl_flows", "gauge",
+	     "Flows in the conntrack fast path's flow table, by the hook that last forwarded them, family, protocol and state (active: a packet in the last 10 s).");
+	for (h = 0; h < XDPCTL_HOOK_MAX; h++)
+		for (v6 = 0; v6 < 2; v6++)
+			for (udp = 0; udp < 2; udp++)
+				for (k = 0; k < 2; k++)
+					fprintf(f, "xdpctl_flows{hook=\"%s\",family=\"%s\",protocol=\"%s\",state=\"%s\"} %llu\n",
+						xdpctl_hook_name(h), fam_names[v6], proto_names[udp],
+						k ? "idle" : "active", g.n[h][v6][udp][k]);
+	for (k = 0; k < 2; k++) {
+		const char *name = k ? "xdpctl_flow_bytes_total" : "xdpctl_flow_packets_total";
+
+		head(f, name, "counter",
+		     k ? "Bytes (whole frames) forwarded following conntrack, by hook, family and protocol."
+		       : "Packets forwarded following conntrack, by hook, family and protocol.");
+		for (h = 0; h < XDPCTL_HOOK_MAX; h++)
+			for (v6 = 0; v6 < 2; v6++)
+				for (udp = 0; udp < 2; udp++) {
+					const struct xdpctl_counter *x =
+						&c[XDPCTL_FLOWSTAT_KEY(h, v6, udp)];
+
+					fprintf(f, "%s{hook=\"%s\",family=\"%s\",protocol=\"%s\"} %llu\n",
+						name, xdpctl_hook_name(h), fam_names[v6],
+						proto_names[udp],
+						(unsigned long long)(k ? x->bytes : x->packets));
+				}
+	}
+	return 0;
+}
+
 int xdpctl_metrics_write(struct xdpctl_dp *dp, FILE *f, const struct xdpctl_metrics_opts *opts)
 {
 	struct xdpctl_counter s[XDPCTL_HOOK_MAX][XDPCTL_REASON_MAX];
@@ -233,6 +317,9 @@ int xdpctl_metrics_write(struct xdpctl_dp *dp, FILE *f, const struct xdpctl_metr
 	if (err)
 		return dp_err(dp, err, "reading %s: %s", XDPCTL_MAP_CAPSTAT, strerror(-err));
 	err = veth_xmit(dp, f);
+	if (err)
+		return err;
+	err = fast_path_flows(dp, f);
 	if (err)
 		return err;
 	if (!rules)

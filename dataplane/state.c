@@ -55,6 +55,8 @@ static const struct map_spec {
 	[DP_MAP_FLOWS] = { XDPCTL_MAP_FLOWS, BPF_MAP_TYPE_LRU_PERCPU_HASH,
 			   sizeof(struct xdpctl_flow_key), sizeof(struct xdpctl_flow),
 			   XDPCTL_MAX_FLOWS },
+	[DP_MAP_FLOWSTAT] = { XDPCTL_MAP_FLOWSTAT, BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
+			      sizeof(struct xdpctl_counter), XDPCTL_FLOWSTAT_ENTRIES },
 };
 
 /* The failure of the last xdpctl_dp__open() (or other handle-less call) here. */

@@ -128,6 +128,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdpctl_flows SEC(".maps");
 
+/* Packets and bytes forwarded following conntrack, by hook, family and protocol (abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDPCTL_FLOWSTAT_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct xdpctl_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpctl_flowstat SEC(".maps");
+
 /* Scratch space for values too large for the BPF stack (per CPU, not pinned). */
 struct ct_scratch {
 	struct xdpctl_flow flow;
@@ -448,10 +457,18 @@ static __attribute__((noinline)) void flow_account(const struct pkt *p, const st
 {
 	struct xdpctl_flow_key k = {};
 	struct xdpctl_flow *f, *nf;
+	struct xdpctl_counter *c;
 	struct ct_scratch *sc;
 	__u64 now = bpf_ktime_get_coarse_ns(); /* a tick's resolution, no clock read */
-	__u32 zero = 0;
+	__u32 zero = 0, sk;
 
+	sk = XDPCTL_FLOWSTAT_KEY(hook, p->src.family == XDPCTL_AF_INET6,
+				 p->l4proto == IPPROTO_UDP);
+	c = bpf_map_lookup_elem(&xdpctl_flowstat, &sk);
+	if (c) {
+		c->packets++;
+		c->bytes += p->len;
+	}
 	__builtin_memcpy(k.src, p->src.addr, 16);
 	__builtin_memcpy(k.dst, p->dst.addr, 16);
 	k.sport = p->sport;

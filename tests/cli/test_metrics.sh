@@ -4,7 +4,9 @@
 # the packet size histogram, '--textfile DIR' (atomic, for node_exporter),
 # and 'stats --serve' scraped by a real Prometheus server (Debian's), started
 # here on loopback with a temp config and storage, whose HTTP API must show a
-# counter that grew with lab traffic. Only the Prometheus started here is
+# counter that grew with lab traffic; then the conntrack fast path's flow
+# series (gauge by hook/family/protocol/state, packets and bytes of followed
+# flows) with a real UDP flow both ways. Only the Prometheus started here is
 # stopped, by its PID.
 source "$(dirname "$0")/lib.sh"
 need_root
@@ -88,6 +90,61 @@ for _ in $(seq 50); do v2=$(value "$Q"); [[ -n $v2 && ${v2%.*} -ge $((${v1%.*} +
 check "Prometheus: $Q grew by the 50 echoes ($v1 -> $v2)" test "${v2%.*}" -ge "$((${v1%.*} + 50))"
 rule_q="xdpctl_bypass_packets_total{addr=\"198.19.0.3\",direction=\"out\"}"
 check "Prometheus: per-container counter $(value "$rule_q")" test "$(value "$rule_q" | cut -d. -f1)" -ge 60
+
+# The conntrack fast path (the default): conntrack on in the host namespace (a
+# MASQUERADE rule, as Docker's), the uplink attached again in that mode, a UDP
+# flow client -> c2 echoed back: both directions on the fast path. The flow
+# gauge and the flow counters by hook, the ct reasons, in the exposition
+# (promtool) and scraped by Prometheus.
+if ! command -v socat >/dev/null; then
+	echo "SKIP: the conntrack fast path part: socat not installed (scripts/install-deps.sh)"
+elif ! nsx "$H" iptables -t nat -A POSTROUTING -s 198.19.0.0/24 -o "${P}up" -j MASQUERADE; then
+	fail_check "iptables MASQUERADE in $H (conntrack for the fast path)"
+else
+	ok "attach (fast path conntrack)" -n "$H" attach "${P}up" --engine tc
+	nsx "${P}c2" timeout 30 socat UDP4-LISTEN:5353,reuseaddr PIPE &
+	SRVU=$!
+	CLEANUP_EXTRA+=("kill $SRVU")
+	sleep 0.3
+	# shellcheck disable=SC2016
+	got=$(nsx "${P}cl" timeout 30 sh -c 'for i in $(seq 1 100); do echo "datagram $i"; sleep 0.01; done |
+		socat -T 2 - UDP4:198.19.0.3:5353,sourceport=40999 | grep -c "^datagram "')
+	check "UDP on the conntrack fast path: 100 of 100 echoed (got $got)" test "$got" -eq 100
+	ok "stats --prometheus (conntrack)" -n "$H" stats --prometheus
+	printf '%s\n' "$OUT" >"$TMPD/ct.prom"
+	check "promtool check metrics: with the flow series" promtool check metrics <"$TMPD/ct.prom"
+	cm() { awk -v k="$1" '$1 == k { print $2 }' "$TMPD/ct.prom"; }
+	for hk in tc_ingress tc_return; do
+		sel="hook=\"$hk\",family=\"ipv4\",protocol=\"udp\""
+		n=$(cm "xdpctl_flows{$sel,state=\"active\"}")
+		check "xdpctl_flows{$sel,state=\"active\"} = ${n:-none}, >= 1" test "${n:-0}" -ge 1
+		pk=$(cm "xdpctl_flow_packets_total{$sel}")
+		by=$(cm "xdpctl_flow_bytes_total{$sel}")
+		check "xdpctl_flow_packets_total{$sel} = ${pk:-none}, >= 90 of the 100" test "${pk:-0}" -ge 90
+		check "xdpctl_flow_bytes_total{$sel} = ${by:-none}, >= 53 bytes a frame" test "${by:-0}" -ge $(( ${pk:-1} * 53 ))
+	done
+	check "xdpctl_flows: 24 series (3 hooks x 2 families x 2 protocols x 2 states)" \
+		test "$(grep -c '^xdpctl_flows{' "$TMPD/ct.prom")" -eq 24
+	fw=$(cm 'xdpctl_packets_total{hook="tc_ingress",reason="ct_forward"}')
+	nw=$(cm 'xdpctl_packets_total{hook="tc_ingress",reason="ct_new"}')
+	check "per reason: tc_ingress ct_forward ${fw:-none} >= 90, ct_new ${nw:-none} >= 1 (the first datagram)" \
+		test "${fw:-0}" -ge 90 -a "${nw:-0}" -ge 1
+	for r in ct_new ct_closing ct_no_container ct_policy ct_forward ct_not_tcp_udp neighbour_discovery; do
+		check "the reason $r is a series of xdpctl_packets_total and xdpctl_bytes_total" \
+			grep -q "^xdpctl_bytes_total{hook=\"tc_return\",reason=\"$r\"} " "$TMPD/ct.prom"
+	done
+	FQ='xdpctl_flow_packets_total{hook="tc_return",family="ipv4",protocol="udp"}'
+	GQ='sum(xdpctl_flows{protocol="udp",state="active"})'
+	fv=; gv=
+	for _ in $(seq 50); do
+		fv=$(value "$FQ"); gv=$(value "$GQ")
+		[[ -n $fv && ${fv%.*} -ge 90 && -n $gv && ${gv%.*} -ge 2 ]] && break
+		sleep 0.1
+	done
+	check "Prometheus: $FQ = ${fv:-none}, >= 90" test "${fv%.*}" -ge 90
+	check "Prometheus: $GQ = ${gv:-none}, >= 2 (one per direction)" test "${gv%.*}" -ge 2
+fi
+
 kill "$PROM"
 wait "$PROM"
 check "Prometheus logged no error" test "$(grep -c 'level=error' "$TMPD/prom/log")" -eq 0
