@@ -264,7 +264,7 @@ static void test_state(void)
 	int n = 0;
 
 	dp = lab_open(128);
-	CHECK(count_pins(lab_pin_dir()) == 12, "12 pinned maps (%d)", count_pins(lab_pin_dir()));
+	CHECK(count_pins(lab_pin_dir()) == 13, "13 pinned maps (%d)", count_pins(lab_pin_dir()));
 	CHECK(!strcmp(xdpctl_dp__pin_dir(dp), lab_pin_dir()), "pin dir %s", xdpctl_dp__pin_dir(dp));
 	CHECK(sh_num("bpftool map show pinned %s/%s | sed -n 's/.*max_entries \\([0-9]*\\).*/\\1/p'",
 		     lab_pin_dir(), XDPCTL_MAP_BYPASS) == 128, "bypass map sized 128");
