@@ -477,6 +477,19 @@ static __attribute__((noinline)) void flow_account(const struct pkt *p, const st
 	k.proto = p->l4proto;
 	f = bpf_map_lookup_elem(&xdpctl_flows, &k);
 	if (f) {
+		/*
+		 * The first packet of the flow on this CPU: the entry was made on
+		 * another, and a per-CPU value is filled only on the CPU that wrote
+		 * it (the others' are zero): what the flow is goes here too.
+		 */
+		if (!f->packets) {
+			__builtin_memcpy(f->nat_src, nat->saddr, 16);
+			__builtin_memcpy(f->nat_dst, nat->daddr, 16);
+			f->nat_sport = nat->sport;
+			f->nat_dport = nat->dport;
+			f->ct_dir = nat->dir;
+			f->in_ifindex = in_ifindex;
+		}
 		f->packets++;
 		f->bytes += p->len;
 		f->last_ns = now;
