@@ -3,7 +3,7 @@
 # scripts/lab.sh - a Docker-host-style lab for xdpctl.
 #
 #   scripts/lab.sh up|down|status|env [--docker] [--prefix P] [--containers N]
-#                                     [--no-netfilter] [--purge]
+#                                     [--no-netfilter] [--ip6tables] [--purge]
 #
 # netns mode (default): namespaces ${P}client, ${P}host, ${P}c1..${P}cN; the host
 #   namespace has eth0 (uplink, veth to ${P}client/eth0) and a bridge br0 in the
@@ -11,7 +11,9 @@
 # docker mode (--docker): the host is the root namespace; dockerd (started when no
 #   daemon answers), network ${P}net (bridge ${P}br), containers ${P}c1..${P}cN from
 #   a local busybox image, uplink veth ${P}up <-> ${P}client/eth0, and one
-#   DOCKER-USER rule admitting the client.
+#   DOCKER-USER rule admitting the client. --ip6tables: a dockerd the lab starts
+#   runs with --experimental --ip6tables (IPv6 published ports DNAT and
+#   MASQUERADE in ip6tables, as Docker 20.10 does only then).
 #
 # Addresses: uplink 198.18.0.1 (host) / 198.18.0.2 (client), 2001:db8:18::1/::2;
 # containers 198.19.0.0/24 and 2001:db8:19::/64, gateway .1/::1, container i has
@@ -48,6 +50,8 @@ options:
   --prefix P        name prefix, [a-z][a-z0-9]{0,7} (default xl)
   --containers N    number of containers, 2..50 (default 2)
   --no-netfilter    netns mode: no Docker-style iptables in the host namespace
+  --ip6tables       up, docker mode: a dockerd the lab starts gets --experimental
+                    --ip6tables (IPv6 published ports by ip6tables DNAT)
   --purge           down, docker mode: also remove the lab's busybox image
 EOF
 }
@@ -57,6 +61,7 @@ main() {
     LAB_PREFIX=xl
     LAB_CONTAINERS=""
     LAB_NETFILTER=1
+    LAB_IP6TABLES=0
     while (( $# > 0 )); do
         case $1 in
             up|down|status|env) [[ -z $cmd ]] || die "two commands given ($cmd, $1): give one"; cmd=$1 ;;
@@ -67,6 +72,7 @@ main() {
             --containers) [[ $# -ge 2 ]] || die "--containers needs a value"; LAB_CONTAINERS=$2; shift ;;
             --containers=*) LAB_CONTAINERS=${1#*=} ;;
             --no-netfilter) LAB_NETFILTER=0 ;;
+            --ip6tables) LAB_IP6TABLES=1 ;;
             --purge) purge=1 ;;
             -h|--help|help) usage; exit 0 ;;
             *) usage >&2; die "unknown argument '$1': see the usage above" ;;

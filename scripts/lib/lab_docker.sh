@@ -17,13 +17,18 @@
 #   exists) and on exit leaves its chains, FORWARD policy DROP and the iptables-nft
 #   tables behind: `down` puts back what the lab's dockerd changed.
 # - dockerd only manages iptables (IPv4); ip6tables stays untouched (20.10 needs
-#   experimental for --ip6tables), so IPv6 to the containers is not filtered.
+#   experimental for --ip6tables), so IPv6 to the containers is not filtered and
+#   IPv6 ports are published only by docker-proxy. With `up --ip6tables` a dockerd
+#   the lab starts runs with --experimental --ip6tables: ip6tables DNAT for the
+#   published ports, MASQUERADE of the network's IPv6 subnet, FORWARD policy DROP
+#   in ip6tables too; `down` removes those chains as it does the IPv4 ones.
 # - Deleting a namespace frees its veths asynchronously: wait for ${P}up to go.
 
 LAB_DOCKERD_PIDFILE=$LAB_STATE_ROOT/dockerd.pid     # pid of a dockerd the lab started
 LAB_DOCKERD_OWNER=$LAB_STATE_ROOT/dockerd.owner     # prefix of the lab that started it
 LAB_DOCKERD_PRE=$LAB_STATE_ROOT/dockerd.pre         # netfilter state before it started
 LAB_DOCKERD_LOG=$LAB_STATE_ROOT/dockerd.log
+LAB_DOCKERD_ARGS=$LAB_STATE_ROOT/dockerd.args       # extra arguments it was started with
 LAB_DOCKER_TIMEOUT=${LAB_DOCKER_TIMEOUT:-120}
 
 dk() { timeout "$LAB_DOCKER_TIMEOUT" docker "$@"; }
@@ -70,6 +75,8 @@ dockerd_start() {
     {
         printf 'forward_policy=%s\n' "$(iptables -S FORWARD 2>/dev/null | sed -n 's/^-P FORWARD //p')"
         if iptables -S DOCKER-USER >/dev/null 2>&1; then echo "had_chains=1"; else echo "had_chains=0"; fi
+        printf 'forward_policy6=%s\n' "$(ip6tables -S FORWARD 2>/dev/null | sed -n 's/^-P FORWARD //p')"
+        if ip6tables -S DOCKER-USER >/dev/null 2>&1; then echo "had_chains6=1"; else echo "had_chains6=0"; fi
         if command -v nft >/dev/null 2>&1; then
             printf 'tables=%s\n' "$(nft list tables 2>/dev/null | tr '\n' ',')"
         fi
@@ -78,8 +85,12 @@ dockerd_start() {
     # --bridge=none: no docker0 with 172.17.0.0/16 (the lab uses 198.18.0.0/15 only).
     # --userland-proxy=false: published ports are DNAT in the kernel (conntrack) for
     # every client, local ones too, with no docker-proxy in the path.
-    setsid dockerd --bridge=none --userland-proxy=false >"$LAB_DOCKERD_LOG" 2>&1 </dev/null &
+    # --ip6tables (lab option): IPv6 published ports by ip6tables DNAT (experimental in 20.10).
+    local extra=()
+    [[ ${LAB_IP6TABLES:-0} == 1 ]] && extra=(--experimental --ip6tables)
+    setsid dockerd --bridge=none --userland-proxy=false "${extra[@]}" >"$LAB_DOCKERD_LOG" 2>&1 </dev/null &
     pid=$!
+    printf '%s\n' "${extra[*]}" >"$LAB_DOCKERD_ARGS"
     printf '%s\n' "$pid" >"$LAB_DOCKERD_PIDFILE"
     printf '%s\n' "$LAB_PREFIX" >"$LAB_DOCKERD_OWNER"
     local dead=0 own
@@ -121,45 +132,55 @@ dockerd_stop() {
         [[ ! -e /proc/$pid ]] || die "dockerd (pid $pid) does not exit: stop it by hand, then run down again"
     fi
     dockerd_netfilter_undo
-    rm -f "$LAB_DOCKERD_PIDFILE" "$LAB_DOCKERD_OWNER" "$LAB_DOCKERD_PRE"
+    rm -f "$LAB_DOCKERD_PIDFILE" "$LAB_DOCKERD_OWNER" "$LAB_DOCKERD_PRE" "$LAB_DOCKERD_ARGS"
 }
 
 # dockerd leaves its chains and FORWARD policy DROP behind when it exits; when the
 # lab started it and they were not there before, remove them.
 dockerd_netfilter_undo() {
-    local had=1 policy="" line chain tables="-"
+    local had=1 had6=1 policy="" policy6="" tables="-"
     if [[ -r $LAB_DOCKERD_PRE ]]; then
         had=$(sed -n 's/^had_chains=//p' "$LAB_DOCKERD_PRE")
         policy=$(sed -n 's/^forward_policy=//p' "$LAB_DOCKERD_PRE")
+        had6=$(sed -n 's/^had_chains6=//p' "$LAB_DOCKERD_PRE")
+        policy6=$(sed -n 's/^forward_policy6=//p' "$LAB_DOCKERD_PRE")
         grep -q '^tables=' "$LAB_DOCKERD_PRE" && tables=$(sed -n 's/^tables=//p' "$LAB_DOCKERD_PRE")
     fi
-    [[ $had == 0 ]] || return 0
-    local t
+    [[ $had == 0 ]] && dockerd_chains_undo iptables ip "$policy" "$tables"
+    # (ip6tables: only a dockerd started with --ip6tables made chains there)
+    [[ $had6 == 0 ]] && ip6tables -S DOCKER-USER >/dev/null 2>&1 &&
+        dockerd_chains_undo ip6tables ip6 "$policy6" "$tables"
+    return 0
+}
+
+# dockerd_chains_undo IPTABLES NFT_FAMILY FORWARD_POLICY_BEFORE TABLES_BEFORE
+dockerd_chains_undo() {
+    local ipt=$1 fam=$2 policy=$3 tables=$4 t line chain
     for t in filter nat; do
         # Jumps from the built-in chains into Docker's chains.
-        iptables -t "$t" -S 2>/dev/null | grep -E -- '^-A (FORWARD|PREROUTING|OUTPUT|POSTROUTING|INPUT) .*-j DOCKER(-USER|-ISOLATION-STAGE-[12])?$' |
+        $ipt -t "$t" -S 2>/dev/null | grep -E -- '^-A (FORWARD|PREROUTING|OUTPUT|POSTROUTING|INPUT) .*-j DOCKER(-USER|-ISOLATION-STAGE-[12])?$' |
         while read -r line; do
             # shellcheck disable=SC2086
-            iptables -t "$t" -D ${line#-A } 2>/dev/null || true
+            $ipt -t "$t" -D ${line#-A } 2>/dev/null || true
         done || true
         for chain in DOCKER DOCKER-USER DOCKER-ISOLATION-STAGE-1 DOCKER-ISOLATION-STAGE-2; do
-            iptables -t "$t" -F "$chain" 2>/dev/null || true
+            $ipt -t "$t" -F "$chain" 2>/dev/null || true
         done
         for chain in DOCKER DOCKER-USER DOCKER-ISOLATION-STAGE-1 DOCKER-ISOLATION-STAGE-2; do
-            iptables -t "$t" -X "$chain" 2>/dev/null || true
+            $ipt -t "$t" -X "$chain" 2>/dev/null || true
         done
     done
-    if [[ $policy == ACCEPT || $policy == DROP ]]; then iptables -P FORWARD "$policy" || true; fi
-    log "removed the netfilter chains dockerd left behind (FORWARD policy ${policy:-unchanged})"
+    if [[ $policy == ACCEPT || $policy == DROP ]]; then $ipt -P FORWARD "$policy" || true; fi
+    log "removed the $ipt chains dockerd left behind (FORWARD policy ${policy:-unchanged})"
     # iptables-nft leaves the tables with empty base chains; an empty nat table still
     # hooks NAT (and so conntrack) into every packet. Drop the tables that were not
     # there before, if nothing but default ACCEPT policies is left in them.
     if [[ $tables != "-" ]] && command -v nft >/dev/null 2>&1; then
         for t in filter nat; do
-            [[ ,$tables, == *",table ip $t,"* ]] && continue
-            nft list table ip "$t" >/dev/null 2>&1 || continue
-            if ! iptables -t "$t" -S | grep -qvE '^-P [A-Z]+ ACCEPT$'; then
-                nft delete table ip "$t" && log "removed the empty nftables table ip $t"
+            [[ ,$tables, == *",table $fam $t,"* ]] && continue
+            nft list table "$fam" "$t" >/dev/null 2>&1 || continue
+            if ! $ipt -t "$t" -S | grep -qvE '^-P [A-Z]+ ACCEPT$'; then
+                nft delete table "$fam" "$t" && log "removed the empty nftables table $fam $t"
             fi
         done
     fi
@@ -459,6 +480,18 @@ docker_env() {
     if [[ $(state_get ipv6 0) == 1 ]]; then emit LAB_NET6 "$LAB_NET6"; else emit LAB_NET6 ""; fi
     emit LAB_HTTP_PORT "$LAB_HTTP_PORT"
     emit LAB_DOCKER_NETWORK "$(docker_net)"
+    # Was dockerd started by this lab, and with --ip6tables (IPv6 published ports by DNAT)?
+    if [[ $(cat "$LAB_DOCKERD_OWNER" 2>/dev/null) == "$LAB_PREFIX" ]] && lab_dockerd_pid >/dev/null; then
+        emit LAB_DOCKERD_OWNED 1
+        if [[ $(cat "$LAB_DOCKERD_ARGS" 2>/dev/null) == *--ip6tables* ]]; then
+            emit LAB_DOCKER_IP6TABLES 1
+        else
+            emit LAB_DOCKER_IP6TABLES 0
+        fi
+    else
+        emit LAB_DOCKERD_OWNED 0
+        emit LAB_DOCKER_IP6TABLES 0
+    fi
     emit CLIENT_NS "${LAB_PREFIX}client"
     emit CLIENT_DEV eth0
     emit CLIENT_IP4 "$LAB_CLIENT_IP4"
