@@ -76,7 +76,8 @@ dockerd_start() {
         printf 'forward_policy=%s\n' "$(iptables -S FORWARD 2>/dev/null | sed -n 's/^-P FORWARD //p')"
         if iptables -S DOCKER-USER >/dev/null 2>&1; then echo "had_chains=1"; else echo "had_chains=0"; fi
         printf 'forward_policy6=%s\n' "$(ip6tables -S FORWARD 2>/dev/null | sed -n 's/^-P FORWARD //p')"
-        if ip6tables -S DOCKER-USER >/dev/null 2>&1; then echo "had_chains6=1"; else echo "had_chains6=0"; fi
+        # (20.10 with --ip6tables makes DOCKER and the isolation chains in ip6tables, no DOCKER-USER)
+        if ip6tables -S DOCKER >/dev/null 2>&1; then echo "had_chains6=1"; else echo "had_chains6=0"; fi
         if command -v nft >/dev/null 2>&1; then
             printf 'tables=%s\n' "$(nft list tables 2>/dev/null | tr '\n' ',')"
         fi
@@ -148,8 +149,9 @@ dockerd_netfilter_undo() {
     fi
     [[ $had == 0 ]] && dockerd_chains_undo iptables ip "$policy" "$tables"
     # (ip6tables: only a dockerd started with --ip6tables made chains there)
-    [[ $had6 == 0 ]] && ip6tables -S DOCKER-USER >/dev/null 2>&1 &&
+    if [[ $had6 == 0 ]] && { ip6tables -S DOCKER >/dev/null 2>&1 || ip6tables -t nat -S DOCKER >/dev/null 2>&1; }; then
         dockerd_chains_undo ip6tables ip6 "$policy6" "$tables"
+    fi
     return 0
 }
 
