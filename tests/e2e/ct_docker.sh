@@ -245,7 +245,7 @@ udp_echo() { # NAME COUNT INTERVAL PORT: echoes of COUNT datagrams; sets UDP_GOT
 
 # The IPv6 checks of one engine (published ports by Docker's ip6tables DNAT).
 ipv6_checks() {
-    local r nd0 nd1 ndr0 ndr1 in0 in1 new0 new1 out0 out1 rrx0 rrx1 rnew0 rnew1 lpid got peer
+    local r nd0 nd1 ndr0 ndr1 in0 in1 new0 new1 out0 out1 rrx0 rrx1 rnew0 rnew1 lpid got peer t0=$SECONDS
     fam 6
     nd0=$(stat_of "$HOOK" neighbour_discovery); ndr0=$(stat_of tc_return neighbour_discovery)
     # Neighbour discovery again on both sides (caches flushed): the stack's, counted.
@@ -318,6 +318,7 @@ sys.exit(0 if ok and not bad and (masq or sys.argv[4]=="0") else 1)' "$TMP/flows
     else
         fail "nd6_$ENGINE" "neighbour_discovery $HOOK +$(( nd1 - nd0 )), tc_return +$(( ndr1 - ndr0 )) after flushing the neighbour caches"
     fi
+    echo "INFO [$ENGINE] the IPv6 checks took $(( SECONDS - t0 )) s"
     fam 4
 }
 
@@ -462,6 +463,7 @@ sys.exit(0 if ok else 1)' "$TMP/flows.json" "$UPLINK_IP4" "$SRV_IP4"; then
         fail "liberal_restore_$ENGINE" "nf_conntrack_tcp_be_liberal is $(sysctl -n net.netfilter.nf_conntrack_tcp_be_liberal)"
 done
 
+echo "INFO ct_docker: $SECONDS s in all"
 if (( FAILS )); then echo "ct_docker: $FAILS check(s) failed"; exit 1; fi
 echo "ct_docker: all checks passed"
 exit 0
