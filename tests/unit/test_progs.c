@@ -681,6 +681,13 @@ static void rows_bypass(enum th_prog p, int v6)
 	row_fwd(p, v6, s, "pb_tcp SYN client -> BY", "TCP to a bypass address is forwarded");
 	s = udp_to(v6, UNK[v6]);
 	row_pass(p, v6, s, XDPCTL_R_PASS, "pb_udp client -> UNK", "bypass miss: pass");
+	if (!xdp) {
+		/* A NIC's CHECKSUM_COMPLETE skb: skb->csum follows the TTL / hop limit. */
+		s = udp_to(v6, BY[v6]);
+		row_fwd(p, v6, s, "pb_udp client -> BY, skb CHECKSUM_COMPLETE",
+			"a CHECKSUM_COMPLETE skb keeps skb->csum right (TTL / hop limit - 1)");
+		rows[n_rows - 1].csum_complete = true;
+	}
 
 	/* Engine auto: XDP leaves TCP bypass hits to tc; UDP and tc itself unchanged. */
 	s = tcp_to(v6, BY[v6]);
