@@ -111,11 +111,13 @@ static __always_inline void nat_rewrite_direct(const struct pkt *v, void *l3, vo
 }
 
 /*
- * BPF_F_IPV6 of bpf_l4_csum_replace() (uapi, kernel 6.16+): an IPv6
- * address change in the pseudo-header is not reflected in a
- * CHECKSUM_COMPLETE skb->csum (no IP header checksum absorbs it, as in
- * IPv4: the packet's sum does not change). Older kernels refuse the flag
- * with -EINVAL; then the call is made without it.
+ * BPF_F_IPV6 of bpf_l4_csum_replace() (uapi, kernel 6.16+): with it the
+ * helper leaves a CHECKSUM_COMPLETE skb->csum alone on a pseudo-header
+ * change, which is right for IPv6: the new addresses and the new L4
+ * checksum cancel out in the packet's sum (IPv4's header checksum is what
+ * makes the IPv4 case differ). Without it the helper adds the change to
+ * skb->csum, which the receiving stack then finds wrong. Older kernels
+ * refuse the flag with -EINVAL; then the call is made without it.
  */
 #define XDPCTL_F_CSUM_IPV6 (1ULL << 7)
 
