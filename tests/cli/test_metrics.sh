@@ -98,16 +98,16 @@ check "Prometheus: per-container counter $(value "$rule_q")" test "$(value "$rul
 # (promtool) and scraped by Prometheus.
 if ! command -v socat >/dev/null; then
 	echo "SKIP: the conntrack fast path part: socat not installed (scripts/install-deps.sh)"
-elif ! nsx "$H" iptables -t nat -A POSTROUTING -s 198.19.0.0/24 -o "${P}up" -j MASQUERADE; then
+elif ! in_ns "$H" iptables -t nat -A POSTROUTING -s 198.19.0.0/24 -o "${P}up" -j MASQUERADE; then
 	fail_check "iptables MASQUERADE in $H (conntrack for the fast path)"
 else
 	ok "attach (fast path conntrack)" -n "$H" attach "${P}up" --engine tc
-	nsx "${P}c2" timeout 30 socat UDP4-LISTEN:5353,reuseaddr PIPE &
+	in_ns "${P}c2" timeout 30 socat UDP4-LISTEN:5353,reuseaddr PIPE &
 	SRVU=$!
 	CLEANUP_EXTRA+=("kill $SRVU")
 	sleep 0.3
 	# shellcheck disable=SC2016
-	got=$(nsx "${P}cl" timeout 30 sh -c 'for i in $(seq 1 100); do echo "datagram $i"; sleep 0.01; done |
+	got=$(in_ns "${P}cl" timeout 30 sh -c 'for i in $(seq 1 100); do echo "datagram $i"; sleep 0.01; done |
 		socat -T 2 - UDP4:198.19.0.3:5353,sourceport=40999 | grep -c "^datagram "')
 	check "UDP on the conntrack fast path: 100 of 100 echoed (got $got)" test "$got" -eq 100
 	ok "stats --prometheus (conntrack)" -n "$H" stats --prometheus
