@@ -380,7 +380,8 @@ class Report:
         add("B: engine auto bypass ≥ 0.95× reference tc bpf_redirect_peer (auto's hits go to tc)",
             rr("B", "rx_pps", "auto", "reftc"), 0.95, True, "no data")
         add("B: conntrack fast path ≥ 0.95× a minimal conntrack-following program",
-            None, 0.95, True, "no minimal conntrack-following reference in tests/bench yet")
+            None, 0.95, True, "not a rate path: per packet in D (XDP ct hit ÷ the minimal "
+            "follower, tests/bench/ref_ct.bpf.c)")
         add("B: tc bypass vs baseline (received pps; no target)",
             rr("B", "rx_pps", "tc", "base"), None, True, "no data")
         add("B: engine auto bypass ≥ 2.5× baseline (received pps)",
