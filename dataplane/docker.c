@@ -18,9 +18,62 @@
 #include <poll.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#define CURL_DISABLE_TYPECHECK 1 /* the calls go through pointers, below */
 #include <curl/curl.h>
 
+#include "dl.h"
 #include "docker_int.h"
+
+/*
+ * libcurl is loaded when the first Docker client opens (dp_dlsyms), not
+ * linked: its ~30 dependencies cost every xdpctl command ~10 ms in the
+ * dynamic loader. The calls below go through these pointers.
+ */
+#define DK_CURL_FNS(X) \
+	X(curl_global_init) \
+	X(curl_easy_init) \
+	X(curl_easy_setopt) \
+	X(curl_easy_perform) \
+	X(curl_easy_getinfo) \
+	X(curl_easy_reset) \
+	X(curl_easy_cleanup) \
+	X(curl_easy_escape) \
+	X(curl_easy_strerror) \
+	X(curl_free) \
+	X(curl_multi_init) \
+	X(curl_multi_add_handle) \
+	X(curl_multi_remove_handle) \
+	X(curl_multi_perform) \
+	X(curl_multi_poll) \
+	X(curl_multi_info_read) \
+	X(curl_multi_cleanup)
+#define DK_FN_PTR(f) __typeof__(f) *p_##f;
+#define DK_FN_NAME(f) #f,
+static struct {
+	DK_CURL_FNS(DK_FN_PTR)
+} cfn;
+static const char *const cfn_names[] = { DK_CURL_FNS(DK_FN_NAME) };
+static struct dp_dlib curl_lib;
+/* curl.h's own three-argument wrappers of these two */
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#define curl_global_init (*cfn.p_curl_global_init)
+#define curl_easy_init (*cfn.p_curl_easy_init)
+#define curl_easy_setopt (*cfn.p_curl_easy_setopt)
+#define curl_easy_perform (*cfn.p_curl_easy_perform)
+#define curl_easy_getinfo (*cfn.p_curl_easy_getinfo)
+#define curl_easy_reset (*cfn.p_curl_easy_reset)
+#define curl_easy_cleanup (*cfn.p_curl_easy_cleanup)
+#define curl_easy_escape (*cfn.p_curl_easy_escape)
+#define curl_easy_strerror (*cfn.p_curl_easy_strerror)
+#define curl_free (*cfn.p_curl_free)
+#define curl_multi_init (*cfn.p_curl_multi_init)
+#define curl_multi_add_handle (*cfn.p_curl_multi_add_handle)
+#define curl_multi_remove_handle (*cfn.p_curl_multi_remove_handle)
+#define curl_multi_perform (*cfn.p_curl_multi_perform)
+#define curl_multi_poll (*cfn.p_curl_multi_poll)
+#define curl_multi_info_read (*cfn.p_curl_multi_info_read)
+#define curl_multi_cleanup (*cfn.p_curl_multi_cleanup)
 
 #define DK_TIMEOUT_MS    10000        /* one request, connect included */
 #define DK_REPLY_MAX     (16u << 20)  /* a list of thousands of containers */
@@ -45,6 +98,11 @@ static CURLcode curl_init_rc;
 
 static void curl_init(void)
 {
+	if (dp_dlsyms(&curl_lib, "libcurl.so.4", cfn_names, (void **)&cfn,
+		      sizeof(cfn_names) / sizeof(cfn_names[0]))) {
+		curl_init_rc = CURLE_FAILED_INIT;
+		return;
+	}
 	curl_init_rc = curl_global_init(CURL_GLOBAL_NOTHING);
 }
 
@@ -116,6 +174,10 @@ int xdpctl_docker__open(const char *sock, struct xdpctl_docker **out)
 	if (err && err != -ECONNREFUSED)
 		return err;
 	pthread_once(&curl_once, curl_init);
+	if (curl_lib.err)
+		return dk_err(NULL, -ENOENT,
+			      "the Docker client needs libcurl, which could not be loaded (%s): install libcurl4 (scripts/install-deps.sh)",
+			      curl_lib.errmsg);
 	if (curl_init_rc != CURLE_OK)
 		return dk_err(NULL, -ENOMEM, "libcurl: %s", curl_easy_strerror(curl_init_rc));
 	dk = calloc(1, sizeof(*dk));

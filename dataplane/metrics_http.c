@@ -13,7 +13,36 @@
 #include <netinet/in.h>
 #include <microhttpd.h>
 
+#include "dl.h"
 #include "internal.h"
+
+/*
+ * libmicrohttpd is loaded when a server starts (dp_dlsyms), not linked:
+ * with gnutls and the rest it costs every xdpctl command in the dynamic
+ * loader. The calls below go through these pointers.
+ */
+#define MH_FNS(X) \
+	X(MHD_start_daemon) \
+	X(MHD_stop_daemon) \
+	X(MHD_get_daemon_info) \
+	X(MHD_create_response_from_buffer) \
+	X(MHD_add_response_header) \
+	X(MHD_queue_response) \
+	X(MHD_destroy_response)
+#define MH_FN_PTR(f) __typeof__(f) *p_##f;
+#define MH_FN_NAME(f) #f,
+static struct {
+	MH_FNS(MH_FN_PTR)
+} mfn;
+static const char *const mfn_names[] = { MH_FNS(MH_FN_NAME) };
+static struct dp_dlib mhd_lib;
+#define MHD_start_daemon (*mfn.p_MHD_start_daemon)
+#define MHD_stop_daemon (*mfn.p_MHD_stop_daemon)
+#define MHD_get_daemon_info (*mfn.p_MHD_get_daemon_info)
+#define MHD_create_response_from_buffer (*mfn.p_MHD_create_response_from_buffer)
+#define MHD_add_response_header (*mfn.p_MHD_add_response_header)
+#define MHD_queue_response (*mfn.p_MHD_queue_response)
+#define MHD_destroy_response (*mfn.p_MHD_destroy_response)
 
 #define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -153,6 +182,13 @@ struct xdpctl_metrics_http *xdpctl_metrics_http__start(const char *listen,
 	if (parse_listen(listen, &ss)) {
 		dp_err(NULL, -EINVAL, "%s: expected ADDR:PORT or [ADDR6]:PORT with a numeric address",
 		       listen);
+		return NULL;
+	}
+	if (dp_dlsyms(&mhd_lib, "libmicrohttpd.so.12", mfn_names, (void **)&mfn,
+		      sizeof(mfn_names) / sizeof(mfn_names[0]))) {
+		dp_err(NULL, -ENOENT,
+		       "the metrics server needs libmicrohttpd, which could not be loaded (%s): install libmicrohttpd12 (scripts/install-deps.sh)",
+		       mhd_lib.errmsg);
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));

@@ -16,7 +16,7 @@ import sys
 
 # Bottom first. Each entry: the layer's files (a .c and the header it implements).
 LAYERS = [
-    ["util.c", "util.h"],
+    ["util.c", "util.h", "dl.c", "dl.h"],
     ["state.c", "internal.h"],
     ["nl.c", "nl.h", "lease.c", "lease.h", "mem.c", "flows.c", "docker_json.c", "pathdiff.c"],
     ["netns.c", "netns.h", "docker.c", "docker_int.h", "stats.c", "capture.c"],
