@@ -400,29 +400,25 @@ class Report:
         for p in ("xdp", "tc", "auto"):
             add("A: bypass (%s) RTT ≤ 1.0× baseline" % p,
                 rr("A", "rtt_fast_us", p, "base"), 1.0, False, "no data")
-        for p in ("xdp", "tc", "auto"):
-            for d, label in (("fwd", "client → container"), ("rev", "container → client")):
-                add("C: TCP %s via %s bypass ≥ 1.0× baseline" % (label, p),
-                    rr("C", "gbps_" + d, p, "base"), 1.0, True, "no data")
-                rb, rp = m("C", "base", "retr_" + d), m("C", p, "retr_" + d)
-                if rb is None or rp is None:
-                    t.append(("C: retransmits %s via %s ≤ baseline" % (label, p), "n/a", "n/a (no data)"))
-                else:
-                    t.append(("C: retransmits %s via %s ≤ baseline (medians)" % (label, p),
-                              "%.0f vs %.0f" % (rp, rb), "met" if rp <= rb else "missed"))
+        def tcp_targets(paths, kind, base, base_name):
+            """Section C's targets: each path's TCP both ways ≥ 1.0× @base, retransmits ≤ it."""
+            for p in paths:
+                for d, label in (("fwd", "client → container"), ("rev", "container → client")):
+                    add("C: TCP %s via %s%s ≥ 1.0× %s" % (label, p, kind, base_name),
+                        rr("C", "gbps_" + d, p, base), 1.0, True, "no data")
+                    rb, rp = m("C", base, "retr_" + d), m("C", p, "retr_" + d)
+                    if rb is None or rp is None:
+                        t.append(("C: retransmits %s via %s ≤ %s" % (label, p, base_name), "n/a",
+                                  "n/a (no data)"))
+                    else:
+                        t.append(("C: retransmits %s via %s ≤ %s (medians)" % (label, p, base_name),
+                                  "%.0f vs %.0f" % (rp, rb), "met" if rp <= rb else "missed"))
+
+        tcp_targets(("xdp", "tc", "auto"), " bypass", "base", "baseline")
         for p in CT:
             add("B: following conntrack (%s) UDP ≥ 2× pub (received pps, established flow)" % p,
                 rr("B", "rx_pps", p, "pub"), 2.0, True, "no data")
-        for p in CT:
-            for d, label in (("fwd", "client → container"), ("rev", "container → client")):
-                add("C: TCP %s via %s ≥ 1.0× pub" % (label, p),
-                    rr("C", "gbps_" + d, p, "pub"), 1.0, True, "no data")
-                rb, rp = m("C", "pub", "retr_" + d), m("C", p, "retr_" + d)
-                if rb is None or rp is None:
-                    t.append(("C: retransmits %s via %s ≤ pub" % (label, p), "n/a", "n/a (no data)"))
-                else:
-                    t.append(("C: retransmits %s via %s ≤ pub (medians)" % (label, p),
-                              "%.0f vs %.0f" % (rp, rb), "met" if rp <= rb else "missed"))
+        tcp_targets(CT, "", "pub", "pub")
         for p in CT:
             add("A: %s ping RTT ≤ 0.9× pub (ICMP is not followed: the host answers on both)" % p,
                 rr("A", "rtt_fast_us", p, "pub"), 0.9, False, "no data")
