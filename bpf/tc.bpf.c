@@ -39,31 +39,11 @@ static __always_inline void tc_linearize(struct __sk_buff *skb)
  * (inline, the programs exceed the verifier's budget). The caller hands
  * over the parsed packet as plain values; packet pointers are re-derived.
  */
-/* The job for @p in this CPU's scratch space (ct.h); NULL if none. */
-static __always_inline struct ct_job *ct_job_of(struct __sk_buff *skb, const struct pkt *p)
-{
-	return ct_job_fill(p, (void *)(long)skb->data, skb->gso_size, skb->ifindex);
-}
-
-/* The entry of @p in the skb's netns's conntrack, checked; 0 or the reason. A subprogram. */
+/* ct_follow() for tc: a subprogram (its own stack frame). */
 static __attribute__((noinline)) int ct_follow_skb(struct __sk_buff *skb, const struct pkt *p,
-					 struct ct_nat *nat)
+						   struct ct_nat *nat)
 {
-	struct bpf_ct_opts___local o = { .netns_id = -1 };
-	struct ct_tuple t = {};
-	struct nf_conn *ct;
-	int r;
-
-	o.l4proto = p->l4proto;
-	if (ct_tuple_of(p, &t) == 12)
-		ct = bpf_skb_ct_lookup(skb, (struct bpf_sock_tuple *)&t, 12, &o, XDPCTL_CT_OPTS_SZ);
-	else
-		ct = bpf_skb_ct_lookup(skb, (struct bpf_sock_tuple *)&t, 36, &o, XDPCTL_CT_OPTS_SZ);
-	if (!ct)
-		return XDPCTL_R_CT_NEW;
-	r = ct_check(p, ct, o.dir, nat);
-	bpf_ct_release(ct);
-	return r;
+	return ct_follow(skb, 0, p, nat);
 }
 
 /* Apply @nat to the skb (packet pointers are stale afterwards); 0 or a reason. */
@@ -330,6 +310,40 @@ struct {
 } xdpctl_tc_tret SEC(".maps"); /* [0]: filled by user space after load */
 
 /*
+ * xdpctl_job_skb - the job for the parsed packet @p in this CPU's scratch
+ * (ct_job_put), marked for the tail-called program when @mark (a global
+ * function: checked once, not once per parser path of the caller).
+ * @return 0, or -1 without scratch.
+ */
+__attribute__((noinline)) int xdpctl_job_skb(struct __sk_buff *skb, const struct pkt *p,
+					     int trace, int mark)
+{
+	struct ct_job *j = ct_job_get();
+
+	if (!skb || !p || !j)
+		return -1;
+	ct_job_put(j, p, (void *)(long)skb->data, (void *)(long)skb->data_end, skb->gso_size,
+		   skb->ifindex, skb->vlan_present, 0, trace);
+	j->mark = mark ? CT_JOB_MARK : 0;
+	return 0;
+}
+
+/*
+ * Tail-call slot 0 of @progs with @p handed over as the job (CT_JOB_MARK:
+ * no second parse there). Returns only when the tail call failed, with the
+ * job no longer valid.
+ */
+static __always_inline void tail_call_job(struct __sk_buff *skb, const struct pkt *p, int trace,
+					  void *progs)
+{
+	int handed = !xdpctl_job_skb(skb, p, trace, 1);
+
+	bpf_tail_call(skb, progs, 0);
+	if (handed)
+		ct_job_drop();
+}
+
+/*
  * xdpctl_tc_in - clsact ingress of an uplink, attached by `xdpctl attach DEV`
  * (engine tc, and beside the XDP program with engine xdp so that ping-pong
  * rules for the tc hook are answered). Echo requests for a ping-pong address
@@ -378,7 +392,7 @@ int xdpctl_tc_in(struct __sk_buff *skb)
 	}
 	if (!dev || !(dev->flags & XDPCTL_IF_SKIP_FIREWALL)) {
 		/* The conntrack path: a program of its own (the verifier's budget). */
-		bpf_tail_call(skb, &xdpctl_tc_tin, 0);
+		tail_call_job(skb, &p, trace, &xdpctl_tc_tin);
 		reason = XDPCTL_R_REDIRECT_ERR;
 		goto out;
 	}
@@ -478,7 +492,7 @@ int xdpctl_tc_fwd(struct __sk_buff *skb)
 	}
 
 	/* The route and the rest: a program of its own (the verifier's budget). */
-	bpf_tail_call(skb, &xdpctl_tc_tret, 0);
+	tail_call_job(skb, &p, trace, &xdpctl_tc_tret);
 	reason = XDPCTL_R_REDIRECT_ERR;
 
 out:
@@ -488,17 +502,33 @@ out:
 }
 
 
-/* Parse the frame again in a tail-called program; its job, or NULL. */
-static __always_inline struct ct_job *tail_job(struct __sk_buff *skb, struct pkt *p)
+/*
+ * The job of a tail-called program: the one the caller filled for this
+ * packet (tail_call_job), else (run alone, or no scratch) one of its own
+ * parse; NULL, with the frame counted malformed on @hook, if it does not
+ * parse.
+ */
+static __always_inline struct ct_job *tail_job(struct __sk_buff *skb, __u8 hook)
 {
+	struct ct_job *j = ct_job_get();
 	void *data, *data_end;
+	struct pkt p = {};
 
+	if (j && ct_job_valid(j, skb->ifindex, skb->len)) {
+		j->mark = 0;
+		return j;
+	}
 	tc_linearize(skb);
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
-	if (parse_frame(p, data, data_end, skb->len))
+	if (parse_frame(&p, data, data_end, skb->len) || xdpctl_job_skb(skb, &p, 0, 0)) {
+		count(hook, XDPCTL_R_MALFORMED, skb->len);
 		return NULL;
-	return ct_job_of(skb, p);
+	}
+	j = ct_job_get();
+	if (j)
+		j->trace = trace_enabled();
+	return j;
 }
 
 /*
@@ -509,16 +539,9 @@ static __always_inline struct ct_job *tail_job(struct __sk_buff *skb, struct pkt
 SEC("tc")
 int xdpctl_tc_ct(struct __sk_buff *skb)
 {
-	struct pkt p = {};
-	struct ct_job *j = tail_job(skb, &p);
+	struct ct_job *j = tail_job(skb, XDPCTL_HOOK_TC_IN);
 
-	if (!j) {
-		count(XDPCTL_HOOK_TC_IN, XDPCTL_R_MALFORMED, skb->len);
-		return TC_ACT_OK;
-	}
-	j->vlan_present = skb->vlan_present;
-	j->trace = trace_enabled();
-	return xdpctl_ct_in(skb, j);
+	return j ? xdpctl_ct_in(skb, j) : TC_ACT_OK;
 }
 
 /*
@@ -529,16 +552,12 @@ int xdpctl_tc_ct(struct __sk_buff *skb)
 SEC("tc")
 int xdpctl_tc_ret(struct __sk_buff *skb)
 {
-	struct pkt p = {};
-	struct ct_job *j = tail_job(skb, &p);
+	struct ct_job *j = tail_job(skb, XDPCTL_HOOK_TC_FWD);
 
-	if (!j) {
-		count(XDPCTL_HOOK_TC_FWD, XDPCTL_R_MALFORMED, skb->len);
+	if (!j)
 		return TC_ACT_OK;
-	}
 	/* Why conntrack could not follow it (0: it may): a skip-firewall uplink ignores it. */
 	j->ct_reason = ct_precheck_job(j, 0);
-	j->trace = trace_enabled();
 	return xdpctl_fwd_out(skb, j);
 }
 

@@ -10,25 +10,11 @@
 #include "lib/ct.h"
 #include "lib/nat.h"
 
-/* The entry of @pk in the device's netns's conntrack, checked; 0 or the reason. A subprogram. */
+/* ct_follow() for XDP: a subprogram (its own stack frame). */
 static __attribute__((noinline)) int ct_follow_xdp(struct xdp_md *ctx, const struct pkt *pk,
 						   struct ct_nat *nat)
 {
-	struct bpf_ct_opts___local o = { .netns_id = -1 };
-	struct ct_tuple t = {};
-	struct nf_conn *ct;
-	int r;
-
-	o.l4proto = pk->l4proto;
-	if (ct_tuple_of(pk, &t) == 12)
-		ct = bpf_xdp_ct_lookup(ctx, (struct bpf_sock_tuple *)&t, 12, &o, XDPCTL_CT_OPTS_SZ);
-	else
-		ct = bpf_xdp_ct_lookup(ctx, (struct bpf_sock_tuple *)&t, 36, &o, XDPCTL_CT_OPTS_SZ);
-	if (!ct)
-		return XDPCTL_R_CT_NEW;
-	r = ct_check(pk, ct, o.dir, nat);
-	bpf_ct_release(ct);
-	return r;
+	return ct_follow(ctx, 1, pk, nat);
 }
 
 /*
@@ -103,6 +89,25 @@ __attribute__((noinline)) int xdpctl_ct_xdp(struct xdp_md *ctx, struct ct_job *j
 	return j->action;
 }
 
+/*
+ * xdpctl_job_xdp - the job for the parsed packet @p in this CPU's scratch
+ * (ct_job_put), marked for the tail-called program when @mark (a global
+ * function: checked once, not once per parser path of the caller).
+ * @return 0, or -1 without scratch.
+ */
+__attribute__((noinline)) int xdpctl_job_xdp(struct xdp_md *ctx, const struct pkt *p,
+					     __u32 dev_flags, int trace, int mark)
+{
+	struct ct_job *j = ct_job_get();
+
+	if (!ctx || !p || !j)
+		return -1;
+	ct_job_put(j, p, (void *)(long)ctx->data, (void *)(long)ctx->data_end, 0,
+		   ctx->ingress_ifindex, 0, dev_flags, trace);
+	j->mark = mark ? CT_JOB_MARK : 0;
+	return 0;
+}
+
 /* The tail call into xdpctl_xdp_ct (a program with its own verifier budget). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -161,8 +166,15 @@ int xdpctl_xdp(struct xdp_md *ctx)
 	}
 
 	if (!dev || !(dev->flags & XDPCTL_IF_SKIP_FIREWALL)) {
-		/* The conntrack path: a program of its own (the verifier's budget). */
+		/*
+		 * The conntrack path: a program of its own (the verifier's
+		 * budget), handed the packet as a job of values (no second parse).
+		 */
+		int handed = !xdpctl_job_xdp(ctx, &p, dev ? dev->flags : 0, trace, 1);
+
 		bpf_tail_call(ctx, &xdpctl_xdp_tail, 0);
+		if (handed)
+			ct_job_drop();
 		reason = XDPCTL_R_REDIRECT_ERR;
 		goto out;
 	}
@@ -205,8 +217,9 @@ out:
 /*
  * xdpctl_xdp_ct - tail-called by xdpctl_xdp for a frame of an uplink that
  * follows conntrack (after the front, the MAC filter and ping-pong, which
- * it does not repeat): parse again, then the conntrack fast path with the
- * verdict's epilogue.
+ * it does not repeat): the conntrack fast path with the verdict's epilogue,
+ * on the job xdpctl_xdp filled (CT_JOB_MARK); without one (run alone, or no
+ * scratch), on a job of its own parse.
  */
 SEC("xdp")
 int xdpctl_xdp_ct(struct xdp_md *ctx)
@@ -216,14 +229,20 @@ int xdpctl_xdp_ct(struct xdp_md *ctx)
 	__u32 ifindex = ctx->ingress_ifindex;
 	struct xdpctl_iface *dev;
 	struct pkt p = {};
-	struct ct_job *j;
+	struct ct_job *j = ct_job_get();
 
-	j = parse_frame(&p, data, data_end, data_end - data) ? NULL :
-	    ct_job_fill(&p, data, 0, ifindex);
-	if (!j) {
+	if (j && ct_job_valid(j, ifindex, data_end - data)) {
+		j->mark = 0;
+		return xdpctl_ct_xdp(ctx, j);
+	}
+	if (parse_frame(&p, data, data_end, data_end - data) ||
+	    xdpctl_job_xdp(ctx, &p, 0, 0, 0)) {
 		count(XDPCTL_HOOK_XDP, XDPCTL_R_MALFORMED, data_end - data);
 		return XDP_PASS;
 	}
+	j = ct_job_get();
+	if (!j)
+		return XDP_PASS;
 	dev = bpf_map_lookup_elem(&xdpctl_ifaces, &ifindex);
 	j->dev_flags = dev ? dev->flags : 0;
 	j->trace = trace_enabled();

@@ -189,58 +189,130 @@ struct ct_job {
 	__s32 trace;      /* trace_enabled() of the program's run */
 	__u32 out_ifindex; /* out: the redirect target */
 	__s32 action;      /* out: TC_ACT_* when forwarded */
+	__u32 mark;        /* CT_JOB_MARK: filled by the main program for this packet */
 };
 _Static_assert(sizeof(struct ct_job) <= sizeof(((struct ct_scratch *)0)->cjob), "ct_job fits");
 
 /*
- * The job for @p (frame at @data), in this CPU's scratch space: too large
- * for the stack, and the fast path runs in global functions (checked once
- * by the verifier, not once per path through the parsers before them),
- * which take the parsed packet as values. NULL if there is no scratch.
+ * The job's handover from the main program to the tail-called one: the
+ * main program fills the job right before bpf_tail_call() and sets mark to
+ * CT_JOB_MARK; the tail-called program takes it only with the mark set and
+ * the packet's device and length equal, and clears the mark at once (and
+ * the main program clears it too when the tail call fails). So a job left
+ * by another packet is never used: without a valid job the tail-called
+ * program parses the frame itself.
  */
-static __always_inline struct ct_job *ct_job_fill(const struct pkt *p, void *data,
-						  __u32 gso_size, __u32 ifindex)
+#define CT_JOB_MARK 0x6374a10b
+
+/* This CPU's job space (ct_scratch.cjob); NULL if there is none. */
+static __always_inline struct ct_job *ct_job_get(void)
 {
-	long off = p->l4 ? (long)p->l4 - (long)data : 0;
 	struct ct_scratch *sc;
-	struct ct_job *j;
 	__u32 zero = 0;
 
 	sc = bpf_map_lookup_elem(&xdpctl_ct_scratch, &zero);
-	if (!sc)
-		return NULL;
-	j = (struct ct_job *)sc->cjob;
-	__builtin_memset(j, 0, sizeof(*j));
-	j->pk.src = p->src;
-	j->pk.dst = p->dst;
-	j->pk.sport = p->sport;
-	j->pk.dport = p->dport;
-	j->pk.len = p->len;
-	j->pk.l3_len = p->l3_len;
-	j->pk.l4proto = p->l4proto;
-	j->pk.vlans = p->vlans;
-	j->pk.frag = p->frag;
-	j->pk.icmp_type = p->icmp_type;
-	j->ttl = pkt_ttl(p);
-	j->has_l4 = p->l4 != NULL;
-	if (p->l4proto == IPPROTO_TCP && p->l4 && (void *)((__u8 *)p->l4 + 14) <= p->data_end)
-		j->tcp_flags = ((const __u8 *)p->l4)[13];
+	return sc ? (struct ct_job *)sc->cjob : NULL;
+}
+
+/* Is @j the job the main program filled for this packet (device @ifindex, @len bytes)? */
+static __always_inline int ct_job_valid(const struct ct_job *j, __u32 ifindex, __u32 len)
+{
+	return j->mark == CT_JOB_MARK && j->ifindex == ifindex && j->pk.len == len;
+}
+
+/*
+ * ct_job_put - the job for @p in @j, every field written (no memset of the
+ * whole job on the hot path; the packet's pointers NULL). Runs in a global
+ * function (xdpctl_job_xdp / xdpctl_job_skb): there @p's pointers are
+ * plain numbers, used only for the L4 offset, and the few header bytes the
+ * job needs (TTL, TOS or flow label, TCP flags) are read again through
+ * @data, @data_end at the parsed offsets. The mark is the caller's.
+ */
+static __always_inline void ct_job_put(struct ct_job *j, const struct pkt *p, void *data,
+				       void *data_end, __u32 gso_size, __u32 ifindex,
+				       __u32 vlan_present, __u32 dev_flags, int trace)
+{
+	long off = p->l4 ? (long)p->l4 - (long)p->eth : 0;
+	__u8 flags = 0, far = 0, tos = 0, ttl = 0;
+	__be32 flowinfo = 0;
+	void *l3 = data + (p->l3_off & 0x3f); /* Ethernet and up to VLAN_MAX_DEPTH tags */
+
 	if (off < 0 || off > 255 || (off & 1)) {
 		/* (a long IPv6 extension chain): the NAT rewrite keeps offsets in a byte */
-		j->l4_far = 1;
+		far = 1;
 		off = 0;
 	}
+	if (p->src.family == XDPCTL_AF_INET) {
+		struct iphdr *ip4 = l3;
+
+		if ((void *)(ip4 + 1) <= data_end) {
+			tos = ip4->tos;
+			ttl = ip4->ttl;
+		}
+	} else {
+		struct ipv6hdr *ip6 = l3;
+
+		if ((void *)(ip6 + 1) <= data_end) {
+			/* Byte loads: the offset is not known to be aligned. */
+			const __u8 *b = l3;
+
+			flowinfo = bpf_htonl((__u32)(b[0] & 0x0f) << 24 | (__u32)b[1] << 16 |
+					     (__u32)b[2] << 8 | b[3]);
+			ttl = ip6->hop_limit;
+		}
+	}
+	if (p->l4proto == IPPROTO_TCP && p->l4 && !far) {
+		const __u8 *th = data + (off & 0xff);
+
+		if ((void *)(th + 14) <= data_end)
+			flags = th[13];
+	}
+	j->pk.data_end = NULL;
+	j->pk.eth = NULL;
+	j->pk.ip4 = NULL;
+	j->pk.ip6 = NULL;
+	j->pk.l4 = NULL;
+	j->pk.l3_end = NULL;
+	j->pk.len = p->len;
+	j->pk.l3_off = p->l3_off;
+	j->pk.l3_len = p->l3_len;
+	j->pk.proto = p->proto;
+	j->pk.sport = p->sport;
+	j->pk.dport = p->dport;
+	j->pk.vlans = p->vlans;
+	j->pk.l4proto = p->l4proto;
+	j->pk.frag = p->frag;
+	j->pk.icmp_type = p->icmp_type;
+	j->pk.v6ext = p->v6ext;
+	j->pk.src = p->src;
+	j->pk.dst = p->dst;
+	j->flowinfo = flowinfo;
 	j->l4_off = (__u32)off;
 	j->gso_size = gso_size;
 	j->ifindex = ifindex;
-	if (p->ip4)
-		j->tos = p->ip4->tos;
-	else if (p->ip6)
-		j->flowinfo = *(__be32 *)p->ip6 & bpf_htonl(0x0fffffff);
+	j->tos = tos;
+	j->ct_reason = 0;
+	j->l4_far = far;
+	j->ttl = ttl;
+	j->tcp_flags = flags;
+	j->has_l4 = p->l4 != NULL;
+	j->vlan_present = vlan_present != 0;
+	j->pad2[0] = 0;
+	j->pad2[1] = 0;
+	j->dev_flags = dev_flags;
+	j->trace = trace;
+	j->out_ifindex = 0;
 	j->action = 0; /* TC_ACT_OK; XDP: the caller's */
-	return j;
 }
 
+/* This CPU's job, if any, no longer valid (a failed tail call). */
+static __always_inline void ct_job_drop(void)
+{
+	struct ct_job *j = ct_job_get();
+
+	if (j)
+		j->mark = 0;
+}
 
 /*
  * ct_precheck_job - the conntrack path's checks before a lookup, on the
@@ -439,6 +511,39 @@ static __always_inline int ct_check(const struct pkt *p, struct nf_conn *ctp, __
 	if (!hz || left < 0 || (__u32)left + hz < want_j)
 		bpf_ct_change_timeout(ctp, want_ms);
 	return 0;
+}
+
+/*
+ * ct_follow - the entry of @pk in the device's netns's conntrack, checked
+ * (ct_check); 0 or the reason. One body for both hooks: @xdp (a constant
+ * at every call) picks the lookup kfunc of the context, bpf_xdp_ct_lookup
+ * for a struct xdp_md, bpf_skb_ct_lookup for a struct __sk_buff.
+ */
+static __always_inline int ct_follow(void *ctx, const int xdp, const struct pkt *pk,
+				     struct ct_nat *nat)
+{
+	struct bpf_ct_opts___local o = { .netns_id = -1 };
+	struct ct_tuple t = {};
+	struct nf_conn *ct;
+	__u32 tlen;
+	int r;
+
+	o.l4proto = pk->l4proto;
+	tlen = ct_tuple_of(pk, &t);
+	/* Constant lengths: the kfunc's tuple argument is sized by them. */
+	if (xdp && tlen == 12)
+		ct = bpf_xdp_ct_lookup(ctx, (struct bpf_sock_tuple *)&t, 12, &o, XDPCTL_CT_OPTS_SZ);
+	else if (xdp)
+		ct = bpf_xdp_ct_lookup(ctx, (struct bpf_sock_tuple *)&t, 36, &o, XDPCTL_CT_OPTS_SZ);
+	else if (tlen == 12)
+		ct = bpf_skb_ct_lookup(ctx, (struct bpf_sock_tuple *)&t, 12, &o, XDPCTL_CT_OPTS_SZ);
+	else
+		ct = bpf_skb_ct_lookup(ctx, (struct bpf_sock_tuple *)&t, 36, &o, XDPCTL_CT_OPTS_SZ);
+	if (!ct)
+		return XDPCTL_R_CT_NEW;
+	r = ct_check(pk, ct, o.dir, nat);
+	bpf_ct_release(ct);
+	return r;
 }
 
 /* The new destination of @p after NAT, as a container-table key. */
