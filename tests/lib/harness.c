@@ -382,6 +382,35 @@ int th_prog_fd(const struct th *h, enum th_prog prog)
 	}
 }
 
+int th_tail_fd(const struct th *h, enum th_prog prog)
+{
+	switch (prog) {
+	case TH_XDP:
+		return bpf_program__fd(h->xdp->progs.xdpctl_xdp_ct);
+	case TH_TC_IN:
+		return bpf_program__fd(h->tc->progs.xdpctl_tc_ct);
+	case TH_TC_FWD:
+		return bpf_program__fd(h->tc->progs.xdpctl_tc_ret);
+	default:
+		return -EINVAL;
+	}
+}
+
+int th_tail_set(struct th *h, enum th_prog prog, bool on)
+{
+	int fd = th_tail_fd(h, prog), map;
+	__u32 k = 0;
+
+	if (fd < 0)
+		return fd;
+	map = prog == TH_XDP ? bpf_map__fd(h->xdp->maps.xdpctl_xdp_tail) :
+	      prog == TH_TC_IN ? bpf_map__fd(h->tc->maps.xdpctl_tc_tin) :
+	      bpf_map__fd(h->tc->maps.xdpctl_tc_tret);
+	if (on ? bpf_map_update_elem(map, &k, &fd, 0) : bpf_map_delete_elem(map, &k))
+		return -errno;
+	return 0;
+}
+
 int th_map_fd(const struct th *h, const char *name)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(h->xdp->obj, name);

@@ -81,6 +81,13 @@ const char *th_prog_name(enum th_prog prog);
 enum xdpctl_hook th_prog_hook(enum th_prog prog);
 bool th_prog_is_xdp(enum th_prog prog);
 int th_map_fd(const struct th *h, const char *name); /* XDPCTL_MAP_* */
+/**
+ * th_tail_fd - the program @prog tail-calls into for the conntrack path
+ * (xdpctl_xdp_ct, xdpctl_tc_ct, xdpctl_tc_ret), to run it alone.
+ */
+int th_tail_fd(const struct th *h, enum th_prog prog);
+/** th_tail_set - fill (@on) or empty the tail-call slot of @prog. @return 0 or -errno. */
+int th_tail_set(struct th *h, enum th_prog prog, bool on);
 
 /** th_addr - text IPv4/IPv6 address into a lookup key. @return 0 or -EINVAL. */
 int th_addr(struct xdpctl_addr *a, const char *text);

@@ -1858,6 +1858,124 @@ static void trace_cases(void)
 	}
 }
 
+/*
+ * The job handover (ct.h, CT_JOB_MARK): the main program fills the job for
+ * the tail-called one in per-CPU scratch. A job whose tail call did not
+ * happen must never be used for another packet: with the tail-call slot
+ * empty, packet A through the main program (it fills the job, the tail
+ * call fails), then packet B of the same length and device through the
+ * tail-called program alone must get B's verdict, not A's. Both ways: A
+ * a DNAT hit and B a miss, then A the miss and B the hit (the tail program
+ * alone parses B itself). Then, the slot filled again, A through the main
+ * program is forwarded (the handover path).
+ */
+static void stale_job_one(enum th_prog p, int v6, bool hit_first)
+{
+	static __u8 a[PB_MAX_FRAME], b[PB_MAX_FRAME], out[PB_MAX_FRAME + 256], want[PB_MAX_FRAME];
+	struct pb_spec hit, miss, exp;
+	struct th_run run = {};
+	int la, lb, lw, err, fails = n_fail;
+	char name[160];
+
+	snprintf(name, sizeof(name),
+		 "%s ct [%s]: a job left by a packet whose tail call failed is not used for the next (%s first)",
+		 ipv(v6), th_prog_name(p), hit_first ? "hit" : "miss");
+	world(W_CT);
+	hit = udp_to(v6, PUB[v6]);
+	set_ports(&hit, P_CLIENT, P_PUB);
+	miss = hit;
+	set_ports(&miss, P_CLIENT4, P_PUB);
+	la = pb_build(hit_first ? &hit : &miss, a, sizeof(a));
+	lb = pb_build(hit_first ? &miss : &hit, b, sizeof(b));
+	if (la < 0 || lb < 0 || la != lb) {
+		fail(name, "pb_build: %d and %d bytes", la, lb);
+		goto out;
+	}
+	err = th_tail_set(H, p, false);
+	if (err) {
+		fail(name, "emptying the tail-call slot: %s", strerror(-err));
+		goto out;
+	}
+	run.in = a;
+	run.in_len = la;
+	run.out = out;
+	run.out_cap = sizeof(out);
+	err = th_run(H, p, &run);
+	if (err || run.retval != verdict_pass(p))
+		fail(name, "packet A, no tail program: expected %s got %s (%s)",
+		     verdict_name(p, verdict_pass(p)), verdict_name(p, run.retval),
+		     err ? strerror(-err) : "ran");
+	check_bytes(name, out, run.out_len, a, la);
+
+	memset(&run, 0, sizeof(run));
+	run.in = b;
+	run.in_len = lb;
+	run.out = out;
+	run.out_cap = sizeof(out);
+	err = th_run_fd(th_tail_fd(H, p), th_prog_is_xdp(p), &run);
+	if (hit_first) {
+		/* B is the miss: to the stack untouched. */
+		if (err || run.retval != verdict_pass(p))
+			fail(name, "packet B (no entry) through the tail program: expected %s got %s (%s)",
+			     verdict_name(p, verdict_pass(p)), verdict_name(p, run.retval),
+			     err ? strerror(-err) : "ran");
+		check_bytes(name, out, run.out_len, b, lb);
+	} else {
+		/* B is the hit: its own DNAT, parsed by the tail program itself. */
+		exp = forwarded(&hit, MAC_CONT, MAC_GW);
+		set_addr(&exp, true, v6, BY[v6]);
+		exp.dport = htons(P_CONT);
+		lw = pb_build(&exp, want, sizeof(want));
+		if (err || run.retval != verdict_fwd(p))
+			fail(name, "packet B (DNAT entry) through the tail program: expected %s got %s (%s)",
+			     verdict_name(p, verdict_fwd(p)), verdict_name(p, run.retval),
+			     err ? strerror(-err) : "ran");
+		check_bytes(name, out, run.out_len, want, lw);
+	}
+
+	err = th_tail_set(H, p, true);
+	if (err)
+		die("filling the tail-call slot again", err);
+	if (hit_first) {
+		/* The handover itself: A through the main program, forwarded. */
+		exp = forwarded(&hit, MAC_CONT, MAC_GW);
+		set_addr(&exp, true, v6, BY[v6]);
+		exp.dport = htons(P_CONT);
+		lw = pb_build(&exp, want, sizeof(want));
+		memset(&run, 0, sizeof(run));
+		run.in = a;
+		run.in_len = la;
+		run.out = out;
+		run.out_cap = sizeof(out);
+		err = th_run(H, p, &run);
+		if (err || run.retval != verdict_fwd(p))
+			fail(name, "packet A through the main program and its tail call: expected %s got %s (%s)",
+			     verdict_name(p, verdict_fwd(p)), verdict_name(p, run.retval),
+			     err ? strerror(-err) : "ran");
+		check_bytes(name, out, run.out_len, want, lw);
+	}
+out:
+	th_events_drain(H, NULL, 0);
+	if (n_fail == fails) {
+		printf("PASS %s\n", name);
+		n_pass++;
+	} else {
+		n_failed++;
+	}
+}
+
+static void stale_job_cases(void)
+{
+	static const enum th_prog progs[] = { TH_XDP, TH_TC_IN };
+	int i, v6;
+
+	for (i = 0; i < 2; i++)
+		for (v6 = 0; v6 < 2; v6++) {
+			stale_job_one(progs[i], v6, true);
+			stale_job_one(progs[i], v6, false);
+		}
+}
+
 /* The kernel refuses test runs on frames shorter than an Ethernet header. */
 static void short_frames(void)
 {
@@ -1922,6 +2040,7 @@ int main(void)
 	for (i = 0; i < n_rows; i++)
 		run_row(&rows[i]);
 	trace_cases();
+	stale_job_cases();
 	short_frames();
 
 	ct_inject__destroy(CTI);
