@@ -224,9 +224,12 @@ static __always_inline int ct_job_valid(const struct ct_job *j, __u32 ifindex, _
  * ct_job_put - the job for @p in @j, every field written (no memset of the
  * whole job on the hot path; the packet's pointers NULL). Runs in a global
  * function (xdpctl_job_xdp / xdpctl_job_skb): there @p's pointers are
- * plain numbers, used only for the L4 offset, and the few header bytes the
- * job needs (TTL, TOS or flow label, TCP flags) are read again through
- * @data, @data_end at the parsed offsets. The mark is the caller's.
+ * plain numbers, used only for the L4 offset (handing a stack area that
+ * holds packet pointers to a global function needs the verifier's
+ * allow_ptr_leaks, i.e. CAP_PERFMON: xdpctl loads as root), and the few
+ * header bytes the job needs (TTL, TOS or flow label, TCP flags) are read
+ * again through @data, @data_end at the parsed offsets. The mark is the
+ * caller's.
  */
 static __always_inline void ct_job_put(struct ct_job *j, const struct pkt *p, void *data,
 				       void *data_end, __u32 gso_size, __u32 ifindex,
