@@ -436,7 +436,7 @@ struct xdpctl_flow {
 	__u32 out_ifindex;
 	__u64 packets;
 	__u64 bytes;
-	__u64 last_ns;    /* bpf_ktime_get_coarse_ns() of the last packet (CLOCK_MONOTONIC, a tick behind) */
+	__u64 last_ns;    /* CLOCK_MONOTONIC_COARSE of the last packet (one or two ticks behind) */
 };
 _Static_assert(sizeof(struct xdpctl_flow) == 72, "xdpctl_flow layout");
 

@@ -143,6 +143,8 @@ struct ct_scratch {
 	__u8 job[128];  /* struct nat_job (nat.h) */
 	__u8 cjob[256]; /* struct ct_job */
 	__u8 fib[64];   /* struct bpf_fib_lookup of the return path */
+	__u64 clock_ns; /* flow_clock(): bpf_ktime_get_coarse_ns() ... */
+	__u64 clock_j;  /* ... read at this bpf_jiffies64() */
 };
 
 struct {
@@ -559,6 +561,25 @@ static __always_inline void ct_nat_dst(const struct pkt *p, const struct ct_nat 
 }
 
 #ifndef XDPCTL_CT_NO_MAPS
+/*
+ * The flow table's clock: bpf_ktime_get_coarse_ns(), read once per tick on
+ * this CPU. The coarse clock moves only at a tick, with jiffies, so the
+ * value kept for the current jiffies is the helper's answer, without a
+ * helper call per packet (the verifier inlines bpf_jiffies64() to a load).
+ * At worst (read between a tick's jiffies update and its clock update) it
+ * stays a tick older for that tick: two ticks behind instead of one.
+ */
+static __always_inline __u64 flow_clock(struct ct_scratch *sc)
+{
+	__u64 j = bpf_jiffies64();
+
+	if (sc->clock_j != j || !sc->clock_ns) {
+		sc->clock_ns = bpf_ktime_get_coarse_ns();
+		sc->clock_j = j;
+	}
+	return sc->clock_ns;
+}
+
 /* Account @p in the flow table (key: the tuple as it arrived). A subprogram: its own stack frame. */
 static __attribute__((noinline)) void flow_account(const struct pkt *p, const struct ct_nat *nat,
 					 __u8 hook, __u32 in_ifindex, __u32 out_ifindex)
@@ -567,8 +588,13 @@ static __attribute__((noinline)) void flow_account(const struct pkt *p, const st
 	struct xdpctl_flow *f, *nf;
 	struct xdpctl_counter *c;
 	struct ct_scratch *sc;
-	__u64 now = bpf_ktime_get_coarse_ns(); /* a tick's resolution, no clock read */
 	__u32 zero = 0, sk;
+	__u64 now;
+
+	sc = bpf_map_lookup_elem(&xdpctl_ct_scratch, &zero);
+	if (!sc)
+		return;
+	now = flow_clock(sc);
 
 	sk = XDPCTL_FLOWSTAT_KEY(hook, p->src.family == XDPCTL_AF_INET6,
 				 p->l4proto == IPPROTO_UDP);
@@ -605,9 +631,6 @@ static __attribute__((noinline)) void flow_account(const struct pkt *p, const st
 		f->out_ifindex = out_ifindex;
 		return;
 	}
-	sc = bpf_map_lookup_elem(&xdpctl_ct_scratch, &zero);
-	if (!sc)
-		return;
 	nf = &sc->flow;
 	__builtin_memcpy(nf->nat_src, nat->saddr, 16);
 	__builtin_memcpy(nf->nat_dst, nat->daddr, 16);
