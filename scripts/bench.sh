@@ -401,8 +401,36 @@ measure_b() {
 }
 
 # ---- C: TCP ---------------------------------------------------------------------------
+# The client's end during C is what a NIC-backed receiver is: no XDP program
+# on its eth0, and GRO on. An XDP program on a veth takes TSO away from its
+# peer (veth_xdp_set: the peer loses NETIF_F_GSO_SOFTWARE), here the host's
+# uplink, so for container -> client the host segmented every 64 KB packet
+# in software, the client's veth copied each 1.5 KB segment into a page of
+# its own (veth_xdp_rcv_skb -> skb_pp_cow_data) and its TCP took them one by
+# one: about 4.5x the CPU per GB of the uplink as a NIC (TSO) and a receiver
+# with GRO, spent alike on every path, which capped -R at about 4 Gbit/s for
+# all of them and left the path under test a small share of what was
+# measured (docs/perf.md, "C, TCP container -> client"). The other
+# direction already has GRO on the host's uplink. Ping-pong (section A)
+# needs the pass program, so it is back after C.
+c_client_nic() {
+	in_ns "$CLIENT_NS" "$BENCHPROG" detach eth0 >>"$LOG" 2>&1 &&
+	in_ns "$CLIENT_NS" ethtool -K eth0 gro on >/dev/null 2>&1
+}
+c_client_lab() {
+	in_ns "$CLIENT_NS" ethtool -K eth0 gro off >/dev/null 2>&1
+	in_ns "$CLIENT_NS" "$BENCHPROG" attach pass eth0 >>"$LOG" 2>&1 ||
+		warn "could not put the pass program back on $CLIENT_NS/eth0 (see $LOG)"
+}
+# uplink_tso: "on" when the host's uplink segments by TSO (its peer has no XDP program).
+uplink_tso() {
+	in_ns "$HOST_NS" ethtool -k "$UPLINK" 2>/dev/null | awk '$1 == "tx-tcp-segmentation:" { print $2 }'
+}
+
 measure_c() {
 	local p=$1 r=$2 dir flag out res st0 st1
+	c_client_nic || warn "$p: could not take the pass program off $CLIENT_NS/eth0 (see $LOG)"
+	rec C "$p" "$r" uplink_tso "$([[ $(uplink_tso) == on ]] && echo 1 || echo 0)"
 	for dir in fwd rev; do
 		flag=""; [[ $dir == rev ]] && flag=-R
 		st0=$(cpu_jiffies)
@@ -430,6 +458,7 @@ except Exception:
 		rec C "$p" "$r" "steal_pct_$dir" "$(steal_pct "$st0" "$st1")"
 		sleep 0.2
 	done
+	c_client_lab
 }
 
 # ---- conditions -----------------------------------------------------------------
@@ -441,7 +470,7 @@ cond cpu "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo) ($(npro
 cond loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 cond iptables "$(iptables-save --version 2>/dev/null | head -1)"
 cond xdpctl "$( (( HAVE_XDPCTL )) && "$XDPCTL" version 2>/dev/null | head -1 || echo 'not built: paths xdp, tc, ppxdp, pptc and section E skipped')"
-cond settings "rounds up to $ROUNDS; ping $PING_FAST x -i 0.01 and $PING_IDLE x -i 0.2; UDP ${B_SECONDS}s, 64-byte frames, generator on CPU $GEN_CPU (the receive path runs in its softirq, on the same core); iperf3 single stream ($C_LIMIT); GRO on the host uplink; XDP pass program on the client's eth0; sink socket that never reads"
+cond settings "rounds up to $ROUNDS; ping $PING_FAST x -i 0.01 and $PING_IDLE x -i 0.2; UDP ${B_SECONDS}s, 64-byte frames, generator on CPU $GEN_CPU (the receive path runs in its softirq, on the same core); iperf3 single stream ($C_LIMIT); GRO on the host uplink; XDP pass program on the client's eth0 except during C (C: no XDP program there and GRO on, so the host's uplink keeps TSO, as toward a NIC); sink socket that never reads"
 
 # ---- rounds ------------------------------------------------------------------------
 N=${#PATHS[@]}
