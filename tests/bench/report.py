@@ -426,7 +426,8 @@ class Report:
                                   "n/a", "n/a (fewer than 2 rounds)"))
                     else:
                         t.append(("C: TCP %s via %s: (max − min) ÷ median ≤ %s's" % (label, p, base_name),
-                                  "%.2f vs %.2f" % (sp, sb), "met" if sp <= sb else "missed"))
+                                  "%.2f vs %.2f" % (sp, sb),
+                                  "met" if round(sp, 2) <= round(sb, 2) else "missed"))
                     rb, rp = m("C", base, "retr_" + d), m("C", p, "retr_" + d)
                     if rb is None or rp is None:
                         t.append(("C: retransmits %s via %s ≤ %s" % (label, p, base_name), "n/a",
