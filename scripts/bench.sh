@@ -407,10 +407,11 @@ measure_b() {
 # uplink, so for container -> client the host segmented every 64 KB packet
 # in software, the client's veth copied each 1.5 KB segment into a page of
 # its own (veth_xdp_rcv_skb -> skb_pp_cow_data) and its TCP took them one by
-# one: about 4.5x the CPU per GB of the uplink as a NIC (TSO) and a receiver
-# with GRO, spent alike on every path, which capped -R at about 4 Gbit/s for
-# all of them and left the path under test a small share of what was
-# measured (docs/perf.md, "C, TCP container -> client"). The other
+# one: the client veth's NAPI alone cost about 4x the receiver's copy to user
+# space per byte (0.2-0.3x with TSO and GRO), alike on every path, which
+# capped -R at about 4 Gbit/s for all of them and left the path under test a
+# small share of what was measured (docs/perf.md, "C, TCP container ->
+# client"). The other
 # direction already has GRO on the host's uplink. Ping-pong (section A)
 # needs the pass program, so it is back after C.
 c_client_nic() {
