@@ -17,7 +17,7 @@
  * XDPCTL_MAP_ABI when it creates the state and refuses a state stamped
  * with another version, or not stamped at all (made before the stamp).
  */
-#define XDPCTL_ABI_VERSION 6
+#define XDPCTL_ABI_VERSION 7
 
 /* Default bpffs directory for pinned maps (overridable at run time). */
 #define XDPCTL_PIN_DIR_DEFAULT "/sys/fs/bpf/xdpctl"
@@ -292,10 +292,20 @@ struct xdpctl_capture_filter {
 };
 _Static_assert(sizeof(struct xdpctl_capture_filter) == 56, "xdpctl_capture_filter layout");
 
-/* Value of XDPCTL_MAP_CONFIG[0]. */
+/*
+ * Value of XDPCTL_MAP_CONFIG[0]. The map is mmapable (BPF_F_MMAPABLE, ABI
+ * 7), so that user space can bump ifaces_gen with one atomic add.
+ */
 struct xdpctl_config {
 	__u32 flags;     /* reserved, 0 */
-	__u32 pad;
+	/*
+	 * The generation of XDPCTL_MAP_IFACES: user space adds 1 after every
+	 * write or delete of an entry there (under the pin dir lock, after the
+	 * write), and the programs' per-CPU copies of entries (bpf/lib/entry.h,
+	 * iface_cached) are good only while it holds the value they were made
+	 * at. Every writer of the ifaces map must bump it (ABI 7).
+	 */
+	__u32 ifaces_gen;
 	struct xdpctl_lease trace;    /* trace events to XDPCTL_MAP_EVENTS */
 	struct xdpctl_lease capture;  /* frames to XDPCTL_MAP_CAPTURE */
 	/*

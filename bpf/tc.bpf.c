@@ -362,7 +362,8 @@ int xdpctl_tc_in(struct __sk_buff *skb)
 	struct xdpctl_iface *dev = NULL;
 	struct xdpctl_pingpong *pp = NULL;
 	struct xdpctl_bypass *rule;
-	int trace = trace_enabled();
+	__u32 gen; /* first: before the ifaces entry (entry.h, iface_cached) */
+	int trace = trace_enabled_gen(&gen);
 	int action = TC_ACT_OK;
 	__u32 out_ifindex = 0;
 	int reason, ret;
@@ -371,7 +372,7 @@ int xdpctl_tc_in(struct __sk_buff *skb)
 	tc_linearize(skb);
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
-	reason = rx_front(&p, data, data_end, skb->len, ifindex, XDPCTL_HOOK_TC_IN, trace, 1,
+	reason = rx_front(&p, data, data_end, skb->len, ifindex, XDPCTL_HOOK_TC_IN, trace, gen, 1,
 			  &dev);
 	if (reason)
 		goto out;
@@ -464,7 +465,7 @@ int xdpctl_tc_fwd(struct __sk_buff *skb)
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
 	/* No MAC filter: frames from a container are addressed to its gateway. */
-	reason = rx_front(&p, data, data_end, skb->len, ifindex, XDPCTL_HOOK_TC_FWD, trace, 0,
+	reason = rx_front(&p, data, data_end, skb->len, ifindex, XDPCTL_HOOK_TC_FWD, trace, 0, 0,
 			  NULL);
 	if (reason)
 		goto out;

@@ -141,13 +141,14 @@ int xdpctl_xdp(struct xdp_md *ctx)
 	struct xdpctl_iface *dev = NULL;
 	struct xdpctl_pingpong *pp = NULL;
 	struct xdpctl_bypass *rule;
-	int trace = trace_enabled();
+	__u32 gen; /* first: before the ifaces entry (entry.h, iface_cached) */
+	int trace = trace_enabled_gen(&gen);
 	int action = XDP_PASS;
 	__u32 out_ifindex = 0;
 	int reason, ret;
 
-	reason = rx_front(&p, data, data_end, data_end - data, ifindex, XDPCTL_HOOK_XDP, trace, 1,
-			  &dev);
+	reason = rx_front(&p, data, data_end, data_end - data, ifindex, XDPCTL_HOOK_XDP, trace, gen,
+			  1, &dev);
 	if (reason)
 		goto out;
 

@@ -186,7 +186,7 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 		ent.flags |= XDPCTL_IF_ENGINE_TC;
 	else if (engine == XDPCTL_ENGINE_AUTO)
 		ent.flags |= XDPCTL_IF_BYPASS_TO_TC;
-	if (bpf_map_update_elem(ifaces, &l.ifindex, &ent, BPF_ANY)) {
+	if (dp_ifaces_update(dp, l.ifindex, &ent, BPF_ANY)) {
 		err = errno == E2BIG ?
 			dp_err(dp, -E2BIG, "%s: the ifaces map is full (%u devices)", dev, XDPCTL_MAX_IFACES) :
 			dp_err(dp, -errno, "%s: writing the ifaces entry: %s", dev, strerror(errno));
@@ -253,7 +253,7 @@ static int attach(struct xdpctl_dp *dp, const char *dev, const struct xdpctl_att
 		dp_log(XDPCTL_LOG_INFO, "%s: net.netfilter.nf_conntrack_tcp_be_liberal set to 1 (detach puts 0 back)\n",
 		       dev);
 	}
-	if (bpf_map_update_elem(ifaces, &l.ifindex, &ent, BPF_ANY)) {
+	if (dp_ifaces_update(dp, l.ifindex, &ent, BPF_ANY)) {
 		err = dp_err(dp, -errno, "%s: writing the ifaces entry: %s", dev, strerror(errno));
 		goto rollback;
 	}
@@ -288,9 +288,9 @@ rollback:
 		dp_log(XDPCTL_LOG_WARN, "%s: putting the old XDP program (id %u) back failed\n", dev,
 		       cur.prog_id);
 	if (have_old)
-		bpf_map_update_elem(ifaces, &l.ifindex, &old, BPF_ANY);
+		dp_ifaces_update(dp, l.ifindex, &old, BPF_ANY);
 	else
-		bpf_map_delete_elem(ifaces, &l.ifindex);
+		dp_ifaces_delete(dp, l.ifindex);
 out:
 	if (old_xdp_fd >= 0)
 		close(old_xdp_fd);
@@ -362,7 +362,7 @@ int xdpctl_dp__detach(struct xdpctl_dp *dp, const char *dev)
 		goto out;
 	dp_tail_unpin(dp, 'x', l.ifindex);
 	dp_tail_unpin(dp, 'i', l.ifindex);
-	if (bpf_map_delete_elem(ifaces, &l.ifindex) && errno != ENOENT)
+	if (dp_ifaces_delete(dp, l.ifindex) && errno != ENOENT)
 		err = dp_err(dp, -errno, "%s: deleting the ifaces entry: %s", dev, strerror(errno));
 	else {
 		dp_pass_sync(dp);
@@ -553,7 +553,7 @@ int xdpctl_dp__detach_ifindex(struct xdpctl_dp *dp, __u32 ifindex)
 			ent.flags &= ~(XDPCTL_IF_UPLINK | XDPCTL_IF_ENGINE_TC | XDPCTL_IF_TCP_TO_TC |
 				       XDPCTL_IF_BYPASS_TO_TC |
 				       XDPCTL_IF_XDP_DIRECT);
-			if (bpf_map_update_elem(ifaces, &ifindex, &ent, BPF_EXIST))
+			if (dp_ifaces_update(dp, ifindex, &ent, BPF_EXIST))
 				err = dp_err(dp, -errno, "ifindex %u: writing the ifaces entry: %s",
 					     ifindex, strerror(errno));
 			goto out;
@@ -567,7 +567,7 @@ int xdpctl_dp__detach_ifindex(struct xdpctl_dp *dp, __u32 ifindex)
 		err = dp_veth_teardown(dp, ifindex, &ent);
 		goto out;
 	}
-	if (bpf_map_delete_elem(ifaces, &ifindex) && errno != ENOENT)
+	if (dp_ifaces_delete(dp, ifindex) && errno != ENOENT)
 		err = dp_err(dp, -errno, "ifindex %u: deleting the ifaces entry: %s", ifindex,
 			     strerror(errno));
 	else {

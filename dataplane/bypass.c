@@ -110,7 +110,7 @@ int xdpctl_dp__bypass_add(struct xdpctl_dp *dp, const struct xdpctl_addr *addr,
 	}
 	written = true;
 	ent.refcnt++;
-	if (bpf_map_update_elem(ifaces, &v.host.ifindex, &ent, BPF_ANY)) {
+	if (dp_ifaces_update(dp, v.host.ifindex, &ent, BPF_ANY)) {
 		err = errno == E2BIG ?
 			dp_err(dp, -E2BIG, "%s: the ifaces map is full (%u devices)", dev,
 			       XDPCTL_MAX_IFACES) :
@@ -127,7 +127,7 @@ rollback:
 		dp_veth_teardown(dp, v.host.ifindex, &ent);
 		/* Teardown deletes only what setup wrote; no entry was there before. */
 		if (!have_ent)
-			bpf_map_delete_elem(ifaces, &v.host.ifindex);
+			dp_ifaces_delete(dp, v.host.ifindex);
 	}
 out:
 	if (nsfd >= 0)
@@ -270,7 +270,7 @@ int xdpctl_dp__bypass_del(struct xdpctl_dp *dp, const struct xdpctl_addr *addr)
 		}
 	}
 	if (ent.refcnt) {
-		bpf_map_update_elem(ifaces, &ifindex, &ent, BPF_EXIST);
+		dp_ifaces_update(dp, ifindex, &ent, BPF_EXIST);
 		goto out;
 	}
 	/*
@@ -278,7 +278,7 @@ int xdpctl_dp__bypass_del(struct xdpctl_dp *dp, const struct xdpctl_addr *addr)
 	 * If some of it cannot, the entry stays with no rule, and `detach VETH`
 	 * retries; the rule's deletion still counts as done.
 	 */
-	bpf_map_update_elem(ifaces, &ifindex, &ent, BPF_EXIST);
+	dp_ifaces_update(dp, ifindex, &ent, BPF_EXIST);
 	if (dp_veth_teardown(dp, ifindex, &ent))
 		dp_log(XDPCTL_LOG_WARN, "%s: %s\n", a, dp->errmsg);
 out:

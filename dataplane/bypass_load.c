@@ -424,7 +424,7 @@ int xdpctl_dp__bypass_load(struct xdpctl_dp *dp, const struct xdpctl_bypass_rule
 		struct xdpctl_iface e = lv[i].ent;
 
 		e.refcnt = lv[i].had + lv[i].planned;
-		if (bpf_map_update_elem(ifaces, &lv[i].v.host.ifindex, &e, BPF_ANY)) {
+		if (dp_ifaces_update(dp, lv[i].v.host.ifindex, &e, BPF_ANY)) {
 			err = dp_err(dp, -errno, "%s: writing the ifaces entry: %s",
 				     lv[i].v.host.name, strerror(errno));
 			goto undo;
@@ -466,13 +466,13 @@ undo:
 	for (i = 0; i < nv; i++) {
 		if (!lv[i].stored && !lv[i].had && lv[i].set_up) {
 			dp_veth_teardown(dp, lv[i].v.host.ifindex, &lv[i].ent);
-			bpf_map_delete_elem(ifaces, &lv[i].v.host.ifindex);
+			dp_ifaces_delete(dp, lv[i].v.host.ifindex);
 			continue;
 		}
 		if (!lv[i].reserved && !lv[i].set_up)
 			continue; /* its entry was not touched */
 		lv[i].ent.refcnt = lv[i].had + lv[i].stored;
-		if (bpf_map_update_elem(ifaces, &lv[i].v.host.ifindex, &lv[i].ent, BPF_ANY) && !err)
+		if (dp_ifaces_update(dp, lv[i].v.host.ifindex, &lv[i].ent, BPF_ANY) && !err)
 			err = dp_err(dp, -errno, "%s: writing the ifaces entry: %s",
 				     lv[i].v.host.name, strerror(errno));
 	}

@@ -82,6 +82,16 @@ const char *dp_map_name(enum dp_map m);
  */
 int dp_lock(struct xdpctl_dp *dp);
 void dp_unlock(struct xdpctl_dp *dp);
+/*
+ * Every write and delete of the ifaces map goes through these: under the
+ * lock, the map edit, then the generation bump the programs' per-CPU
+ * copies are checked against (abi.h, struct xdpctl_config.ifaces_gen;
+ * bpf/lib/entry.h, iface_cached). As bpf_map_update_elem() and
+ * bpf_map_delete_elem(): 0, or a negative errno with errno set.
+ */
+int dp_ifaces_update(struct xdpctl_dp *dp, __u32 ifindex, const struct xdpctl_iface *e,
+		     __u64 flags);
+int dp_ifaces_delete(struct xdpctl_dp *dp, __u32 ifindex);
 int dp_reopen(struct xdpctl_dp *dp);
 /*
  * Under the lock: if this handle created the state and no device, bypass

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -193,6 +194,71 @@ void dp_unlock(struct xdpctl_dp *dp)
 {
 	if (dp->lock_depth > 0 && !--dp->lock_depth)
 		flock(dp->dir_fd, LOCK_UN);
+}
+
+/*
+ * Add 1 to the ifaces generation: one atomic add on the config map's mmap,
+ * so a program never reads a half-written value and no concurrent bump is
+ * lost. The caller holds the lock: the leases rewrite the whole config
+ * value (lease.c), also under it, and must not write back an older
+ * generation. 0 or a negative errno.
+ */
+static int ifaces_gen_bump(struct xdpctl_dp *dp)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct xdpctl_config *cfg;
+	void *mem;
+
+	if (page <= 0 || sizeof(*cfg) > (size_t)page)
+		return -EINVAL;
+	mem = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, dp->map_fd[DP_MAP_CONFIG], 0);
+	if (mem == MAP_FAILED)
+		return -errno;
+	cfg = mem;
+	__atomic_fetch_add(&cfg->ifaces_gen, 1, __ATOMIC_SEQ_CST);
+	munmap(mem, page);
+	return 0;
+}
+
+/*
+ * The edit of the ifaces map, then the bump: a program that reads the new
+ * generation is sure to find the new entry in the map (entry.h). The bump
+ * follows a failed edit too (nothing changed: the copies are refilled once).
+ */
+static int ifaces_edit(struct xdpctl_dp *dp, __u32 ifindex, const struct xdpctl_iface *e,
+		       __u64 flags)
+{
+	int fd = dp_map_fd(dp, DP_MAP_IFACES);
+	int err, saved, bump;
+
+	if (fd < 0)
+		return dp_ret(-EBADF);
+	err = dp_lock(dp);
+	if (err)
+		return err;
+	err = e ? bpf_map_update_elem(fd, &ifindex, e, flags) : bpf_map_delete_elem(fd, &ifindex);
+	saved = errno;
+	bump = ifaces_gen_bump(dp);
+	dp_unlock(dp);
+	if (bump && !err) {
+		/* The entry changed and the programs may not see it: say so. */
+		dp_log(XDPCTL_LOG_WARN, "%s/%s: bumping the ifaces generation: %s\n", dp->pin_dir,
+		       XDPCTL_MAP_CONFIG, strerror(-bump));
+		return dp_ret(bump);
+	}
+	errno = saved;
+	return err ? dp_ret(-saved) : 0;
+}
+
+int dp_ifaces_update(struct xdpctl_dp *dp, __u32 ifindex, const struct xdpctl_iface *e,
+		     __u64 flags)
+{
+	return e ? ifaces_edit(dp, ifindex, e, flags) : dp_ret(-EINVAL);
+}
+
+int dp_ifaces_delete(struct xdpctl_dp *dp, __u32 ifindex)
+{
+	return ifaces_edit(dp, ifindex, NULL, 0);
 }
 
 int dp_prepare_obj(struct xdpctl_dp *dp, struct bpf_object *obj)

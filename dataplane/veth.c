@@ -239,7 +239,7 @@ void dp_pass_sync(struct xdpctl_dp *dp)
 		if (pass_set(dp, keys[i], &e, want))
 			dp_log(XDPCTL_LOG_WARN, "%s\n", dp->errmsg);
 		else
-			bpf_map_update_elem(fd, &keys[i], &e, BPF_EXIST);
+			dp_ifaces_update(dp, keys[i], &e, BPF_EXIST);
 	}
 }
 
@@ -293,7 +293,7 @@ int dp_veth_teardown(struct xdpctl_dp *dp, __u32 ifindex, const struct xdpctl_if
 	/* Gone devices took their programs with them; the map entries stay ours to remove. */
 	bpf_map_delete_elem(dp_map_fd(dp, DP_MAP_DEVMAP), &ifindex);
 	if (!err)
-		bpf_map_delete_elem(dp_map_fd(dp, DP_MAP_IFACES), &ifindex);
+		dp_ifaces_delete(dp, ifindex);
 	/* The last veth: the shared return program's pins go with it. */
 	if (!dp_other_veth(dp, ifindex))
 		dp_retprog_unpin(dp);

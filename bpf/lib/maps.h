@@ -56,8 +56,10 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdpctl_stats SEC(".maps");
 
+/* Mmapable: user space bumps its ifaces_gen with an atomic add (abi.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct xdpctl_config);

@@ -72,23 +72,35 @@ __attribute__((noinline)) int xdpctl_obs_bits(int trace)
 }
 
 /*
- * trace_enabled - OBS_TRACE and/or OBS_CAPTURE while a reader's lease on
- * them is live; 0 (one array lookup, no clock read) when nobody reads.
+ * trace_enabled_gen - OBS_TRACE and/or OBS_CAPTURE while a reader's lease
+ * on them is live; 0 (one array lookup, no clock read) when nobody reads.
+ * Also the ifaces map's generation into *@ifaces_gen, from the same lookup
+ * (entry.h, iface_cached): read here, before any lookup of the ifaces map.
  */
-static __always_inline int trace_enabled(void)
+static __always_inline int trace_enabled_gen(__u32 *ifaces_gen)
 {
 	__u32 key = 0;
 	struct xdpctl_config *cfg = bpf_map_lookup_elem(&xdpctl_config, &key);
 	__u64 now = 0;
 	int ret = 0;
 
+	*ifaces_gen = 0;
 	if (!cfg)
 		return 0;
+	*ifaces_gen = *(volatile __u32 *)&cfg->ifaces_gen;
 	if (lease_live(cfg->trace.until_ns, &now))
 		ret |= OBS_TRACE;
 	if (lease_live(cfg->capture.until_ns, &now))
 		ret |= OBS_CAPTURE;
 	return ret;
+}
+
+/* trace_enabled - trace_enabled_gen() without the generation. */
+static __always_inline int trace_enabled(void)
+{
+	__u32 gen;
+
+	return trace_enabled_gen(&gen);
 }
 
 /*

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -499,18 +500,43 @@ int th_pingpong_get(struct th *h, const struct xdpctl_addr *a, struct xdpctl_pin
 	return ret;
 }
 
+/*
+ * After every edit of the ifaces map, as dataplane/state.c does: the
+ * programs' per-CPU copies of entries are good only while the generation
+ * is the one they were made at (bpf/lib/entry.h, iface_cached).
+ */
+int th_ifaces_gen_bump(struct th *h)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct xdpctl_config *cfg;
+	void *mem;
+
+	mem = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   th_map_fd(h, XDPCTL_MAP_CONFIG), 0);
+	if (mem == MAP_FAILED)
+		return -errno;
+	cfg = mem;
+	__atomic_fetch_add(&cfg->ifaces_gen, 1, __ATOMIC_SEQ_CST);
+	munmap(mem, page);
+	return 0;
+}
+
 int th_iface_set(struct th *h, __u32 ifindex, const __u8 mac[6], __u32 flags)
 {
 	struct xdpctl_iface v = {};
+	int err;
 
 	memcpy(v.mac, mac, 6);
 	v.flags = flags;
-	return err_ret(bpf_map_update_elem(th_map_fd(h, XDPCTL_MAP_IFACES), &ifindex, &v, BPF_ANY));
+	err = err_ret(bpf_map_update_elem(th_map_fd(h, XDPCTL_MAP_IFACES), &ifindex, &v, BPF_ANY));
+	return err ? err : th_ifaces_gen_bump(h);
 }
 
 int th_iface_del(struct th *h, __u32 ifindex)
 {
-	return err_ret(bpf_map_delete_elem(th_map_fd(h, XDPCTL_MAP_IFACES), &ifindex));
+	int err = err_ret(bpf_map_delete_elem(th_map_fd(h, XDPCTL_MAP_IFACES), &ifindex));
+
+	return err ? err : th_ifaces_gen_bump(h);
 }
 
 int th_devmap_add(struct th *h, __u32 ifindex)
@@ -528,8 +554,14 @@ int th_trace(struct th *h, bool on)
 {
 	struct xdpctl_config cfg = {};
 	struct timespec ts;
-	__u32 key = 0;
+	__u32 key = 0, gen;
 
+	/* The ifaces generation stays: it must never go back (abi.h). */
+	if (bpf_map_lookup_elem(th_map_fd(h, XDPCTL_MAP_CONFIG), &key, &cfg))
+		return -errno;
+	gen = cfg.ifaces_gen;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ifaces_gen = gen;
 	/* a lease for the next hour (abi.h, struct xdpctl_lease) */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (on)
@@ -569,6 +601,8 @@ int th_reset(struct th *h)
 				1L << 22);
 	if (!err)
 		err = map_clear(th_map_fd(h, XDPCTL_MAP_IFACES), sizeof(__u32), 1L << 16);
+	if (!err)
+		err = th_ifaces_gen_bump(h);
 	if (!err)
 		err = map_clear(th_map_fd(h, XDPCTL_MAP_DEVMAP), sizeof(__u32), 1L << 16);
 	for (k = 0; !err && k < XDPCTL_STATS_ENTRIES; k++)

@@ -110,6 +110,12 @@ int th_pingpong_get(struct th *h, const struct xdpctl_addr *a, struct xdpctl_pin
 /** th_iface_set - xdpctl_ifaces[@ifindex] = {@mac, @flags}. */
 int th_iface_set(struct th *h, __u32 ifindex, const __u8 mac[6], __u32 flags);
 int th_iface_del(struct th *h, __u32 ifindex);
+/**
+ * th_ifaces_gen_bump - add 1 to the config map's ifaces_gen, as user space
+ * must after every edit of xdpctl_ifaces (th_iface_set/_del and th_reset
+ * do it; abi.h, struct xdpctl_config).
+ */
+int th_ifaces_gen_bump(struct th *h);
 
 /** th_devmap_add - xdpctl_devmap[@ifindex] = @ifindex (device must exist here). */
 int th_devmap_add(struct th *h, __u32 ifindex);

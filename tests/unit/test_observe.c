@@ -152,6 +152,11 @@ static void lease(__u64 until_ns, const struct xdpctl_capture_filter *f)
 	struct xdpctl_config cfg = {};
 	__u32 key = 0;
 
+	/* The rest as it is: the ifaces generation must never go back (abi.h). */
+	CHECK(!bpf_map_lookup_elem(th_map_fd(H, XDPCTL_MAP_CONFIG), &key, &cfg), "config read");
+	memset(&cfg.capture, 0, sizeof(cfg.capture));
+	memset(&cfg.cap, 0, sizeof(cfg.cap));
+	memset(cfg.cap_slot, 0, sizeof(cfg.cap_slot));
 	cfg.capture.until_ns = cfg.capture.slot[0] = until_ns;
 	if (f)
 		cfg.cap = cfg.cap_slot[0] = *f;
