@@ -187,7 +187,7 @@ static __always_inline int fwd_out(struct __sk_buff *skb, struct ct_job *j)
 	struct xdpctl_iface *out_dev;
 	struct ct_nat nat = {};
 	struct ct_scratch *sc;
-	__u32 out_ifindex, mtu_len, zero = 0;
+	__u32 out_ifindex, mtu_len, zero = 0, gen;
 	int ret, r, ct_mode;
 
 	if (!skb || !j)
@@ -205,7 +205,9 @@ static __always_inline int fwd_out(struct __sk_buff *skb, struct ct_job *j)
 		return XDPCTL_R_FIB_MISS;
 	out_ifindex = fib.ifindex;
 	j->out_ifindex = out_ifindex;
-	out_dev = bpf_map_lookup_elem(&xdpctl_ifaces, &out_ifindex);
+	/* This CPU's copy of the uplink's entry (entry.h); the generation first. */
+	gen = ifaces_gen();
+	out_dev = iface_cached(out_ifindex, gen);
 	if (!out_dev || !(out_dev->flags & XDPCTL_IF_UPLINK))
 		return XDPCTL_R_NOT_UPLINK;
 	ct_mode = !(out_dev->flags & XDPCTL_IF_SKIP_FIREWALL);
@@ -225,7 +227,7 @@ static __always_inline int fwd_out(struct __sk_buff *skb, struct ct_job *j)
 				return XDPCTL_R_FIB_MISS;
 			out_ifindex = fib.ifindex;
 			j->out_ifindex = out_ifindex;
-			out_dev = bpf_map_lookup_elem(&xdpctl_ifaces, &out_ifindex);
+			out_dev = iface_cached(out_ifindex, gen);
 			if (!out_dev || !(out_dev->flags & XDPCTL_IF_UPLINK) ||
 			    (out_dev->flags & XDPCTL_IF_SKIP_FIREWALL))
 				return XDPCTL_R_NOT_UPLINK;

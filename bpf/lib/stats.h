@@ -95,6 +95,15 @@ static __always_inline int trace_enabled_gen(__u32 *ifaces_gen)
 	return ret;
 }
 
+/* The ifaces generation alone (one inlined array lookup), for iface_cached(). */
+static __always_inline __u32 ifaces_gen(void)
+{
+	__u32 key = 0;
+	struct xdpctl_config *cfg = bpf_map_lookup_elem(&xdpctl_config, &key);
+
+	return cfg ? *(volatile __u32 *)&cfg->ifaces_gen : 0;
+}
+
 /* trace_enabled - trace_enabled_gen() without the generation. */
 static __always_inline int trace_enabled(void)
 {
