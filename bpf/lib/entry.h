@@ -24,7 +24,12 @@
  * Not pinned: each program object has its own copies, all checked against
  * the one pinned generation. A zeroed slot (ifindex 0) matches no device.
  */
-#define XDPCTL_IFC_SLOTS 4
+/*
+ * Devices whose ifindexes share a slot take turns refilling it (a hash
+ * lookup each, as without the copy): a host has one uplink or a few, and
+ * the container veths' return path looks up only the uplinks.
+ */
+#define XDPCTL_IFC_SLOTS 8
 struct ifc_slot {
 	__u32 gen;      /* ifaces_gen when the copy was made */
 	__u32 ifindex;  /* the device it is the copy of; 0: none */
