@@ -4,7 +4,9 @@
  * iface_cached) is never served stale: a change of the entry made by the
  * dataplane library (the code behind `xdpctl attach` / `xdpctl detach`)
  * takes effect on the very next packet after the call returns, for
- * xdpctl_xdp and xdpctl_tc_in.
+ * xdpctl_xdp and xdpctl_tc_in on the uplink, and for the return path
+ * (xdpctl_tc_fwd at a container's host veth, whose route leaves by the
+ * uplink: its tail call looks the uplink's entry up).
  *
  * How: the harness loads the real programs with their maps pinned in a
  * private pin dir; the library opens that pin dir, so its attach and detach
@@ -21,6 +23,9 @@
  *   skip-firewall      -> pass       (no rule)
  *   conntrack          -> ct_new
  *   MAC not the entry's -> not_for_us
+ * and on the return path: no entry, not_uplink; skip-firewall, bypass;
+ * conntrack, ct_new. Without the generation bump in dataplane/state.c, 28
+ * of the 39 checks fail (checked by removing it).
  * Prints one PASS/FAIL line per check; exit 1 on a failure, 77 when not root.
  */
 #include <errno.h>
@@ -38,13 +43,17 @@
 #include "xdpctl/dataplane.h"
 
 #define DEV "xc0"
+#define CLIENT "198.18.0.1"  /* beyond DEV, its neighbour */
+#define CONT   "198.19.0.3"  /* a container behind the host veth xv0 (a bypass rule) */
+static const __u8 MAC_CONT[6] = { 0x02, 0, 0, 0, 0, 0xc3 };
+static const __u8 MAC_GW[6] = { 0x02, 0, 0, 0, 0, 0xc1 };
 static const __u8 MAC_A[6] = { 0x02, 0, 0, 0, 0, 0x02 }; /* PB_MAC_HOST: the frames' default */
 static const __u8 MAC_B[6] = { 0x02, 0, 0, 0, 0, 0xab }; /* the device's MAC after the change */
 static const __u8 MAC_C[6] = { 0x02, 0, 0, 0, 0, 0x99 }; /* nobody's */
 
 static struct th *H;
 static struct xdpctl_dp *DP;
-static __u32 ifindex;
+static __u32 ifindex, if_veth;
 static int n_fail, n_pass;
 
 static void die(const char *what, int err)
@@ -53,7 +62,12 @@ static void die(const char *what, int err)
 	exit(1);
 }
 
-/* Run @prog once on a UDP frame to @dmac; the reason counted for it, or -1. */
+/*
+ * Run @prog once; the reason counted for it, or -1. The uplink's programs
+ * get a UDP frame to @dmac from a client; xdpctl_tc_fwd, at the container's
+ * host veth, a UDP frame from the container to the client, which the route
+ * sends out of DEV.
+ */
 static int reason_of(enum th_prog prog, const __u8 dmac[6])
 {
 	__u8 frame[PB_MAX_FRAME];
@@ -63,9 +77,16 @@ static int reason_of(enum th_prog prog, const __u8 dmac[6])
 	struct pb_spec s;
 	int len, reason, found = -1;
 
-	if (pb_udp(&s, "198.18.0.1", "198.19.0.9"))
-		die("pb_udp", EINVAL);
-	memcpy(s.dmac, dmac, 6);
+	if (prog == TH_TC_FWD) {
+		if (pb_udp(&s, CONT, CLIENT))
+			die("pb_udp", EINVAL);
+		memcpy(s.dmac, MAC_GW, 6);
+		memcpy(s.smac, MAC_CONT, 6);
+	} else {
+		if (pb_udp(&s, CLIENT, "198.19.0.9"))
+			die("pb_udp", EINVAL);
+		memcpy(s.dmac, dmac, 6);
+	}
 	len = pb_build(&s, frame, sizeof(frame));
 	if (len < 0)
 		die("pb_build", len);
@@ -73,7 +94,7 @@ static int reason_of(enum th_prog prog, const __u8 dmac[6])
 		die("th_stats_read", errno);
 	r.in = frame;
 	r.in_len = len;
-	r.ifindex = ifindex;
+	r.ifindex = prog == TH_TC_FWD ? if_veth : ifindex;
 	if (th_run(H, prog, &r))
 		die("th_run", errno);
 	if (th_stats_read(H, &after))
@@ -103,26 +124,34 @@ static void expect(enum th_prog prog, const __u8 dmac[6], int want, const char *
 	}
 }
 
-/* Both programs: the old behaviour first (it fills the slot), then the change, then the new. */
-static void step(const __u8 dmac_before[6], int before, void (*change)(void), const __u8 dmac[6],
-		 int want, const char *what)
+/*
+ * The uplink's two programs (@before, @want) and the return path (@ret_before,
+ * @ret_want, -1: not checked): the old behaviour first (it fills the slots),
+ * then the change, then the first packet of each must show the new one.
+ */
+static void step(const __u8 dmac_before[6], int before, int ret_before, void (*change)(void),
+		 const __u8 dmac[6], int want, int ret_want, const char *what)
 {
+	static const enum th_prog progs[] = { TH_XDP, TH_TC_IN, TH_TC_FWD };
 	char when[160];
-	int p;
+	unsigned int p;
 
-	for (p = 0; p < 2; p++) {
-		enum th_prog prog = p ? TH_TC_IN : TH_XDP;
+	for (p = 0; p < 3; p++) {
+		int w = progs[p] == TH_TC_FWD ? ret_before : before;
 
 		snprintf(when, sizeof(when), "before %s", what);
-		expect(prog, dmac_before, before, when);
-		expect(prog, dmac_before, before, when); /* the copy is served now */
+		if (w >= 0) {
+			expect(progs[p], dmac_before, w, when);
+			expect(progs[p], dmac_before, w, when); /* the copy is served now */
+		}
 	}
 	change();
-	for (p = 0; p < 2; p++) {
-		enum th_prog prog = p ? TH_TC_IN : TH_XDP;
+	for (p = 0; p < 3; p++) {
+		int w = progs[p] == TH_TC_FWD ? ret_want : want;
 
 		snprintf(when, sizeof(when), "first packet after %s", what);
-		expect(prog, dmac, want, when);
+		if (w >= 0)
+			expect(progs[p], dmac, w, when);
 	}
 }
 
@@ -178,12 +207,26 @@ int main(void)
 	if (th_cmd("ip link add " DEV " address 02:00:00:00:00:02 type veth peer name xc1 && "
 		   "ip link set " DEV " up && ip link set xc1 up"))
 		die("ip link add", EIO);
+	/* The return path's world: the client beyond DEV, a container's veth xv0. */
+	if (th_cmd("ip addr add 198.18.0.254/24 dev " DEV " && "
+		   "ip neigh replace " CLIENT " lladdr 02:00:00:00:00:01 dev " DEV " nud permanent && "
+		   "ip link add xv0 type veth peer name xv1 && ip link set xv0 up && "
+		   "ip link set xv1 up") ||
+	    th_write_file("/proc/sys/net/ipv4/conf/all/forwarding", "1"))
+		die("return path setup", EIO);
 	ifindex = if_nametoindex(DEV);
-	if (!ifindex)
+	if_veth = if_nametoindex("xv0");
+	if (!ifindex || !if_veth)
 		die("if_nametoindex", errno);
 	H = th_open(&o);
 	if (!H)
 		die("th_open", errno);
+	{
+		struct xdpctl_addr a;
+
+		if (th_addr(&a, CONT) || th_bypass_add(H, &a, if_veth, 1500, MAC_CONT, MAC_GW))
+			die("th_bypass_add", EIO);
+	}
 	dpo.pin_dir = th_pin_dir(H);
 	err = xdpctl_dp__open(&dpo, &DP);
 	if (err) {
@@ -192,16 +235,17 @@ int main(void)
 		return 1;
 	}
 
-	step(MAC_A, XDPCTL_R_CT_NEW, attach_skip, MAC_A, XDPCTL_R_PASS,
-	     "attach --fast-path skip-firewall (no entry before)");
-	step(MAC_A, XDPCTL_R_PASS, set_mac_b, MAC_B, XDPCTL_R_NOT_US,
-	     "the device's MAC changed (entry not yet)");
-	step(MAC_B, XDPCTL_R_NOT_US, attach_skip, MAC_B, XDPCTL_R_PASS,
+	/* The return path: no uplink entry, not_uplink; skip-firewall, bypass; conntrack, ct_new. */
+	step(MAC_A, XDPCTL_R_CT_NEW, XDPCTL_R_NOT_UPLINK, attach_skip, MAC_A, XDPCTL_R_PASS,
+	     XDPCTL_R_BYPASS, "attach --fast-path skip-firewall (no entry before)");
+	step(MAC_A, XDPCTL_R_PASS, -1, set_mac_b, MAC_B, XDPCTL_R_NOT_US, -1,
+	     "the device's MAC changed (the entry not yet)");
+	step(MAC_B, XDPCTL_R_NOT_US, -1, attach_skip, MAC_B, XDPCTL_R_PASS, -1,
 	     "attach again (the entry takes the new MAC)");
-	step(MAC_B, XDPCTL_R_PASS, attach_ct, MAC_B, XDPCTL_R_CT_NEW,
-	     "attach --fast-path conntrack (flags)");
-	step(MAC_C, XDPCTL_R_NOT_US, detach, MAC_C, XDPCTL_R_CT_NEW,
-	     "detach (no entry: no MAC filter)");
+	step(MAC_B, XDPCTL_R_PASS, XDPCTL_R_BYPASS, attach_ct, MAC_B, XDPCTL_R_CT_NEW,
+	     XDPCTL_R_CT_NEW, "attach --fast-path conntrack (flags)");
+	step(MAC_C, XDPCTL_R_NOT_US, XDPCTL_R_CT_NEW, detach, MAC_C, XDPCTL_R_CT_NEW,
+	     XDPCTL_R_NOT_UPLINK, "detach (no entry: no MAC filter)");
 
 	xdpctl_dp__close(DP);
 	th_close(H);
