@@ -23,8 +23,6 @@
  * per-CPU array lookup is inlined by the JIT: a few instructions, no call.
  * Not pinned: each program object has its own copies, all checked against
  * the one pinned generation. A zeroed slot (ifindex 0) matches no device.
- */
-/*
  * Devices whose ifindexes share a slot take turns refilling it (a hash
  * lookup each, as without the copy): a host has one uplink or a few, and
  * the container veths' return path looks up only the uplinks.
