@@ -237,7 +237,7 @@ static __always_inline void ct_job_put(struct ct_job *j, const struct pkt *p, vo
 				       void *data_end, __u32 gso_size, __u32 ifindex,
 				       __u32 vlan_present, __u32 dev_flags, int trace)
 {
-	long off = p->l4 ? (long)p->l4 - (long)p->eth : 0;
+	long l4 = p->l4 ? (long)p->l4 - (long)p->eth : 0, off = l4;
 	__u8 flags = 0, far = 0, tos = 0, ttl = 0;
 	__be32 flowinfo = 0;
 	void *l3 = data + (p->l3_off & 0x3f); /* Ethernet and up to VLAN_MAX_DEPTH tags */
@@ -266,8 +266,9 @@ static __always_inline void ct_job_put(struct ct_job *j, const struct pkt *p, vo
 			ttl = ip6->hop_limit;
 		}
 	}
-	if (p->l4proto == IPPROTO_TCP && p->l4 && !far) {
-		const __u8 *th = data + (off & 0xff);
+	/* At the L4 header's own offset, also beyond the 255 bytes the NAT handles. */
+	if (p->l4proto == IPPROTO_TCP && p->l4 && l4 >= 0 && l4 < 0x4000) {
+		const __u8 *th = data + (l4 & 0x3fff);
 
 		if ((void *)(th + 14) <= data_end)
 			flags = th[13];

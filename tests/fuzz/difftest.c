@@ -962,7 +962,7 @@ static int repro_load(const char *path, struct repro *rp, char *err, size_t errs
 				goto bad;
 		} else if (!strcmp(key, "iface")) {
 			rp->iface = (__u8)atoi(v);
-			if (rp->iface > 3)
+			if (rp->iface > 6) /* lab_set_iface()'s modes */
 				goto bad;
 		} else if (!strcmp(key, "trace")) {
 			rp->trace = atoi(v) != 0;
