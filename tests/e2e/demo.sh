@@ -57,4 +57,4 @@ dockerd_after=$(pgrep -x dockerd | sort | tr '\n' ' ')
 [ "$dockerd_before" = "$dockerd_after" ] && pass "dockerd as before" ||
 	fail "dockerd" "before: '$dockerd_before' after: '$dockerd_after'"
 
-[ "$FAILS" -eq 0 ]
+verdict_exit "demo_$mode"

@@ -190,5 +190,4 @@ else
 fi
 dockerd_check down_half_built_dockerd_stopped "$HPID"
 
-if (( FAILS > 0 )); then echo "lab_docker: $FAILS check(s) failed"; exit 1; fi
-exit 0
+verdict_exit lab_docker

@@ -130,5 +130,4 @@ else
     fail down_half_built "down after a killed up: $(leftovers "${P}h") $(tail -n 2 "$LOG" | tr '\n' ' ')"
 fi
 
-if (( FAILS > 0 )); then echo "lab_netns: $FAILS check(s) failed"; exit 1; fi
-exit 0
+verdict_exit lab_netns
