@@ -8,8 +8,10 @@ source "$(dirname "$0")/lib.sh"
 need_root
 
 lab_up || { echo "FAIL: lab setup"; exit 1; }
-# B: two namespaces joined by one veth pair.
-ip netns add "${P}d1" && ip netns add "${P}d2" || { echo "FAIL: netns"; exit 1; }
+# B: two namespaces of the lab (tests/lib/lab.sh's primitives) joined by one
+# veth pair whose ends carry the prefix: lab_uplink's end is named eth0, as the
+# client's and the containers' on path A, and would hide B's veth in B-A.
+ns_create "${P}d1" && ns_create "${P}d2" || { echo "FAIL: netns"; exit 1; }
 ip -n "${P}d1" link add "${P}dx" type veth peer name "${P}dy" netns "${P}d2"
 ip -n "${P}d1" addr add 198.18.9.1/30 dev "${P}dx"
 ip -n "${P}d2" addr add 198.18.9.2/30 dev "${P}dy"
@@ -18,19 +20,19 @@ ip -n "${P}d2" link set "${P}dy" up
 # Quiet namespaces, so that what one run hits and the other does not is the path
 # itself: no IPv6 (router and multicast chatter), static neighbours (no ARP).
 for ns in cl h c1 c2 d1 d2; do
-	in_ns "${P}$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	sysctl_set "${P}$ns" net.ipv6.conf.all.disable_ipv6 1
+	sysctl_set "${P}$ns" net.ipv6.conf.default.disable_ipv6 1
 done
 # The second container is not on either path: its bridge port gets no flooded,
 # broadcast or multicast frame, so a frame the bridge floods in one run only
 # (seen: one xmit on ${P}v2 in A-A) cannot make the runs differ.
 ip -n "$H" link set dev "${P}v2" type bridge_slave flood off mcast_flood off bcast_flood off
-mac() { ip -n "$1" -j link show dev "$2" | jq -r '.[0].address'; }
-ip -n "${P}cl" neigh replace 198.18.0.1 lladdr "$(mac "$H" "${P}up")" dev eth0 nud permanent
-ip -n "$H" neigh replace 198.18.0.2 lladdr "$(mac "${P}cl" eth0)" dev "${P}up" nud permanent
-ip -n "$H" neigh replace 198.19.0.2 lladdr "$(mac "${P}c1" eth0)" dev "${P}br" nud permanent
-ip -n "${P}c1" neigh replace 198.19.0.1 lladdr "$(mac "$H" "${P}br")" dev eth0 nud permanent
-ip -n "${P}d1" neigh replace 198.18.9.2 lladdr "$(mac "${P}d2" "${P}dy")" dev "${P}dx" nud permanent
-ip -n "${P}d2" neigh replace 198.18.9.1 lladdr "$(mac "${P}d1" "${P}dx")" dev "${P}dy" nud permanent
+ip -n "${P}cl" neigh replace 198.18.0.1 lladdr "$(link_mac "$H" "${P}up")" dev eth0 nud permanent
+ip -n "$H" neigh replace 198.18.0.2 lladdr "$(link_mac "${P}cl" eth0)" dev "${P}up" nud permanent
+ip -n "$H" neigh replace 198.19.0.2 lladdr "$(link_mac "${P}c1" eth0)" dev "${P}br" nud permanent
+ip -n "${P}c1" neigh replace 198.19.0.1 lladdr "$(link_mac "$H" "${P}br")" dev eth0 nud permanent
+ip -n "${P}d1" neigh replace 198.18.9.2 lladdr "$(link_mac "${P}d2" "${P}dy")" dev "${P}dx" nud permanent
+ip -n "${P}d2" neigh replace 198.18.9.1 lladdr "$(link_mac "${P}d1" "${P}dx")" dev "${P}dy" nud permanent
 in_ns "${P}d1" ping -c1 -W2 198.18.9.2 >/dev/null 2>&1
 in_ns "${P}cl" ping -c1 -W2 198.19.0.2 >/dev/null 2>&1
 
