@@ -97,7 +97,8 @@ fam() {
         F_HOST=$UPLINK_IP6 F_SRV=$SRV_IP6 F_CLIENT=$CLIENT_IP6
         F_TCPL=TCP6-LISTEN F_UDPL=UDP6-LISTEN
         # the container-initiated flow: only with Docker's ip6tables MASQUERADE
-        # rule, no neighbour flush during it, 6 packets to the stack beyond SYN/FIN
+        # rule, no neighbour flush during it, a slack of 6 packets (IPv4: 4) off
+        # the fast path beyond the SYN/FIN counted to the stack
         F_MASQ=$MASQ6 F_NEIGH_FLUSH=0 F_MASQ_SLACK=6
         # flows: the UDP flow to 8081, every flow with its NAT, the MASQUERADEd one
         F_FLOW_PORT=8081 F_FLOW_ALL=1
