@@ -157,7 +157,7 @@ CLEANUP_EXTRA+=("kill $!")
 start=$(date +%s%N)
 line=$(timeout 10 "$XDPCTL" -n "$H" trace 2>"$TMPD/pipe.err" | head -1)
 elapsed=$((($(date +%s%N) - start) / 1000000))
-check "| head -1: one line" grep -q '^\[xdp\]' <<<"$line"
+check "| head -1: one tagged line (got: ${line:-nothing})" grep -qE '^\[(xdp|tc)[a-z_]*\] ' <<<"$line"
 check "| head -1: ended in ${elapsed} ms, nothing on stderr" test "$elapsed" -lt 5000 -a ! -s "$TMPD/pipe.err"
 check "| head -1: tracing off at once" test "$(trace_flags)" = 0
 "$XDPCTL" -n "$H" trace >/dev/null 2>&1 &
